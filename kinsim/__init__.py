@@ -1,0 +1,43 @@
+"""kinsim: simulate and test Kinesis stream processing on one machine.
+
+    >>> import kinsim
+    >>> kinesis = kinsim.client()            # like boto3.client("kinesis"), over simulated shards
+    >>> kinesis.create_stream(StreamName="words", ShardCount=1)
+
+``kinsim.client(backend)`` wraps any ``Backend``; ``MemoryBackend(clock)`` is simulated shards on the
+clock you give it, so five minutes of iterator expiry cost no waiting.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from .backends import Backend, MemoryBackend
+from .client import KinesisClient
+from .clock import Clock, FunctionClock, ManualClock, WallClock
+from .errors import KinesisError, KinsimError, ScenarioError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "client",
+    "Backend",
+    "MemoryBackend",
+    "KinesisClient",
+    "Clock",
+    "ManualClock",
+    "WallClock",
+    "FunctionClock",
+    "KinsimError",
+    "KinesisError",
+    "ScenarioError",
+]
+
+
+def client(backend: Optional[Backend] = None) -> KinesisClient:
+    """A boto3-shaped Kinesis client: over ``backend``, or over fresh simulated shards whose clock
+    follows the wall clock, so it behaves like a live endpoint."""
+    if backend is None:
+        backend = MemoryBackend(WallClock())
+    return KinesisClient(backend)

@@ -1,0 +1,485 @@
+"""``MemoryBackend``: simulated Kinesis shards in memory, on an injected clock.
+
+It does what the real service does where emulators cut corners (DESIGN §4): the API's parameter
+constraints and error codes, per-shard write and read throughput per second of the injected clock,
+iterators that expire after 5 minutes, retention, and resharding that routes writes to open shards
+only. Nothing here reads the wall clock: a five-minute expiry or a day of retention costs no waiting.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from typing import Optional, Sequence, Union
+
+from .. import errors
+from ..clock import Clock, ManualClock
+from ..records import (
+    HASH_KEY_MAX, GetRecordsResult, IteratorType, PutEntry, PutFailure, PutOutcome, PutResult,
+    Shard, StreamDescription, StreamStatus,
+)
+from . import limits
+from .base import Backend
+from .iterators import IteratorPosition, decode_iterator, encode_iterator
+from .shards import ShardLog, partition_key_hash, sequence_number_shard_index
+from .stream_state import StreamState
+from .throughput import ShardThroughput
+from .validation import Constraints
+
+__all__ = ["MemoryBackend"]
+
+
+class MemoryBackend(Backend):
+    """Simulated streams. ``throttling=False`` lifts the per-shard throughput limits; the delays make
+    streams pass through CREATING, UPDATING and DELETING for that many seconds of the clock."""
+
+    name = "memory"
+
+    def __init__(self, clock: Optional[Clock] = None, *, throttling: bool = True,
+                 region: str = "us-east-1", account_id: str = "000000000000",
+                 shard_limit: int = limits.DEFAULT_SHARD_LIMIT, create_delay: float = 0.0,
+                 update_delay: float = 0.0, delete_delay: float = 0.0) -> None:
+        self.clock = clock if clock is not None else ManualClock()
+        self.throttling = throttling
+        self.region = region
+        self.account_id = account_id
+        self.shard_limit = shard_limit
+        self.create_delay = create_delay
+        self.update_delay = update_delay
+        self.delete_delay = delete_delay
+        self._streams: dict[str, StreamState] = {}
+        self._uids = 0
+        self._throughput: dict[tuple[int, str], ShardThroughput] = {}
+
+    # -- lookups ------------------------------------------------------------------------------------
+    def _not_found(self, stream_name: str) -> errors.ResourceNotFoundException:
+        return errors.ResourceNotFoundException(
+            f"Stream {stream_name} under account {self.account_id} not found.")
+
+    def _stream(self, stream_name: str) -> StreamState:
+        """The stream by name, with its status brought up to the clock's time."""
+        stream = self._streams.get(stream_name)
+        if stream is None:
+            raise self._not_found(stream_name)
+        now = self.clock.now()
+        if stream.deleting_until is not None and now >= stream.deleting_until:
+            del self._streams[stream_name]
+            raise self._not_found(stream_name)
+        if stream.updating_until is not None and now >= stream.updating_until:
+            if stream.pending_reshard is not None:
+                stream.pending_reshard(stream.updating_until)
+                stream.pending_reshard = None
+            stream.updating_until = None
+        stream.trim(now)
+        return stream
+
+    def _status(self, stream: StreamState) -> StreamStatus:
+        now = self.clock.now()
+        if stream.deleting_until is not None:
+            return StreamStatus.DELETING
+        if now < stream.ready_at:
+            return StreamStatus.CREATING
+        if stream.updating_until is not None:
+            return StreamStatus.UPDATING
+        return StreamStatus.ACTIVE
+
+    def _writable(self, stream_name: str) -> StreamState:
+        stream = self._stream(stream_name)
+        if self._status(stream) not in (StreamStatus.ACTIVE, StreamStatus.UPDATING):
+            raise self._not_found(stream_name)
+        return stream
+
+    def _active(self, stream_name: str) -> StreamState:
+        stream = self._stream(stream_name)
+        status = self._status(stream)
+        if status is not StreamStatus.ACTIVE:
+            raise errors.ResourceInUseException(
+                f"Stream {stream_name} under account {self.account_id} not ACTIVE, instead in state {status.value}")
+        return stream
+
+    def _shard(self, stream: StreamState, shard_id: str) -> ShardLog:
+        shard = stream.shards.get(shard_id)
+        if shard is None:
+            raise errors.ResourceNotFoundException(
+                f"Shard {shard_id} in stream {stream.name} under account {self.account_id} does not exist")
+        return shard
+
+    def _open_shard_total(self) -> int:
+        return sum(len(s.open_shards()) for s in self._streams.values() if s.deleting_until is None)
+
+    def _check_shard_limit(self, extra: int) -> None:
+        current = self._open_shard_total()
+        if current + extra > self.shard_limit:
+            raise errors.LimitExceededException(
+                f"This request would exceed the shard limit for the account {self.account_id} in "
+                f"{self.region}. Current shard count for the account: {current}. Limit: {self.shard_limit}. "
+                f"Number of additional shards that would have resulted from this request: {extra}.")
+
+    def _throughput_of(self, stream: StreamState, shard: ShardLog) -> ShardThroughput:
+        key = (stream.uid, shard.shard_id)
+        meter = self._throughput.get(key)
+        if meter is None:
+            meter = self._throughput[key] = ShardThroughput()
+        return meter
+
+    @staticmethod
+    def _check_stream_name(check: Constraints, stream_name: str) -> None:
+        if check.required("streamName", stream_name):
+            check.length("streamName", stream_name, 1, limits.MAX_STREAM_NAME_CHARS)
+            check.pattern("streamName", stream_name, limits.STREAM_NAME_PATTERN)
+
+    # -- streams ------------------------------------------------------------------------------------
+    def create_stream(self, stream_name: str, shard_count: int) -> None:
+        check = Constraints()
+        self._check_stream_name(check, stream_name)
+        if check.required("shardCount", shard_count):
+            check.value("shardCount", shard_count, 1, 100_000)
+        check.check()
+        if stream_name in self._streams:
+            try:
+                self._stream(stream_name)
+            except errors.ResourceNotFoundException:
+                pass  # its deletion has completed
+            else:
+                raise errors.ResourceInUseException(
+                    f"Stream {stream_name} under account {self.account_id} already exists.")
+        self._check_shard_limit(shard_count)
+        now = self.clock.now()
+        self._uids += 1
+        arn = f"arn:aws:kinesis:{self.region}:{self.account_id}:stream/{stream_name}"
+        self._streams[stream_name] = StreamState(stream_name, self._uids, arn, shard_count, now,
+                                                 limits.DEFAULT_RETENTION_HOURS, now + self.create_delay)
+
+    def delete_stream(self, stream_name: str) -> None:
+        check = Constraints()
+        self._check_stream_name(check, stream_name)
+        check.check()
+        stream = self._stream(stream_name)
+        if self._status(stream) in (StreamStatus.CREATING, StreamStatus.DELETING):
+            raise errors.ResourceInUseException(
+                f"Stream {stream_name} under account {self.account_id} is in state "
+                f"{self._status(stream).value} and cannot be deleted.")
+        if self.delete_delay > 0:
+            stream.deleting_until = self.clock.now() + self.delete_delay
+        else:
+            del self._streams[stream_name]
+
+    def describe_stream(self, stream_name: str) -> StreamDescription:
+        check = Constraints()
+        self._check_stream_name(check, stream_name)
+        check.check()
+        stream = self._stream(stream_name)
+        shards = tuple(shard.describe() for shard in stream.shards.values())
+        return StreamDescription(stream.name, stream.arn, self._status(stream), shards,
+                                 stream.retention_hours, stream.created_at)
+
+    def list_streams(self) -> list[str]:
+        names = []
+        for name in sorted(self._streams):
+            try:
+                self._stream(name)
+            except errors.ResourceNotFoundException:
+                continue
+            names.append(name)
+        return names
+
+    def list_shards(self, stream_name: str) -> list[Shard]:
+        return list(self.describe_stream(stream_name).shards)
+
+    def set_retention_period(self, stream_name: str, hours: int, *, increase: bool) -> None:
+        check = Constraints()
+        self._check_stream_name(check, stream_name)
+        if check.required("retentionPeriodHours", hours):
+            check.value("retentionPeriodHours", hours, 1, 2_147_483_647)
+        check.check()
+        stream = self._active(stream_name)
+        low, high = limits.MIN_RETENTION_HOURS, limits.MAX_RETENTION_HOURS
+        if not low <= hours <= high:
+            raise errors.InvalidArgumentException(
+                f"Minimum allowed retention period is {low} hours. Maximum allowed retention period is "
+                f"{high} hours. Requested retention period ({hours} hours) is "
+                f"{'too short' if hours < low else 'too long'}.")
+        if increase and hours < stream.retention_hours or not increase and hours > stream.retention_hours:
+            verb, relation = ("increase", "lesser") if increase else ("decrease", "greater")
+            raise errors.InvalidArgumentException(
+                f"Requested retention period ({hours} hours) for stream {stream_name} can not be {relation} "
+                f"than existing retention period ({stream.retention_hours} hours). Use "
+                f"{'Decrease' if increase else 'Increase'}RetentionPeriod API.")
+        stream.retention_hours = hours
+        stream.trim(self.clock.now())
+
+    # -- records ------------------------------------------------------------------------------------
+    def _hash_key(self, partition_key: str, explicit_hash_key: Optional[str]) -> int:
+        if explicit_hash_key is None:
+            return partition_key_hash(partition_key)
+        value = int(explicit_hash_key)
+        if value > HASH_KEY_MAX:
+            raise errors.InvalidArgumentException(
+                "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. "
+                f"Specified value was {explicit_hash_key}")
+        return value
+
+    @staticmethod
+    def _check_entry(check: Constraints, prefix: str, data: bytes, partition_key: str,
+                     explicit_hash_key: Optional[str]) -> None:
+        if check.required(prefix + "data", data):
+            check.length(prefix + "data", data, 0, limits.MAX_RECORD_BYTES)
+        if check.required(prefix + "partitionKey", partition_key):
+            check.length(prefix + "partitionKey", partition_key, 1, limits.MAX_PARTITION_KEY_CHARS)
+        check.pattern(prefix + "explicitHashKey", explicit_hash_key, limits.HASH_KEY_PATTERN)
+
+    @staticmethod
+    def _record_size(check: Constraints, prefix: str, data: bytes, partition_key: str) -> int:
+        """Data plus partition key in bytes; over 1 MiB is a ValidationException, as the service says."""
+        size = len(data) + len(partition_key.encode("utf-8"))
+        if size > limits.MAX_RECORD_BYTES and len(data) <= limits.MAX_RECORD_BYTES:
+            check.fail(prefix + "data", data,
+                        f"must have length less than or equal to {limits.MAX_RECORD_BYTES} "
+                        "together with its partition key")
+        return size
+
+    def _throttled(self, stream: StreamState, shard: ShardLog) -> str:
+        return (f"Rate exceeded for shard {shard.shard_id} in stream {stream.name} "
+                f"under account {self.account_id}.")
+
+    def _write(self, stream: StreamState, hash_key: int, data: bytes, partition_key: str,
+               size: int, now: float) -> Union[PutResult, ShardLog]:
+        """Append one record, or return the shard that refused it for throughput."""
+        shard = stream.route(hash_key)
+        if self.throttling and not self._throughput_of(stream, shard).admit_write(now, size):
+            return shard
+        sequence_number = stream.next_sequence_number(shard)
+        shard.append(sequence_number, now, data, partition_key, size)
+        return PutResult(shard.shard_id, str(sequence_number))
+
+    def put_record(self, stream_name: str, data: bytes, partition_key: str,
+                   explicit_hash_key: Optional[str] = None,
+                   sequence_number_for_ordering: Optional[str] = None) -> PutResult:
+        check = Constraints()
+        self._check_stream_name(check, stream_name)
+        self._check_entry(check, "", data, partition_key, explicit_hash_key)
+        check.pattern("sequenceNumberForOrdering", sequence_number_for_ordering,
+                      limits.SEQUENCE_NUMBER_PATTERN)
+        check.check()
+        size = self._record_size(check, "", data, partition_key)
+        check.check()
+        stream = self._writable(stream_name)
+        hash_key = self._hash_key(partition_key, explicit_hash_key)
+        outcome = self._write(stream, hash_key, bytes(data), partition_key, size, self.clock.now())
+        if isinstance(outcome, ShardLog):
+            raise errors.ProvisionedThroughputExceededException(self._throttled(stream, outcome))
+        return outcome
+
+    def put_records(self, stream_name: str, entries: Sequence[PutEntry]) -> list[PutOutcome]:
+        check = Constraints()
+        self._check_stream_name(check, stream_name)
+        if check.required("records", entries):
+            check.length("records", entries, 1, limits.MAX_PUT_RECORDS_COUNT)
+            for i, entry in enumerate(entries[: limits.MAX_PUT_RECORDS_COUNT], start=1):
+                self._check_entry(check, f"records.{i}.member.", entry.data, entry.partition_key,
+                                  entry.explicit_hash_key)
+        check.check()
+        sizes = [self._record_size(check, f"records.{i}.member.", e.data, e.partition_key)
+                 for i, e in enumerate(entries, start=1)]
+        check.check()
+        if sum(sizes) > limits.MAX_PUT_RECORDS_BYTES:
+            raise errors.InvalidArgumentException("Records size exceeds 5 MB limit")
+        stream = self._writable(stream_name)
+        hash_keys = [self._hash_key(e.partition_key, e.explicit_hash_key) for e in entries]
+        now = self.clock.now()
+        outcomes: list[PutOutcome] = []
+        for entry, hash_key, size in zip(entries, hash_keys, sizes):
+            outcome = self._write(stream, hash_key, bytes(entry.data), entry.partition_key, size, now)
+            if isinstance(outcome, ShardLog):
+                outcome = PutFailure("ProvisionedThroughputExceededException", self._throttled(stream, outcome))
+            outcomes.append(outcome)
+        return outcomes
+
+    def get_shard_iterator(self, stream_name: str, shard_id: str, iterator_type: Union[IteratorType, str],
+                           starting_sequence_number: Optional[str] = None,
+                           timestamp: Union[datetime, float, None] = None) -> str:
+        check = Constraints()
+        self._check_stream_name(check, stream_name)
+        if check.required("shardId", shard_id):
+            check.length("shardId", shard_id, 1, 128)
+            check.pattern("shardId", shard_id, limits.SHARD_ID_PATTERN)
+        kind = iterator_type.value if isinstance(iterator_type, IteratorType) else iterator_type
+        if check.required("shardIteratorType", kind):
+            check.one_of("shardIteratorType", kind, tuple(t.value for t in IteratorType))
+        check.pattern("startingSequenceNumber", starting_sequence_number, limits.SEQUENCE_NUMBER_PATTERN)
+        check.check()
+        kind = IteratorType(kind)
+        stream = self._stream(stream_name)
+        shard = self._shard(stream, shard_id)
+        now = self.clock.now()
+        by_sequence = (IteratorType.AT_SEQUENCE_NUMBER, IteratorType.AFTER_SEQUENCE_NUMBER)
+        if (starting_sequence_number is None) == (kind in by_sequence):
+            given = "also a" if starting_sequence_number is not None else "no"
+            raise errors.InvalidArgumentException(
+                "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber "
+                "or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. "
+                f"Request specified {kind.value} and {given} StartingSequenceNumber.")
+        if kind is IteratorType.TRIM_HORIZON:
+            floor = shard.starting_sequence_number
+        elif kind is IteratorType.LATEST:
+            floor = stream.latest_floor(shard)
+        elif kind is IteratorType.AT_TIMESTAMP:
+            floor = self._timestamp_floor(stream, shard, timestamp, now)
+        else:
+            floor = self._sequence_floor(stream, shard, starting_sequence_number, kind)
+        return encode_iterator(IteratorPosition(stream.name, stream.uid, shard.shard_id, floor, now))
+
+    def _timestamp_floor(self, stream: StreamState, shard: ShardLog,
+                         timestamp: Union[datetime, float, None], now: float) -> int:
+        if timestamp is None:
+            raise errors.InvalidArgumentException(
+                "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. "
+                "Current request has no timestamp parameter.")
+        instant = timestamp.timestamp() if isinstance(timestamp, datetime) else float(timestamp)
+        if instant > now:
+            raise errors.InvalidArgumentException(
+                "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "
+                f"timestampInMillis: {math.floor(instant * 1000)}, currentTimestampInMillis: {math.floor(now * 1000)}")
+        i = shard.first_at_or_after(instant)
+        return shard.seqs[i] if i < len(shard.seqs) else stream.latest_floor(shard)
+
+    def _sequence_floor(self, stream: StreamState, shard: ShardLog, given: str, kind: IteratorType) -> int:
+        number = int(given)
+        encoded = sequence_number_shard_index(number)
+        if encoded is None:
+            raise errors.InvalidArgumentException(
+                f"StartingSequenceNumber {given} used in GetShardIterator on shard {shard.shard_id} in stream "
+                f"{stream.name} under account {self.account_id} is invalid.")
+        if encoded != shard.index:
+            raise errors.InvalidArgumentException(
+                f"Invalid StartingSequenceNumber. It encodes shardId-{encoded:012d}, while it was used in a "
+                f"call to a shard with {shard.shard_id}")
+        return number + 1 if kind is IteratorType.AFTER_SEQUENCE_NUMBER else number
+
+    def get_records(self, shard_iterator: str, limit: Optional[int] = None) -> GetRecordsResult:
+        check = Constraints()
+        if check.required("shardIterator", shard_iterator):
+            check.length("shardIterator", shard_iterator, 1, limits.MAX_SHARD_ITERATOR_CHARS)
+        check.value("limit", limit, 1, limits.MAX_GET_RECORDS_LIMIT)
+        check.check()
+        position = decode_iterator(shard_iterator)
+        now = self.clock.now()
+        if now - position.issued_at > limits.ITERATOR_LIFETIME_S:
+            raise errors.ExpiredIteratorException(
+                f"Iterator expired. The iterator was created at time {_utc(position.issued_at)} while right now "
+                f"it is {_utc(now)} which is further in the future than the tolerated delay of 300000 milliseconds.")
+        try:
+            stream = self._stream(position.stream_name)
+            if stream.uid != position.stream_uid:
+                raise self._not_found(position.stream_name)
+        except errors.ResourceNotFoundException:
+            raise errors.ResourceNotFoundException(
+                f"Shard {position.shard_id} in stream {position.stream_name} under account "
+                f"{self.account_id} does not exist") from None
+        shard = self._shard(stream, position.shard_id)
+        meter = self._throughput_of(stream, shard) if self.throttling else None
+        if meter is not None and not meter.admit_read(now):
+            raise errors.ProvisionedThroughputExceededException(self._throttled(stream, shard))
+        start = shard.position(position.sequence_floor)
+        stop, budget, cap = start, limits.MAX_GET_RECORDS_BYTES, start + (limit or limits.MAX_GET_RECORDS_LIMIT)
+        sizes = shard.sizes
+        while stop < len(sizes) and stop < cap and sizes[stop] <= budget:
+            budget -= sizes[stop]
+            stop += 1
+        records = tuple(shard.record(i) for i in range(start, stop))
+        if meter is not None:
+            meter.charge_read(now, limits.MAX_GET_RECORDS_BYTES - budget)
+        floor = shard.seqs[stop - 1] + 1 if stop > start else position.sequence_floor
+        behind = round((now - shard.arrivals[stop]) * 1000) if stop < len(sizes) else 0
+        if not shard.is_open and stop == len(sizes):
+            return GetRecordsResult(records, None, behind, shard.child_shards())
+        next_iterator = encode_iterator(IteratorPosition(stream.name, stream.uid, shard.shard_id, floor, now))
+        return GetRecordsResult(records, next_iterator, behind)
+
+    # -- resharding ---------------------------------------------------------------------------------
+    def _reshard(self, stream: StreamState, change) -> None:
+        """Apply a reshard now, or when the stream's update completes if updates take time."""
+        if self.update_delay > 0:
+            stream.updating_until = self.clock.now() + self.update_delay
+            stream.pending_reshard = change
+        else:
+            change(self.clock.now())
+
+    def _open_shard_of(self, stream: StreamState, shard_id: str) -> ShardLog:
+        shard = stream.shards.get(shard_id)
+        if shard is None:
+            raise errors.ResourceNotFoundException(
+                f"Could not find shard {shard_id} in stream {stream.name} under account {self.account_id}.")
+        if not shard.is_open:
+            raise errors.InvalidArgumentException(
+                f"Shard {shard_id} in stream {stream.name} under account {self.account_id} has already been "
+                "merged or split, and thus is not eligible for merging or splitting.")
+        return shard
+
+    def split_shard(self, stream_name: str, shard_id: str, new_starting_hash_key: str) -> None:
+        check = Constraints()
+        self._check_stream_name(check, stream_name)
+        if check.required("shardToSplit", shard_id):
+            check.length("shardToSplit", shard_id, 1, 128)
+        if check.required("newStartingHashKey", new_starting_hash_key):
+            check.pattern("newStartingHashKey", new_starting_hash_key, limits.HASH_KEY_PATTERN)
+        check.check()
+        stream = self._active(stream_name)
+        shard = self._open_shard_of(stream, shard_id)
+        self._check_shard_limit(1)
+        key, hash_range = int(new_starting_hash_key), shard.hash_key_range
+        if not hash_range.start + 1 < key < hash_range.end:
+            raise errors.InvalidArgumentException(
+                f"NewStartingHashKey {new_starting_hash_key} used in SplitShard() on shard {shard_id} in stream "
+                f"{stream_name} under account {self.account_id} is not both greater than one plus the shard's "
+                f"StartingHashKey {hash_range.start} and less than the shard's EndingHashKey {hash_range.end}.")
+        self._reshard(stream, lambda when: stream.split(shard, key, when))
+
+    def merge_shards(self, stream_name: str, shard_id: str, adjacent_shard_id: str) -> None:
+        check = Constraints()
+        self._check_stream_name(check, stream_name)
+        for field, value in (("shardToMerge", shard_id), ("adjacentShardToMerge", adjacent_shard_id)):
+            if check.required(field, value):
+                check.length(field, value, 1, 128)
+        check.check()
+        stream = self._active(stream_name)
+        shard = self._open_shard_of(stream, shard_id)
+        adjacent = self._open_shard_of(stream, adjacent_shard_id)
+        a, b = shard.hash_key_range, adjacent.hash_key_range
+        if a.end + 1 != b.start and b.end + 1 != a.start:
+            raise errors.InvalidArgumentException(
+                f"Shards {shard_id} and {adjacent_shard_id} in stream {stream_name} under account "
+                f"{self.account_id} are not an adjacent pair of shards eligible for merging")
+        self._reshard(stream, lambda when: stream.merge(shard, adjacent, when))
+
+    def update_shard_count(self, stream_name: str, target_shard_count: int) -> int:
+        check = Constraints()
+        self._check_stream_name(check, stream_name)
+        if check.required("targetShardCount", target_shard_count):
+            check.value("targetShardCount", target_shard_count, 1, 100_000)
+        check.check()
+        stream = self._active(stream_name)
+        current = len(stream.open_shards())
+        now = self.clock.now()
+        while stream.scaling_times and stream.scaling_times[0] <= now - 86_400:
+            stream.scaling_times.popleft()
+        problem = None
+        if len(stream.scaling_times) >= 10:
+            problem = "more than ten times per rolling 24-hour period"
+        elif target_shard_count > 2 * current:
+            problem = f"to more than double the current open shard count ({current})"
+        elif 2 * target_shard_count < current:
+            problem = f"to less than half the current open shard count ({current})"
+        if problem:
+            raise errors.LimitExceededException(
+                f"UpdateShardCount on stream {stream_name} under account {self.account_id} cannot scale "
+                f"{problem}. Requested target shard count: {target_shard_count}.")
+        self._check_shard_limit(max(0, target_shard_count - current))
+        stream.scaling_times.append(now)
+        if target_shard_count != current:
+            self._reshard(stream, lambda when: stream.scale_uniformly(target_shard_count, when))
+        return current
+
+
+def _utc(instant: float) -> str:
+    return datetime.fromtimestamp(instant, timezone.utc).strftime("%a %b %d %H:%M:%S UTC %Y")

@@ -1,0 +1,133 @@
+"""One simulated shard: its hash-key range, its lineage and its records, stored column by column.
+
+Sequence numbers are 56-digit decimal strings like the service's: ``49``, the shard's index in six
+digits, then a stream-wide put counter in 48 digits. They rise strictly within a shard, a child's are
+above its parents', and the shard a number belongs to can be read back from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from bisect import bisect_left
+from typing import Optional
+
+from ..records import HASH_KEY_MAX, ChildShard, HashKeyRange, Record, Shard
+
+__all__ = [
+    "ShardLog",
+    "partition_key_hash",
+    "even_ranges",
+    "encode_sequence_number",
+    "sequence_number_shard_index",
+    "shard_id_for",
+]
+
+_SEQ_PREFIX = 49 * 10**54
+_SHARD_SPAN = 10**48
+
+
+def partition_key_hash(partition_key: str) -> int:
+    """The 128-bit hash key of a partition key: MD5 of its UTF-8 bytes, as the service does."""
+    return int.from_bytes(hashlib.md5(partition_key.encode("utf-8")).digest(), "big")
+
+
+def even_ranges(count: int, start: int = 0, end: int = HASH_KEY_MAX) -> list[HashKeyRange]:
+    """Split ``[start, end]`` into ``count`` contiguous ranges as even as integers allow."""
+    size = (end - start + 1) // count
+    bounds = [start + i * size for i in range(count)] + [end + 1]
+    return [HashKeyRange(bounds[i], bounds[i + 1] - 1) for i in range(count)]
+
+
+def encode_sequence_number(shard_index: int, counter: int) -> int:
+    return _SEQ_PREFIX + shard_index * _SHARD_SPAN + counter
+
+
+def sequence_number_shard_index(sequence_number: int) -> Optional[int]:
+    """The shard index a sequence number encodes, or None if kinsim never issued such a number."""
+    rest = sequence_number - _SEQ_PREFIX
+    if rest < 0 or len(str(sequence_number)) != 56:
+        return None
+    return rest // _SHARD_SPAN
+
+
+def shard_id_for(index: int) -> str:
+    return f"shardId-{index:012d}"
+
+
+class ShardLog:
+    """A shard and its records. Records are kept in parallel lists ordered by sequence number."""
+
+    __slots__ = (
+        "index",
+        "shard_id",
+        "hash_key_range",
+        "starting_sequence_number",
+        "ending_sequence_number",
+        "parents",
+        "children",
+        "closed_at",
+        "seqs",
+        "arrivals",
+        "datas",
+        "keys",
+        "sizes",
+    )
+
+    def __init__(self, index: int, hash_key_range: HashKeyRange, starting_sequence_number: int,
+                 parents: tuple[str, ...] = ()) -> None:
+        self.index = index
+        self.shard_id = shard_id_for(index)
+        self.hash_key_range = hash_key_range
+        self.starting_sequence_number = starting_sequence_number
+        self.ending_sequence_number: Optional[int] = None
+        self.parents = parents
+        self.children: list["ShardLog"] = []
+        self.closed_at: Optional[float] = None
+        self.seqs: list[int] = []
+        self.arrivals: list[float] = []
+        self.datas: list[bytes] = []
+        self.keys: list[str] = []
+        self.sizes: list[int] = []
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    def append(self, sequence_number: int, arrival: float, data: bytes, partition_key: str, size: int) -> None:
+        self.seqs.append(sequence_number)
+        self.arrivals.append(arrival)
+        self.datas.append(data)
+        self.keys.append(partition_key)
+        self.sizes.append(size)
+
+    def close(self, now: float, ending_sequence_number: int, children: list["ShardLog"]) -> None:
+        self.closed_at = now
+        self.ending_sequence_number = ending_sequence_number
+        self.children = children
+
+    def trim_before(self, cutoff: float) -> None:
+        """Drop the records that arrived before ``cutoff`` (retention)."""
+        drop = bisect_left(self.arrivals, cutoff)
+        if drop:
+            for column in (self.seqs, self.arrivals, self.datas, self.keys, self.sizes):
+                del column[:drop]
+
+    def position(self, sequence_floor: int) -> int:
+        """Index of the first retained record whose sequence number is at least ``sequence_floor``."""
+        return bisect_left(self.seqs, sequence_floor)
+
+    def first_at_or_after(self, instant: float) -> int:
+        return bisect_left(self.arrivals, instant)
+
+    def record(self, i: int) -> Record:
+        return Record(str(self.seqs[i]), self.arrivals[i], self.datas[i], self.keys[i])
+
+    def describe(self) -> Shard:
+        parent = self.parents[0] if self.parents else None
+        adjacent = self.parents[1] if len(self.parents) > 1 else None
+        ending = None if self.ending_sequence_number is None else str(self.ending_sequence_number)
+        return Shard(self.shard_id, self.hash_key_range, str(self.starting_sequence_number), ending,
+                     parent, adjacent)
+
+    def child_shards(self) -> tuple[ChildShard, ...]:
+        return tuple(ChildShard(c.shard_id, c.parents, c.hash_key_range) for c in self.children)

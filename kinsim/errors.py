@@ -1,0 +1,112 @@
+"""Every error kinsim raises, under one root.
+
+    KinsimError
+    ├── KinesisError                     a Kinesis API error; ``code`` is the real API's error code
+    │   ├── ResourceNotFoundException
+    │   ├── ResourceInUseException
+    │   ├── InvalidArgumentException
+    │   ├── ValidationException          a parameter broke the API's shape constraints
+    │   ├── LimitExceededException
+    │   ├── ProvisionedThroughputExceededException
+    │   └── ExpiredIteratorException
+    └── ScenarioError                    a bad scenario file (file, key path, what is wrong)
+
+The Kinesis classes are named exactly after the API's error codes, so the boto3-shaped client and the
+boto3 backend map them by name and nothing is lost at the border.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "KinsimError",
+    "KinesisError",
+    "ResourceNotFoundException",
+    "ResourceInUseException",
+    "InvalidArgumentException",
+    "ValidationException",
+    "LimitExceededException",
+    "ProvisionedThroughputExceededException",
+    "ExpiredIteratorException",
+    "ScenarioError",
+    "kinesis_error",
+]
+
+
+class KinsimError(Exception):
+    """Root of every kinsim error."""
+
+
+class KinesisError(KinsimError):
+    """A Kinesis API error. ``code`` is the API's error code, ``message`` its text."""
+
+    code = "KinesisError"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class ResourceNotFoundException(KinesisError):
+    code = "ResourceNotFoundException"
+
+
+class ResourceInUseException(KinesisError):
+    code = "ResourceInUseException"
+
+
+class InvalidArgumentException(KinesisError):
+    code = "InvalidArgumentException"
+
+
+class ValidationException(KinesisError):
+    code = "ValidationException"
+
+
+class LimitExceededException(KinesisError):
+    code = "LimitExceededException"
+
+
+class ProvisionedThroughputExceededException(KinesisError):
+    code = "ProvisionedThroughputExceededException"
+
+
+class ExpiredIteratorException(KinesisError):
+    code = "ExpiredIteratorException"
+
+
+_BY_CODE = {
+    cls.code: cls
+    for cls in (
+        ResourceNotFoundException,
+        ResourceInUseException,
+        InvalidArgumentException,
+        ValidationException,
+        LimitExceededException,
+        ProvisionedThroughputExceededException,
+        ExpiredIteratorException,
+    )
+}
+
+
+def kinesis_error(code: str, message: str) -> KinesisError:
+    """The kinsim error for an API error code; an unknown code keeps its code on a plain KinesisError."""
+    cls = _BY_CODE.get(code)
+    if cls is not None:
+        return cls(message)
+    error = KinesisError(message)
+    error.code = code
+    return error
+
+
+class ScenarioError(KinsimError):
+    """A scenario file that cannot be used: names the file, the key path and what is wrong."""
+
+    def __init__(self, path: str, key_path: str, problem: str) -> None:
+        self.path = path
+        self.key_path = key_path
+        self.problem = problem
+        where = f"{path}: {key_path}: " if key_path else f"{path}: "
+        super().__init__(where + problem)
