@@ -8,7 +8,7 @@ above its parents', and the shard a number belongs to can be read back from it.
 from __future__ import annotations
 
 import hashlib
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from typing import Optional
 
 from ..records import HASH_KEY_MAX, ChildShard, HashKeyRange, Record, Shard
@@ -105,9 +105,9 @@ class ShardLog:
         self.ending_sequence_number = ending_sequence_number
         self.children = children
 
-    def trim_before(self, cutoff: float) -> None:
-        """Drop the records that arrived before ``cutoff`` (retention)."""
-        drop = bisect_left(self.arrivals, cutoff)
+    def trim_through(self, cutoff: float) -> None:
+        """Drop the records that arrived at or before ``cutoff``: their retention has run out."""
+        drop = bisect_right(self.arrivals, cutoff)
         if drop:
             for column in (self.seqs, self.arrivals, self.datas, self.keys, self.sizes):
                 del column[:drop]

@@ -77,7 +77,7 @@ class StreamState:
             if shard.closed_at is not None and shard.closed_at <= cutoff:
                 del self.shards[shard_id]
             else:
-                shard.trim_before(cutoff)
+                shard.trim_through(cutoff)
 
     # -- resharding ---------------------------------------------------------------------------------
     def _close(self, shard: ShardLog, now: float, children: list[ShardLog]) -> None:

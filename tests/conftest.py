@@ -1,0 +1,103 @@
+"""Shared fixtures: clocks and backends in two lines, and the real Kinesis servers on loopback.
+
+kinesalite and moto's server are started by the tests themselves on 127.0.0.1 (kinesalite installed
+from npm into the ignored ``.cache/kinesalite`` when missing). Where they cannot start, their tests
+skip on a developer's machine and fail under ``CI=true``. No test talks to AWS: tests marked ``aws``
+run only with ``--aws``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+import kinsim
+from kinsim.clock import ManualClock
+from kinsim.servers import ServerError, start_kinesalite, start_moto_server
+
+ROOT = Path(__file__).resolve().parent.parent
+START = 1_533_074_160.0  # 2018-07-31T21:56:00Z, the tutorial's first minute
+
+# Never let a test find real credentials or a real region by accident.
+for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+    os.environ.pop(_name, None)
+os.environ["AWS_ACCESS_KEY_ID"] = "kinsim-test"
+os.environ["AWS_SECRET_ACCESS_KEY"] = "kinsim-test"
+os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+os.environ["AWS_CONFIG_FILE"] = os.devnull
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+
+
+def pytest_addoption(parser):
+    parser.addoption("--aws", action="store_true", default=False,
+                     help="also run tests marked 'aws', which talk to real AWS with your credentials")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--aws"):
+        return
+    skip = pytest.mark.skip(reason="talks to real AWS: opt in with --aws")
+    for item in items:
+        if "aws" in item.keywords:
+            item.add_marker(skip)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _server(start, what: str):
+    try:
+        return start()
+    except ServerError as exc:
+        if in_ci():
+            pytest.fail(f"{what} could not start under CI=true: {exc}", pytrace=False)
+        pytest.skip(f"{what} could not start: {exc}")
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def backend(clock) -> kinsim.MemoryBackend:
+    return kinsim.MemoryBackend(clock)
+
+
+@pytest.fixture
+def kinesis(backend) -> kinsim.KinesisClient:
+    """A boto3-shaped client over simulated shards on a manual clock."""
+    return kinsim.client(backend)
+
+
+@pytest.fixture(scope="session")
+def kinesalite_server():
+    server = _server(lambda: start_kinesalite(ROOT / ".cache" / "kinesalite"), "kinesalite")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    server = _server(start_moto_server, "moto server")
+    yield server
+    server.stop()
+
+
+def loopback_client(endpoint_url: str):
+    """boto3 against a server on 127.0.0.1; never retries, so errors show as they come."""
+    assert endpoint_url.startswith("http://127.0.0.1:"), endpoint_url
+    return boto3.client("kinesis", endpoint_url=endpoint_url, region_name="us-east-1",
+                        aws_access_key_id="kinsim-test", aws_secret_access_key="kinsim-test",
+                        config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+
+
+@pytest.fixture
+def kinesalite(kinesalite_server):
+    """boto3 against the session's kinesalite."""
+    return loopback_client(kinesalite_server.endpoint_url)
