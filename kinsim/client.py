@@ -21,7 +21,7 @@ from botocore.errorfactory import ClientExceptionsFactory
 from botocore.exceptions import ParamValidationError
 from botocore.hooks import HierarchicalEmitter
 from botocore.paginate import Paginator
-from botocore.utils import parse_timestamp
+from botocore.serialize import JSONSerializer
 from botocore.validate import ParamValidator
 from botocore.waiter import create_waiter_with_client
 
@@ -33,6 +33,7 @@ from .records import PutEntry, PutFailure, Shard
 __all__ = ["KinesisClient"]
 
 Params = dict[str, Any]
+_SERIALIZER = JSONSerializer()  # boto3's own timestamp rounding, so AT_TIMESTAMP reads what boto3 would
 
 
 @functools.lru_cache(maxsize=None)
@@ -70,9 +71,10 @@ def _stream_name(params: Params) -> str:
 
 
 def _timestamp(value: Any) -> Optional[float]:
+    """A timestamp parameter as boto3 puts it on the wire: whole seconds since the epoch."""
     if value is None:
         return None
-    return parse_timestamp(value).timestamp() if isinstance(value, str) else wire.timestamp_from_wire(value)
+    return float(_SERIALIZER._convert_timestamp_to_str(value, "unixtimestamp"))
 
 
 def _page(items: list, limit: int) -> tuple[list, bool]:

@@ -81,8 +81,9 @@ class StreamState:
 
     # -- resharding ---------------------------------------------------------------------------------
     def _close(self, shard: ShardLog, now: float, children: list[ShardLog]) -> None:
-        ending = shard.seqs[-1] if shard.seqs else shard.starting_sequence_number
-        shard.close(now, max(ending, encode_sequence_number(shard.index, self.counter)), children)
+        """Close ``shard``; its ending sequence number lies above every record it holds."""
+        self.counter += 1
+        shard.close(now, encode_sequence_number(shard.index, self.counter), children)
 
     def split(self, shard: ShardLog, new_starting_hash_key: int, now: float) -> None:
         low = HashKeyRange(shard.hash_key_range.start, new_starting_hash_key - 1)
