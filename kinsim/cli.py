@@ -20,16 +20,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Simulate and test Kinesis stream processing on one machine.",
     )
     parser.add_argument("--version", action="version", version=f"kinsim {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("version", help="print kinsim's version")
+    parser.add_subparsers(dest="command", metavar="COMMAND")
     return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "version":
-        print(f"kinsim {__version__}")
-        return 0
+    parser.parse_args(argv)
     parser.print_help(sys.stderr)
     return 2

@@ -204,8 +204,9 @@ class KinesisClient:
 
     def _do_list_shards(self, p: Params) -> Params:
         token = p.get("NextToken")
-        if token is not None and (p.get("StreamName") or p.get("StreamARN")):
-            raise InvalidArgumentException("NextToken and StreamName cannot be provided together.")
+        for other in ("StreamName", "StreamARN", "ExclusiveStartShardId", "StreamCreationTimestamp"):
+            if token is not None and p.get(other) is not None:
+                raise InvalidArgumentException(f"NextToken and {other} cannot be provided together.")
         if token is not None:
             stream_name, after = _decode_token(token).split("/", 1)
         else:

@@ -85,7 +85,8 @@ def test_shard_limit_is_a_limit_exceeded(clock):
 def test_stream_status_moves_on_the_clock(clock):
     backend = kinsim.MemoryBackend(clock, create_delay=10, update_delay=5, delete_delay=3)
     kinesis = kinsim.client(backend)
-    status = lambda: kinesis.describe_stream_summary(StreamName="s")["StreamDescriptionSummary"]["StreamStatus"]
+    def status():
+        return kinesis.describe_stream_summary(StreamName="s")["StreamDescriptionSummary"]["StreamStatus"]
     kinesis.create_stream(StreamName="s", ShardCount=1)
     log = [(status(), 0)]
     with pytest.raises(kinesis.exceptions.ResourceNotFoundException):

@@ -1,4 +1,4 @@
-"""Shard iterators: opaque tokens that carry their own position and issue time.
+"""Shard iterators: where each of the five types starts, and opaque tokens that carry their position.
 
 A token names the stream (and which incarnation of that name), the shard, the lowest sequence number
 still to read and the time it was issued, so it expires on the injected clock 5 minutes later without
@@ -11,11 +11,18 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import math
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Optional, Union
 
-from ..errors import InvalidArgumentException
+from ..errors import ExpiredIteratorException, InvalidArgumentException
+from ..records import IteratorType
+from . import limits
+from .shards import ShardLog, sequence_number_shard_index
+from .stream_state import StreamState
 
-__all__ = ["IteratorPosition", "encode_iterator", "decode_iterator"]
+__all__ = ["IteratorPosition", "encode_iterator", "decode_iterator", "check_expiry", "starting_floor"]
 
 _VERSION = "k1"
 
@@ -51,3 +58,58 @@ def decode_iterator(token: str) -> IteratorPosition:
         return IteratorPosition(stream_name, int(uid), shard_id, int(floor), float(issued))
     except (ValueError, UnicodeError, binascii.Error):
         raise InvalidArgumentException("Invalid ShardIterator.") from None
+
+
+def _utc(instant: float) -> str:
+    return datetime.fromtimestamp(instant, timezone.utc).strftime("%a %b %d %H:%M:%S UTC %Y")
+
+
+def check_expiry(position: IteratorPosition, now: float) -> None:
+    if now - position.issued_at > limits.ITERATOR_LIFETIME_S:
+        raise ExpiredIteratorException(
+            f"Iterator expired. The iterator was created at time {_utc(position.issued_at)} while right now "
+            f"it is {_utc(now)} which is further in the future than the tolerated delay of 300000 milliseconds.")
+
+
+def starting_floor(stream: StreamState, shard: ShardLog, kind: IteratorType, starting_sequence_number: Optional[str],
+                   timestamp: Union[datetime, float, None], now: float, account_id: str) -> int:
+    """The lowest sequence number a new iterator of ``kind`` reads from."""
+    by_sequence = kind in (IteratorType.AT_SEQUENCE_NUMBER, IteratorType.AFTER_SEQUENCE_NUMBER)
+    if (starting_sequence_number is None) == by_sequence:
+        given = "also a" if starting_sequence_number is not None else "no"
+        raise InvalidArgumentException(
+            "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber "
+            "or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. "
+            f"Request specified {kind.value} and {given} StartingSequenceNumber.")
+    if kind is IteratorType.TRIM_HORIZON:
+        return shard.starting_sequence_number
+    if kind is IteratorType.LATEST:
+        return stream.latest_floor(shard)
+    if kind is IteratorType.AT_TIMESTAMP:
+        return _timestamp_floor(stream, shard, timestamp, now)
+    number = int(starting_sequence_number)
+    encoded = sequence_number_shard_index(number)
+    if encoded is None:
+        raise InvalidArgumentException(
+            f"StartingSequenceNumber {starting_sequence_number} used in GetShardIterator on shard {shard.shard_id} "
+            f"in stream {stream.name} under account {account_id} is invalid.")
+    if encoded != shard.index:
+        raise InvalidArgumentException(
+            f"Invalid StartingSequenceNumber. It encodes shardId-{encoded:012d}, while it was used in a "
+            f"call to a shard with {shard.shard_id}")
+    return number + 1 if kind is IteratorType.AFTER_SEQUENCE_NUMBER else number
+
+
+def _timestamp_floor(stream: StreamState, shard: ShardLog, timestamp: Union[datetime, float, None],
+                     now: float) -> int:
+    if timestamp is None:
+        raise InvalidArgumentException(
+            "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. "
+            "Current request has no timestamp parameter.")
+    instant = timestamp.timestamp() if isinstance(timestamp, datetime) else float(timestamp)
+    if instant > now:
+        raise InvalidArgumentException(
+            "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "
+            f"timestampInMillis: {math.floor(instant * 1000)}, currentTimestampInMillis: {math.floor(now * 1000)}")
+    i = shard.first_at_or_after(instant)
+    return shard.seqs[i] if i < len(shard.seqs) else stream.latest_floor(shard)

@@ -8,23 +8,30 @@ only. Nothing here reads the wall clock: a five-minute expiry or a day of retent
 
 from __future__ import annotations
 
-import math
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Optional, Sequence, Union
 
 from .. import errors
 from ..clock import Clock, ManualClock
 from ..records import (
-    HASH_KEY_MAX, GetRecordsResult, IteratorType, PutEntry, PutFailure, PutOutcome, PutResult,
-    Shard, StreamDescription, StreamStatus,
+    HASH_KEY_MAX,
+    GetRecordsResult,
+    IteratorType,
+    PutEntry,
+    PutFailure,
+    PutOutcome,
+    PutResult,
+    Shard,
+    StreamDescription,
+    StreamStatus,
 )
 from . import limits
 from .base import Backend
-from .iterators import IteratorPosition, decode_iterator, encode_iterator
-from .shards import ShardLog, partition_key_hash, sequence_number_shard_index
+from .iterators import IteratorPosition, check_expiry, decode_iterator, encode_iterator, starting_floor
+from .shards import ShardLog, partition_key_hash
 from .stream_state import StreamState
 from .throughput import ShardThroughput
-from .validation import Constraints
+from .validation import Constraints, check_record, check_stream_name, record_size
 
 __all__ = ["MemoryBackend"]
 
@@ -122,16 +129,10 @@ class MemoryBackend(Backend):
             meter = self._throughput[key] = ShardThroughput()
         return meter
 
-    @staticmethod
-    def _check_stream_name(check: Constraints, stream_name: str) -> None:
-        if check.required("streamName", stream_name):
-            check.length("streamName", stream_name, 1, limits.MAX_STREAM_NAME_CHARS)
-            check.pattern("streamName", stream_name, limits.STREAM_NAME_PATTERN)
-
     # -- streams ------------------------------------------------------------------------------------
     def create_stream(self, stream_name: str, shard_count: int) -> None:
         check = Constraints()
-        self._check_stream_name(check, stream_name)
+        check_stream_name(check, stream_name)
         if check.required("shardCount", shard_count):
             check.value("shardCount", shard_count, 1, 100_000)
         check.check()
@@ -152,7 +153,7 @@ class MemoryBackend(Backend):
 
     def delete_stream(self, stream_name: str) -> None:
         check = Constraints()
-        self._check_stream_name(check, stream_name)
+        check_stream_name(check, stream_name)
         check.check()
         stream = self._stream(stream_name)
         if self._status(stream) in (StreamStatus.CREATING, StreamStatus.DELETING):
@@ -166,7 +167,7 @@ class MemoryBackend(Backend):
 
     def describe_stream(self, stream_name: str) -> StreamDescription:
         check = Constraints()
-        self._check_stream_name(check, stream_name)
+        check_stream_name(check, stream_name)
         check.check()
         stream = self._stream(stream_name)
         shards = tuple(shard.describe() for shard in stream.shards.values())
@@ -188,7 +189,7 @@ class MemoryBackend(Backend):
 
     def set_retention_period(self, stream_name: str, hours: int, *, increase: bool) -> None:
         check = Constraints()
-        self._check_stream_name(check, stream_name)
+        check_stream_name(check, stream_name)
         if check.required("retentionPeriodHours", hours):
             check.value("retentionPeriodHours", hours, 1, 2_147_483_647)
         check.check()
@@ -219,25 +220,6 @@ class MemoryBackend(Backend):
                 f"Specified value was {explicit_hash_key}")
         return value
 
-    @staticmethod
-    def _check_entry(check: Constraints, prefix: str, data: bytes, partition_key: str,
-                     explicit_hash_key: Optional[str]) -> None:
-        if check.required(prefix + "data", data):
-            check.length(prefix + "data", data, 0, limits.MAX_RECORD_BYTES)
-        if check.required(prefix + "partitionKey", partition_key):
-            check.length(prefix + "partitionKey", partition_key, 1, limits.MAX_PARTITION_KEY_CHARS)
-        check.pattern(prefix + "explicitHashKey", explicit_hash_key, limits.HASH_KEY_PATTERN)
-
-    @staticmethod
-    def _record_size(check: Constraints, prefix: str, data: bytes, partition_key: str) -> int:
-        """Data plus partition key in bytes; over 1 MiB is a ValidationException, as the service says."""
-        size = len(data) + len(partition_key.encode("utf-8"))
-        if size > limits.MAX_RECORD_BYTES and len(data) <= limits.MAX_RECORD_BYTES:
-            check.fail(prefix + "data", data,
-                        f"must have length less than or equal to {limits.MAX_RECORD_BYTES} "
-                        "together with its partition key")
-        return size
-
     def _throttled(self, stream: StreamState, shard: ShardLog) -> str:
         return (f"Rate exceeded for shard {shard.shard_id} in stream {stream.name} "
                 f"under account {self.account_id}.")
@@ -256,12 +238,12 @@ class MemoryBackend(Backend):
                    explicit_hash_key: Optional[str] = None,
                    sequence_number_for_ordering: Optional[str] = None) -> PutResult:
         check = Constraints()
-        self._check_stream_name(check, stream_name)
-        self._check_entry(check, "", data, partition_key, explicit_hash_key)
+        check_stream_name(check, stream_name)
+        check_record(check, "", data, partition_key, explicit_hash_key)
         check.pattern("sequenceNumberForOrdering", sequence_number_for_ordering,
                       limits.SEQUENCE_NUMBER_PATTERN)
         check.check()
-        size = self._record_size(check, "", data, partition_key)
+        size = record_size(check, "", data, partition_key)
         check.check()
         stream = self._writable(stream_name)
         hash_key = self._hash_key(partition_key, explicit_hash_key)
@@ -272,14 +254,14 @@ class MemoryBackend(Backend):
 
     def put_records(self, stream_name: str, entries: Sequence[PutEntry]) -> list[PutOutcome]:
         check = Constraints()
-        self._check_stream_name(check, stream_name)
+        check_stream_name(check, stream_name)
         if check.required("records", entries):
             check.length("records", entries, 1, limits.MAX_PUT_RECORDS_COUNT)
             for i, entry in enumerate(entries[: limits.MAX_PUT_RECORDS_COUNT], start=1):
-                self._check_entry(check, f"records.{i}.member.", entry.data, entry.partition_key,
+                check_record(check, f"records.{i}.member.", entry.data, entry.partition_key,
                                   entry.explicit_hash_key)
         check.check()
-        sizes = [self._record_size(check, f"records.{i}.member.", e.data, e.partition_key)
+        sizes = [record_size(check, f"records.{i}.member.", e.data, e.partition_key)
                  for i, e in enumerate(entries, start=1)]
         check.check()
         if sum(sizes) > limits.MAX_PUT_RECORDS_BYTES:
@@ -299,7 +281,7 @@ class MemoryBackend(Backend):
                            starting_sequence_number: Optional[str] = None,
                            timestamp: Union[datetime, float, None] = None) -> str:
         check = Constraints()
-        self._check_stream_name(check, stream_name)
+        check_stream_name(check, stream_name)
         if check.required("shardId", shard_id):
             check.length("shardId", shard_id, 1, 128)
             check.pattern("shardId", shard_id, limits.SHARD_ID_PATTERN)
@@ -308,53 +290,12 @@ class MemoryBackend(Backend):
             check.one_of("shardIteratorType", kind, tuple(t.value for t in IteratorType))
         check.pattern("startingSequenceNumber", starting_sequence_number, limits.SEQUENCE_NUMBER_PATTERN)
         check.check()
-        kind = IteratorType(kind)
         stream = self._stream(stream_name)
         shard = self._shard(stream, shard_id)
         now = self.clock.now()
-        by_sequence = (IteratorType.AT_SEQUENCE_NUMBER, IteratorType.AFTER_SEQUENCE_NUMBER)
-        if (starting_sequence_number is None) == (kind in by_sequence):
-            given = "also a" if starting_sequence_number is not None else "no"
-            raise errors.InvalidArgumentException(
-                "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber "
-                "or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. "
-                f"Request specified {kind.value} and {given} StartingSequenceNumber.")
-        if kind is IteratorType.TRIM_HORIZON:
-            floor = shard.starting_sequence_number
-        elif kind is IteratorType.LATEST:
-            floor = stream.latest_floor(shard)
-        elif kind is IteratorType.AT_TIMESTAMP:
-            floor = self._timestamp_floor(stream, shard, timestamp, now)
-        else:
-            floor = self._sequence_floor(stream, shard, starting_sequence_number, kind)
+        floor = starting_floor(stream, shard, IteratorType(kind), starting_sequence_number, timestamp, now,
+                               self.account_id)
         return encode_iterator(IteratorPosition(stream.name, stream.uid, shard.shard_id, floor, now))
-
-    def _timestamp_floor(self, stream: StreamState, shard: ShardLog,
-                         timestamp: Union[datetime, float, None], now: float) -> int:
-        if timestamp is None:
-            raise errors.InvalidArgumentException(
-                "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. "
-                "Current request has no timestamp parameter.")
-        instant = timestamp.timestamp() if isinstance(timestamp, datetime) else float(timestamp)
-        if instant > now:
-            raise errors.InvalidArgumentException(
-                "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "
-                f"timestampInMillis: {math.floor(instant * 1000)}, currentTimestampInMillis: {math.floor(now * 1000)}")
-        i = shard.first_at_or_after(instant)
-        return shard.seqs[i] if i < len(shard.seqs) else stream.latest_floor(shard)
-
-    def _sequence_floor(self, stream: StreamState, shard: ShardLog, given: str, kind: IteratorType) -> int:
-        number = int(given)
-        encoded = sequence_number_shard_index(number)
-        if encoded is None:
-            raise errors.InvalidArgumentException(
-                f"StartingSequenceNumber {given} used in GetShardIterator on shard {shard.shard_id} in stream "
-                f"{stream.name} under account {self.account_id} is invalid.")
-        if encoded != shard.index:
-            raise errors.InvalidArgumentException(
-                f"Invalid StartingSequenceNumber. It encodes shardId-{encoded:012d}, while it was used in a "
-                f"call to a shard with {shard.shard_id}")
-        return number + 1 if kind is IteratorType.AFTER_SEQUENCE_NUMBER else number
 
     def get_records(self, shard_iterator: str, limit: Optional[int] = None) -> GetRecordsResult:
         check = Constraints()
@@ -364,10 +305,7 @@ class MemoryBackend(Backend):
         check.check()
         position = decode_iterator(shard_iterator)
         now = self.clock.now()
-        if now - position.issued_at > limits.ITERATOR_LIFETIME_S:
-            raise errors.ExpiredIteratorException(
-                f"Iterator expired. The iterator was created at time {_utc(position.issued_at)} while right now "
-                f"it is {_utc(now)} which is further in the future than the tolerated delay of 300000 milliseconds.")
+        check_expiry(position, now)
         try:
             stream = self._stream(position.stream_name)
             if stream.uid != position.stream_uid:
@@ -418,7 +356,7 @@ class MemoryBackend(Backend):
 
     def split_shard(self, stream_name: str, shard_id: str, new_starting_hash_key: str) -> None:
         check = Constraints()
-        self._check_stream_name(check, stream_name)
+        check_stream_name(check, stream_name)
         if check.required("shardToSplit", shard_id):
             check.length("shardToSplit", shard_id, 1, 128)
         if check.required("newStartingHashKey", new_starting_hash_key):
@@ -437,7 +375,7 @@ class MemoryBackend(Backend):
 
     def merge_shards(self, stream_name: str, shard_id: str, adjacent_shard_id: str) -> None:
         check = Constraints()
-        self._check_stream_name(check, stream_name)
+        check_stream_name(check, stream_name)
         for field, value in (("shardToMerge", shard_id), ("adjacentShardToMerge", adjacent_shard_id)):
             if check.required(field, value):
                 check.length(field, value, 1, 128)
@@ -454,7 +392,7 @@ class MemoryBackend(Backend):
 
     def update_shard_count(self, stream_name: str, target_shard_count: int) -> int:
         check = Constraints()
-        self._check_stream_name(check, stream_name)
+        check_stream_name(check, stream_name)
         if check.required("targetShardCount", target_shard_count):
             check.value("targetShardCount", target_shard_count, 1, 100_000)
         check.check()
@@ -480,6 +418,3 @@ class MemoryBackend(Backend):
             self._reshard(stream, lambda when: stream.scale_uniformly(target_shard_count, when))
         return current
 
-
-def _utc(instant: float) -> str:
-    return datetime.fromtimestamp(instant, timezone.utc).strftime("%a %b %d %H:%M:%S UTC %Y")

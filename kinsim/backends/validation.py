@@ -12,8 +12,9 @@ import re
 from typing import Optional, Sized
 
 from ..errors import ValidationException
+from . import limits
 
-__all__ = ["Constraints"]
+__all__ = ["Constraints", "check_stream_name", "check_record", "record_size"]
 
 
 def _shown(value: object) -> str:
@@ -69,3 +70,28 @@ class Constraints:
             count = len(self._errors)
             noun = "error" if count == 1 else "errors"
             raise ValidationException(f"{count} validation {noun} detected: " + "; ".join(self._errors))
+
+
+def check_stream_name(check: Constraints, stream_name: Optional[str]) -> None:
+    if check.required("streamName", stream_name):
+        check.length("streamName", stream_name, 1, limits.MAX_STREAM_NAME_CHARS)
+        check.pattern("streamName", stream_name, limits.STREAM_NAME_PATTERN)
+
+
+def check_record(check: Constraints, prefix: str, data: Optional[bytes], partition_key: Optional[str],
+                 explicit_hash_key: Optional[str]) -> None:
+    """The model's constraints on one record; ``prefix`` places it (``records.3.member.``)."""
+    if check.required(prefix + "data", data):
+        check.length(prefix + "data", data, 0, limits.MAX_RECORD_BYTES)
+    if check.required(prefix + "partitionKey", partition_key):
+        check.length(prefix + "partitionKey", partition_key, 1, limits.MAX_PARTITION_KEY_CHARS)
+    check.pattern(prefix + "explicitHashKey", explicit_hash_key, limits.HASH_KEY_PATTERN)
+
+
+def record_size(check: Constraints, prefix: str, data: bytes, partition_key: str) -> int:
+    """Data plus partition key in bytes; over 1 MiB is a ValidationException, as the service says."""
+    size = len(data) + len(partition_key.encode("utf-8"))
+    if size > limits.MAX_RECORD_BYTES and len(data) <= limits.MAX_RECORD_BYTES:
+        check.fail(prefix + "data", data, f"must have length less than or equal to {limits.MAX_RECORD_BYTES} "
+                   "together with its partition key")
+    return size
