@@ -33,7 +33,7 @@ from .records import PutEntry, PutFailure, Shard
 __all__ = ["KinesisClient"]
 
 Params = dict[str, Any]
-_SERIALIZER = JSONSerializer()  # boto3's own timestamp rounding, so AT_TIMESTAMP reads what boto3 would
+_SERIALIZER = JSONSerializer()  # with boto3's default timestamp precision
 
 
 @functools.lru_cache(maxsize=None)
@@ -71,7 +71,8 @@ def _stream_name(params: Params) -> str:
 
 
 def _timestamp(value: Any) -> Optional[float]:
-    """A timestamp parameter as boto3 puts it on the wire: whole seconds since the epoch."""
+    """A timestamp parameter as this botocore's JSON serializer puts it on the wire (whole seconds up to
+    botocore 1.43, full precision since), so AT_TIMESTAMP starts where boto3 would."""
     if value is None:
         return None
     return float(_SERIALIZER._convert_timestamp_to_str(value, "unixtimestamp"))
@@ -158,7 +159,7 @@ class KinesisClient:
 
     # -- streams ------------------------------------------------------------------------------------
     def _do_create_stream(self, p: Params) -> Params:
-        self.backend.create_stream(p["StreamName"], p.get("ShardCount", 1))
+        self.backend.create_stream(p.get("StreamName"), p.get("ShardCount"))
         return {}
 
     def _do_delete_stream(self, p: Params) -> Params:
@@ -222,21 +223,22 @@ class KinesisClient:
         return response
 
     def _do_increase_stream_retention_period(self, p: Params) -> Params:
-        self.backend.set_retention_period(_stream_name(p), p["RetentionPeriodHours"], increase=True)
+        self.backend.set_retention_period(_stream_name(p), p.get("RetentionPeriodHours"), increase=True)
         return {}
 
     def _do_decrease_stream_retention_period(self, p: Params) -> Params:
-        self.backend.set_retention_period(_stream_name(p), p["RetentionPeriodHours"], increase=False)
+        self.backend.set_retention_period(_stream_name(p), p.get("RetentionPeriodHours"), increase=False)
         return {}
 
     # -- records ------------------------------------------------------------------------------------
     def _do_put_record(self, p: Params) -> Params:
-        result = self.backend.put_record(_stream_name(p), _data(p["Data"]), p["PartitionKey"],
+        result = self.backend.put_record(_stream_name(p), _data(p.get("Data")), p.get("PartitionKey"),
                                          p.get("ExplicitHashKey"), p.get("SequenceNumberForOrdering"))
         return {"ShardId": result.shard_id, "SequenceNumber": result.sequence_number}
 
     def _do_put_records(self, p: Params) -> Params:
-        entries = [PutEntry(_data(r["Data"]), r["PartitionKey"], r.get("ExplicitHashKey")) for r in p["Records"]]
+        entries = [PutEntry(_data(r.get("Data")), r.get("PartitionKey"), r.get("ExplicitHashKey"))
+                   for r in p.get("Records", ())]
         outcomes = self.backend.put_records(_stream_name(p), entries)
         records = [
             {"ErrorCode": o.error_code, "ErrorMessage": o.error_message} if isinstance(o, PutFailure)
@@ -246,27 +248,27 @@ class KinesisClient:
         return {"FailedRecordCount": sum(isinstance(o, PutFailure) for o in outcomes), "Records": records}
 
     def _do_get_shard_iterator(self, p: Params) -> Params:
-        iterator = self.backend.get_shard_iterator(_stream_name(p), p["ShardId"], p["ShardIteratorType"],
+        iterator = self.backend.get_shard_iterator(_stream_name(p), p.get("ShardId"), p.get("ShardIteratorType"),
                                                    p.get("StartingSequenceNumber"), _timestamp(p.get("Timestamp")))
         return {"ShardIterator": iterator}
 
     def _do_get_records(self, p: Params) -> Params:
-        return wire.get_records_to_wire(self.backend.get_records(p["ShardIterator"], p.get("Limit")))
+        return wire.get_records_to_wire(self.backend.get_records(p.get("ShardIterator"), p.get("Limit")))
 
     # -- resharding ---------------------------------------------------------------------------------
     def _do_split_shard(self, p: Params) -> Params:
-        self.backend.split_shard(_stream_name(p), p["ShardToSplit"], p["NewStartingHashKey"])
+        self.backend.split_shard(_stream_name(p), p.get("ShardToSplit"), p.get("NewStartingHashKey"))
         return {}
 
     def _do_merge_shards(self, p: Params) -> Params:
-        self.backend.merge_shards(_stream_name(p), p["ShardToMerge"], p["AdjacentShardToMerge"])
+        self.backend.merge_shards(_stream_name(p), p.get("ShardToMerge"), p.get("AdjacentShardToMerge"))
         return {}
 
     def _do_update_shard_count(self, p: Params) -> Params:
         name = _stream_name(p)
-        current = self.backend.update_shard_count(name, p["TargetShardCount"])
+        current = self.backend.update_shard_count(name, p.get("TargetShardCount"))
         arn = self.backend.describe_stream(name).arn
-        return {"StreamName": name, "CurrentShardCount": current, "TargetShardCount": p["TargetShardCount"],
+        return {"StreamName": name, "CurrentShardCount": current, "TargetShardCount": p.get("TargetShardCount"),
                 "StreamARN": arn}
 
 
@@ -278,8 +280,10 @@ def waiter_name_for(model, method_name: str) -> str:
     raise ValueError(f"no Kinesis waiter is called {method_name}")
 
 
-def _data(value: Any) -> bytes:
+def _data(value: Any) -> Optional[bytes]:
     """boto3 takes Data as bytes, a file-like object or text (sent as UTF-8)."""
+    if value is None:
+        return None
     if isinstance(value, str):
         return value.encode("utf-8")
     if hasattr(value, "read"):

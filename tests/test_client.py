@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
+from botocore.serialize import create_serializer
 
 import kinsim
+from kinsim.client import _service_model
 from kinsim.clock import ManualClock
 
 SHARD0 = "shardId-000000000000"
@@ -38,12 +41,21 @@ def test_every_error_code_is_reachable_on_client_exceptions(kinesis, name):
 
 def test_parameters_are_checked_like_boto3_before_any_call(kinesis, backend):
     with pytest.raises(ParamValidationError, match="Missing required parameter"):
-        kinesis.put_record(StreamName="s", Data=b"x")
+        kinesis.get_records()
     with pytest.raises(ParamValidationError, match="Unknown parameter"):
         kinesis.put_record(StreamName="s", Data=b"x", PartitionKey="k", Color="red")
     with pytest.raises(ParamValidationError, match="Invalid type"):
         kinesis.create_stream(StreamName="s", ShardCount="one")
     assert backend.list_streams() == []
+
+
+def test_a_parameter_the_model_leaves_optional_but_the_service_needs_is_a_validation_error(kinesis):
+    """Newer botocore models mark PutRecord's PartitionKey optional; the service still needs one."""
+    kinesis.create_stream(StreamName="s", ShardCount=1)
+    required = _service_model().operation_model("PutRecord").input_shape.required_members
+    expected = ParamValidationError if "PartitionKey" in required else kinesis.exceptions.ValidationException
+    with pytest.raises(expected):
+        kinesis.put_record(StreamName="s", Data=b"x")
 
 
 def test_data_may_be_bytes_text_or_a_file(kinesis):
@@ -140,16 +152,21 @@ def test_the_stream_exists_waiter_works(kinesis):
     kinesis.get_waiter("stream_not_exists").wait(StreamName="s", WaiterConfig={"Delay": 0, "MaxAttempts": 1})
 
 
-def test_at_timestamp_goes_on_the_wire_in_whole_seconds_like_boto3():
+def test_at_timestamp_is_rounded_as_this_botocore_sends_it():
+    """botocore up to 1.43 sends whole seconds, later ones full precision: kinsim starts where boto3 would."""
     clock = ManualClock(1000.0)
     kinesis = kinsim.client(kinsim.MemoryBackend(clock))
     kinesis.create_stream(StreamName="s", ShardCount=1)
     kinesis.put_record(StreamName="s", Data=b"at 1000.0", PartitionKey="k")
     clock.advance(0.6)
     kinesis.put_record(StreamName="s", Data=b"at 1000.6", PartitionKey="k")
-    it = kinesis.get_shard_iterator(StreamName="s", ShardId=SHARD0, ShardIteratorType="AT_TIMESTAMP",
-                                    Timestamp=1000.5)["ShardIterator"]
-    assert len(kinesis.get_records(ShardIterator=it)["Records"]) == 2
+    params = {"StreamName": "s", "ShardId": SHARD0, "ShardIteratorType": "AT_TIMESTAMP", "Timestamp": 1000.5}
+    request = create_serializer("json").serialize_to_request(
+        params, _service_model().operation_model("GetShardIterator"))
+    sent = json.loads(request["body"])["Timestamp"]
+    it = kinesis.get_shard_iterator(**params)["ShardIterator"]
+    got = [r["Data"] for r in kinesis.get_records(ShardIterator=it)["Records"]]
+    assert got == ([b"at 1000.0", b"at 1000.6"] if sent <= 1000.0 else [b"at 1000.6"])
 
 
 def test_default_client_follows_the_wall_clock():
