@@ -184,7 +184,7 @@ def puts(pool: list[str], explicit: bool = True) -> st.SearchStrategy[Put]:
     return st.builds(Put, record_data(), st.sampled_from(pool), _maybe_explicit(explicit))
 
 
-def put_batches(pool: list[str], explicit: bool = True, max_entries: int = 10) -> st.SearchStrategy[PutBatch]:
+def put_batches(pool: list[str], explicit: bool = True, max_entries: int = 20) -> st.SearchStrategy[PutBatch]:
     """A PutRecords call of 1 to ``max_entries`` entries with keys from ``pool``."""
     entry = st.builds(PutEntry, record_data(), st.sampled_from(pool), _maybe_explicit(explicit))
     return st.lists(entry, min_size=1, max_size=max_entries).map(lambda entries: PutBatch(tuple(entries)))
@@ -227,13 +227,15 @@ def workloads(draw, *, explicit: bool = True, reshards: bool = True, update_shar
 
 
 @st.composite
-def reshard_workloads(draw, *, max_before: int = 12, max_after: int = 20) -> list[Action]:
+def reshard_workloads(draw, *, min_before: int = 0, max_before: int = 12, min_after: int = 0,
+                      max_after: int = 20) -> list[Action]:
     """Puts (and clock steps), then a SplitShard or MergeShards, then more puts interleaved with clock
     steps and further reshards. No ExplicitHashKey, so each partition key keeps one hash key and the
     order of its records is defined across the reshards."""
     pool = draw(partition_key_pools())
     writes = put_actions(pool, explicit=False)
-    before = draw(st.lists(st.one_of(writes, advances()), max_size=max_before))
+    before = draw(st.lists(st.one_of(writes, writes, advances()), min_size=min_before, max_size=max_before))
     first = draw(st.one_of(splits(), merges()))
-    after = draw(st.lists(st.one_of(writes, writes, advances(), reshard_actions()), max_size=max_after))
+    after = draw(st.lists(st.one_of(writes, writes, advances(), reshard_actions()),
+                          min_size=min_after, max_size=max_after))
     return [*before, first, *after]

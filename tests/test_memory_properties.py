@@ -246,7 +246,7 @@ def check_reshard_outcome(harness: Harness, action: ks.Action, outcome) -> None:
             assert max(sizes) - min(sizes) < target, f"UpdateShardCount to {target} is not uniform: {sizes}"
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(shard_count=ks.shard_counts(),
        actions=st.lists(ks.reshard_actions(), max_size=12),
        probes=st.lists(ks.hash_keys(), max_size=6),
@@ -264,9 +264,9 @@ def test_every_hash_key_maps_to_exactly_one_open_shard(shard_count, actions, pro
 # -- 2. sequence numbers rise within a shard ---------------------------------------------------------------
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(shard_count=ks.shard_counts(), start=ks.clock_starts(), throttling=st.booleans(),
-       actions=ks.workloads(min_size=1))
+       actions=ks.workloads(min_size=5, max_size=40))
 def test_sequence_numbers_rise_strictly_within_each_shard(shard_count, start, throttling, actions):
     harness = Harness(shard_count, throttling=throttling, start=start)
     for action in actions:
@@ -285,9 +285,9 @@ def test_sequence_numbers_rise_strictly_within_each_shard(shard_count, start, th
 # -- 3. reading a shard returns what was put to it ---------------------------------------------------------
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(shard_count=ks.shard_counts(), start=ks.clock_starts(), throttling=st.booleans(),
-       actions=ks.workloads(), limits=ks.limit_cycles())
+       actions=ks.workloads(min_size=5, max_size=40), limits=ks.limit_cycles())
 def test_reading_a_shard_returns_exactly_its_records_in_order(shard_count, start, throttling, actions, limits):
     harness = Harness(shard_count, throttling=throttling, start=start)
     run(harness, actions)
@@ -303,8 +303,9 @@ def test_reading_a_shard_returns_exactly_its_records_in_order(shard_count, start
 # -- 4. parents, then children: each partition key's records in put order ----------------------------------
 
 
-@settings(max_examples=60, deadline=None)
-@given(shard_count=ks.shard_counts(2, 4), actions=ks.reshard_workloads(), limits=ks.limit_cycles())
+@settings(max_examples=100, deadline=None)
+@given(shard_count=ks.shard_counts(2, 4), actions=ks.reshard_workloads(min_before=3, min_after=3),
+       limits=ks.limit_cycles())
 def test_reading_parents_then_children_keeps_each_partition_keys_order(shard_count, actions, limits):
     harness = Harness(shard_count)
     run(harness, actions)

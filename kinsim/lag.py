@@ -1,0 +1,113 @@
+"""Network lag models: how long a record takes from its producer to the stream.
+
+Each model draws from the ``random.Random`` it is handed, never the global one, so a seed fixes every
+delay. Delays are seconds, never negative (a normal draw below zero is clamped to zero).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import Union
+
+__all__ = ["Constant", "Uniform", "Exponential", "Normal", "LogNormal", "Pareto", "LagModel", "LAG_KINDS"]
+
+
+@dataclass(frozen=True)
+class Constant:
+    value: float
+
+    def sample(self, rng: random.Random) -> float:
+        return self.value
+
+    def describe(self) -> str:
+        return f"constant {self.value:g} s"
+
+
+@dataclass(frozen=True)
+class Uniform:
+    low: float
+    high: float
+
+    def __post_init__(self) -> None:
+        if self.high < self.low:
+            raise ValueError(f"high ({self.high:g} s) is below low ({self.low:g} s)")
+
+    def sample(self, rng: random.Random) -> float:
+        return rng.uniform(self.low, self.high)
+
+    def describe(self) -> str:
+        return f"uniform {self.low:g}-{self.high:g} s"
+
+
+@dataclass(frozen=True)
+class Exponential:
+    mean: float
+
+    def __post_init__(self) -> None:
+        if self.mean <= 0:
+            raise ValueError("mean must be above 0")
+
+    def sample(self, rng: random.Random) -> float:
+        return rng.expovariate(1.0 / self.mean)
+
+    def describe(self) -> str:
+        return f"exponential, mean {self.mean:g} s"
+
+
+@dataclass(frozen=True)
+class Normal:
+    mean: float
+    stddev: float
+
+    def sample(self, rng: random.Random) -> float:
+        return max(0.0, rng.gauss(self.mean, self.stddev))
+
+    def describe(self) -> str:
+        return f"normal {self.mean:g} ± {self.stddev:g} s"
+
+
+@dataclass(frozen=True)
+class LogNormal:
+    median: float
+    sigma: float
+
+    def __post_init__(self) -> None:
+        if self.median <= 0:
+            raise ValueError("median must be above 0")
+
+    def sample(self, rng: random.Random) -> float:
+        return rng.lognormvariate(math.log(self.median), self.sigma)
+
+    def describe(self) -> str:
+        return f"lognormal, median {self.median:g} s, sigma {self.sigma:g}"
+
+
+@dataclass(frozen=True)
+class Pareto:
+    scale: float
+    shape: float
+
+    def __post_init__(self) -> None:
+        if self.scale <= 0 or self.shape <= 0:
+            raise ValueError("scale and shape must be above 0")
+
+    def sample(self, rng: random.Random) -> float:
+        return self.scale * rng.paretovariate(self.shape)  # at least ``scale``, heavy tail past it
+
+    def describe(self) -> str:
+        return f"pareto, minimum {self.scale:g} s, shape {self.shape:g}"
+
+
+LagModel = Union[Constant, Uniform, Exponential, Normal, LogNormal, Pareto]
+
+#: YAML name → (model, its parameters in order, which of them are durations)
+LAG_KINDS = {
+    "constant": (Constant, ("value",), ("value",)),
+    "uniform": (Uniform, ("low", "high"), ("low", "high")),
+    "exponential": (Exponential, ("mean",), ("mean",)),
+    "normal": (Normal, ("mean", "stddev"), ("mean", "stddev")),
+    "lognormal": (LogNormal, ("median", "sigma"), ("median",)),
+    "pareto": (Pareto, ("scale", "shape"), ("scale",)),
+}

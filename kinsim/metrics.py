@@ -1,0 +1,93 @@
+"""Ground truth and the metrics that compare a counter's reports with it (DESIGN §7).
+
+Truth is exact: the simulation knows every event it produced, so for each windowing it counts
+produced events per (window, key) by their true event time. ``Observations`` is a counter's sink: it
+keeps, per cell, the first reported count and the report after which the count stopped changing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from .counters import Counter, Windowing
+
+__all__ = ["Truth", "Observations", "CellReport", "counter_metrics", "nearest_rank"]
+
+Cell = tuple[int, str]  # (window start in microseconds, key)
+
+
+class Truth:
+    """Produced events per (window, key) for one windowing."""
+
+    def __init__(self, windowing: Windowing) -> None:
+        self.windowing = windowing
+        self.cells: dict[Cell, int] = {}
+
+    def add(self, key: str, event_us: int) -> None:
+        cells = self.cells
+        for start in self.windowing.starts(event_us):
+            cells[(start, key)] = cells.get((start, key), 0) + 1
+
+
+@dataclass
+class CellReport:
+    first: int
+    first_at: int
+    last: int
+    changed_at: int  # processing time of the report from which ``last`` has held
+
+
+class Observations:
+    """A counter's sink that remembers what matters for the metrics, cell by cell."""
+
+    def __init__(self) -> None:
+        self.cells: dict[Cell, CellReport] = {}
+
+    def __call__(self, start: int, key: str, count: int, at_us: int) -> None:
+        report = self.cells.get((start, key))
+        if report is None:
+            self.cells[(start, key)] = CellReport(count, at_us, count, at_us)
+        elif count != report.last:
+            report.last = count
+            report.changed_at = at_us
+
+
+def nearest_rank(sorted_values: list[float], share: float) -> float:
+    """The nearest-rank percentile of already sorted values."""
+    rank = max(1, -(-len(sorted_values) * share // 1))
+    return sorted_values[int(rank) - 1]
+
+
+def _summary(values: list[float]) -> Optional[dict[str, float]]:
+    if not values:
+        return None
+    values = sorted(values)
+    return {"p50": nearest_rank(values, 0.50), "p95": nearest_rank(values, 0.95), "max": values[-1]}
+
+
+def counter_metrics(truth: Truth, observations: Observations, counter: Counter) -> dict:
+    size = truth.windowing.size_us
+    cells = truth.cells
+    final_exact = first_exact = 0
+    latencies = []
+    for cell, expected in cells.items():
+        report = observations.cells.get(cell)
+        if report is None:
+            continue
+        first_exact += report.first == expected
+        if report.last == expected:
+            final_exact += 1
+            latencies.append(round((report.changed_at - (cell[0] + size)) / 1e6, 6))
+    total = len(cells)
+    late_by = [round(late.late_by_us / 1e6, 6) for late in counter.late]
+    return {
+        "final_exact": round(final_exact / total, 6) if total else 1.0,
+        "first_exact": round(first_exact / total, 6) if total else 1.0,
+        "convergence_latency_s": _summary(latencies),
+        "never_converged": total - final_exact,
+        "late_records": len(counter.late),
+        "late_by_s": _summary(late_by),
+        "emitted_rows": counter.emitted_rows,
+        "peak_state_cells": counter.peak_state_cells,
+    }

@@ -1,0 +1,141 @@
+"""The report of a run: JSON exactly as DESIGN §8 (plus late-record detail), or readable text.
+
+The JSON holds no wall-clock value, so the same scenario and seed give byte-identical output. Times
+are UTC with a ``Z``; ``rows`` has one entry per (window, key) with truth or a count, sorted by window
+start then key, ``count`` being the counter's last reported value (0 if none).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Optional
+
+from . import __version__
+from .runner import CounterResult, RunResult
+
+__all__ = ["report_dict", "to_json", "to_text", "utc_text"]
+
+_EPOCH = datetime(1970, 1, 1)
+LATE_EXAMPLES = 20
+
+
+def utc_text(us: int) -> str:
+    moment = _EPOCH + timedelta(microseconds=us)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+def _rows(part: CounterResult) -> list[dict]:
+    size = part.truth.windowing.size_us
+    cells = sorted(set(part.truth.cells) | set(part.observations.cells))
+    rows = []
+    for cell in cells:
+        report = part.observations.cells.get(cell)
+        rows.append({"window_start": utc_text(cell[0]), "window_end": utc_text(cell[0] + size), "key": cell[1],
+                     "truth": part.truth.cells.get(cell, 0), "count": report.last if report else 0})
+    return rows
+
+
+def _late(part: CounterResult) -> list[dict]:
+    return [{"shard_id": late.shard_id, "key": late.key, "event_time": utc_text(late.event_us),
+             "late_by_s": round(late.late_by_us / 1e6, 6), "processed_at": utc_text(late.processed_us)}
+            for late in part.counter.late[:LATE_EXAMPLES]]
+
+
+def report_dict(result: RunResult) -> dict:
+    return {
+        "kinsim": __version__,
+        "scenario": result.scenario.name,
+        "seed": result.seed,
+        "backend": result.backend,
+        "records": {"produced": result.produced, "delivered": result.delivered},
+        "counters": [
+            {"name": part.spec.name, "kind": part.spec.kind.value, "params": part.spec.params,
+             "metrics": part.metrics, "rows": _rows(part), "late": _late(part)}
+            for part in result.counters
+        ],
+    }
+
+
+def to_json(result: RunResult) -> str:
+    return json.dumps(report_dict(result), indent=2, ensure_ascii=False) + "\n"
+
+
+# -- text ---------------------------------------------------------------------------------------------
+def _seconds(value: Optional[float]) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def _table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    return [line(headers), line(["-" * w for w in widths])] + [line(row) for row in rows]
+
+
+def _metrics_table(result: RunResult) -> list[str]:
+    rows = []
+    for part in result.counters:
+        m = part.metrics
+        latency = m["convergence_latency_s"] or {}
+        rows.append([part.spec.name, part.spec.kind.value, f"{m['final_exact']:.3f}", f"{m['first_exact']:.3f}",
+                     "/".join(_seconds(latency.get(k)) for k in ("p50", "p95", "max")) if latency else "-",
+                     str(m["never_converged"]), str(m["late_records"]), str(m["emitted_rows"]),
+                     str(m["peak_state_cells"])])
+    headers = ["counter", "kind", "final_exact", "first_exact", "latency p50/p95/max s", "never_converged",
+               "late_records", "emitted_rows", "peak_state_cells"]
+    return _table(headers, rows, right=set(range(2, 9)))
+
+
+def _window_tables(result: RunResult) -> list[str]:
+    lines: list[str] = []
+    groups: dict = {}
+    for part in result.counters:
+        groups.setdefault(part.truth.windowing, []).append(part)
+    for windowing, parts in groups.items():
+        size, slide = windowing.size_us / 1e6, windowing.slide_us / 1e6
+        title = f"windows of {size:g} s" + (f" every {slide:g} s" if slide != size else "")
+        cells = sorted(set(parts[0].truth.cells).union(*(p.observations.cells for p in parts)))
+        rows = []
+        for cell in cells:
+            counts = []
+            for part in parts:
+                report = part.observations.cells.get(cell)
+                counts.append(str(report.last if report else 0))
+            rows.append([utc_text(cell[0]), cell[1], str(parts[0].truth.cells.get(cell, 0))] + counts)
+        lines += ["", title]
+        lines += _table(["window", "key", "truth"] + [p.spec.name for p in parts], rows,
+                        right=set(range(2, 3 + len(parts))))
+    return lines
+
+
+def to_text(result: RunResult) -> str:
+    scenario = result.scenario
+    lines = [f"kinsim {__version__}: {scenario.name} (seed {result.seed}, backend {result.backend})"]
+    if scenario.description:
+        lines.append(scenario.description)
+    ended = utc_text(scenario.start_us + round(result.ended_at * 1_000_000))
+    lines += [
+        "",
+        f"records: {result.produced} produced, {result.delivered} delivered, {result.throttled_puts} puts "
+        f"throttled and retried; consumer: {result.polls} polls, {result.throttled_polls} throttled; "
+        f"input ended at {ended}",
+        "",
+    ]
+    lines += _metrics_table(result)
+    for part in result.counters:
+        if part.counter.late:
+            late_by = part.metrics["late_by_s"]
+            lines += ["", f"{part.spec.name}: {len(part.counter.late)} late records, late by "
+                          f"p50 {late_by['p50']:g} s, max {late_by['max']:g} s; first ones:"]
+            for late in part.counter.late[:5]:
+                lines.append(f"  {late.key} at {utc_text(late.event_us)}, {late.late_by_us / 1e6:g} s behind the "
+                             f"watermark of {late.shard_id}")
+    lines += _window_tables(result)
+    return "\n".join(lines) + "\n"

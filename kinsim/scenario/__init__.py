@@ -1,0 +1,11 @@
+"""Scenario files: what to simulate, as validated frozen dataclasses."""
+
+from .loader import load_scenario, parse_duration, parse_scenario
+from .model import (
+    ConsumerSpec, CounterKind, CounterSpec, Outage, Pacing, ProducerSpec, Scenario, StreamSpec,
+)
+
+__all__ = [
+    "load_scenario", "parse_scenario", "parse_duration", "Scenario", "ProducerSpec", "StreamSpec",
+    "ConsumerSpec", "CounterSpec", "CounterKind", "Outage", "Pacing",
+]

@@ -1,0 +1,317 @@
+"""Scenario files: YAML in, a validated ``Scenario`` out, or one ``ScenarioError`` naming the file,
+the key path (``producers[1].lag.uniform``) and what is wrong. The only module that imports yaml.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Callable, Optional, TypeVar
+
+import yaml
+from dateutil import parser as dateparser
+
+from ..errors import ScenarioError
+from ..lag import LAG_KINDS, Constant, LagModel
+from ..records import IteratorType
+from .model import (
+    ConsumerSpec, CounterKind, CounterSpec, Outage, Pacing, ProducerSpec, Scenario, StreamSpec,
+)
+
+__all__ = ["load_scenario", "parse_scenario", "parse_duration"]
+
+T = TypeVar("T")
+
+_UNITS = {"us": Decimal("0.000001"), "ms": Decimal("0.001"), "s": Decimal(1), "m": Decimal(60),
+          "min": Decimal(60), "h": Decimal(3600), "d": Decimal(86400)}
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(us|ms|min|s|m|h|d)\s*")
+_RATE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*")
+_RATE_UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
+
+
+def parse_duration(value: Any) -> float:
+    """``500ms``, ``20s``, ``2m``, ``1h``, ``1m30s`` or a number of seconds → seconds, to the microsecond."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {value!r}")
+    if isinstance(value, (int, float)):
+        total = Decimal(str(value))
+    elif isinstance(value, str):
+        parts = _DURATION.findall(value)
+        if not parts or "".join(f"{n}{u}" for n, u in parts) != re.sub(r"\s+", "", value):
+            try:
+                total = Decimal(value.strip())
+            except InvalidOperation:
+                raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {value!r}") from None
+        else:
+            total = sum((Decimal(n) * _UNITS[u] for n, u in parts), Decimal(0))
+    else:
+        raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {value!r}")
+    if total < 0:
+        raise ValueError(f"a duration cannot be negative, got {value!r}")
+    return float(total.quantize(Decimal("0.000001")))
+
+
+def parse_signed_duration(value: Any) -> float:
+    """A duration that may be negative, like a clock skew of ``-2s``."""
+    if isinstance(value, str) and value.strip().startswith("-"):
+        return -parse_duration(value.strip()[1:])
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+        return -parse_duration(-value)
+    return parse_duration(value)
+
+
+def parse_instant(value: Any) -> datetime:
+    """An ISO 8601 instant; one without a zone is UTC."""
+    if isinstance(value, datetime):
+        instant = value
+    elif isinstance(value, str):
+        try:
+            instant = dateparser.isoparse(value)
+        except ValueError:
+            raise ValueError(f"expected an ISO 8601 instant like 2018-07-31T21:56:00Z, got {value!r}") from None
+    else:
+        raise ValueError(f"expected an ISO 8601 instant like 2018-07-31T21:56:00Z, got {value!r}")
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=timezone.utc)
+    return instant.astimezone(timezone.utc)
+
+
+def parse_rate(value: Any) -> float:
+    """``30/min``, ``2/s``, ``100/h`` → seconds between records."""
+    match = _RATE.fullmatch(value) if isinstance(value, str) else None
+    if not match or Decimal(match.group(1)) == 0:
+        raise ValueError(f"expected a rate above 0 like 30/min or 2/s, got {value!r}")
+    return float(Decimal(_RATE_UNITS[match.group(2)]) / Decimal(match.group(1)))
+
+
+class _Node:
+    """A value in the scenario file and where it sits, for messages that point at it."""
+
+    def __init__(self, value: Any, path: str, file: str) -> None:
+        self.value, self.path, self.file = value, path, file
+
+    def error(self, problem: str) -> ScenarioError:
+        return ScenarioError(self.file, self.path, problem)
+
+    def child(self, key: Any) -> "_Node":
+        path = f"{self.path}[{key}]" if isinstance(key, int) else (f"{self.path}.{key}" if self.path else key)
+        return _Node(self.value[key], path, self.file)
+
+    def mapping(self, allowed: tuple[str, ...]) -> "_Node":
+        if not isinstance(self.value, dict):
+            raise self.error(f"expected a mapping of keys, got {_shown(self.value)}")
+        for key in self.value:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), allowed, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(allowed)}"
+                raise ScenarioError(self.file, f"{self.path}.{key}" if self.path else str(key),
+                                    f"unknown key{hint}")
+        return self
+
+    def items(self) -> list["_Node"]:
+        if not isinstance(self.value, list):
+            raise self.error(f"expected a list, got {_shown(self.value)}")
+        return [self.child(i) for i in range(len(self.value))]
+
+    def has(self, key: str) -> bool:
+        return key in self.value
+
+    def get(self, key: str, convert: Callable[[Any], T], default: Optional[T] = None, required: bool = False) -> T:
+        if key not in self.value or self.value[key] is None:
+            if required:
+                raise ScenarioError(self.file, f"{self.path}.{key}" if self.path else key, "is required")
+            return default
+        return self.child(key).convert(convert)
+
+    def convert(self, convert: Callable[[Any], T]) -> T:
+        try:
+            return convert(self.value)
+        except (ValueError, TypeError) as exc:
+            raise self.error(str(exc)) from None
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"expected text, got {_shown(value)}")
+    return str(value)
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a whole number, got {_shown(value)}")
+    return value
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"expected a number, got {_shown(value)}")
+    return float(value)
+
+
+def _choice(enum_type):
+    def convert(value: Any):
+        try:
+            return enum_type(value)
+        except ValueError:
+            options = ", ".join(member.value for member in enum_type)
+            raise ValueError(f"expected one of {options}, got {_shown(value)}") from None
+    return convert
+
+
+def _built(node: _Node, build: Callable[[], T]) -> T:
+    """Build a model object; its own check (``__post_init__``) names the node on failure."""
+    try:
+        return build()
+    except ValueError as exc:
+        raise node.error(str(exc)) from None
+
+
+def _lag(node: _Node) -> LagModel:
+    if not isinstance(node.value, dict):
+        return Constant(node.convert(parse_duration))
+    if len(node.value) != 1:
+        raise node.error(f"expected one lag model of {', '.join(LAG_KINDS)}")
+    node.mapping(tuple(LAG_KINDS))
+    kind = next(iter(node.value))
+    model, names, durations = LAG_KINDS[kind]
+    spec = node.child(kind)
+    raw = spec.value
+    if isinstance(raw, dict):
+        spec.mapping(names)
+        missing = [name for name in names if name not in raw]
+        if missing:
+            raise spec.error(f"'{missing[0]}' is required ({kind} takes {', '.join(names)})")
+        raw = [raw[name] for name in names]
+        nodes = [spec.child(name) for name in names]
+    elif isinstance(raw, list):
+        if len(raw) != len(names):
+            raise spec.error(f"{kind} takes {len(names)} values ({', '.join(names)}), got {len(raw)}")
+        nodes = spec.items()
+    elif len(names) == 1:
+        nodes = [spec]
+    else:
+        raise spec.error(f"{kind} takes {', '.join(names)}, e.g. [{', '.join('20s' for _ in names)}]")
+    values = [n.convert(parse_duration if name in durations else _number) for n, name in zip(nodes, names)]
+    return _built(spec, lambda: model(*values))
+
+
+def _outages(node: _Node) -> tuple[Outage, ...]:
+    outages = []
+    for item in node.items():
+        item.mapping(("at", "for"))
+        at = item.get("at", parse_duration, required=True)
+        duration = item.get("for", parse_duration, required=True)
+        outages.append(_built(item, lambda: Outage(at, duration)))
+    return tuple(outages)
+
+
+def _producer(node: _Node) -> ProducerSpec:
+    node.mapping(("name", "partition_key", "interval", "rate", "offset", "jitter", "lag", "outages",
+                  "clock_skew", "pacing"))
+    if node.has("interval") == node.has("rate"):
+        raise node.error("give either 'interval' (e.g. 2s) or 'rate' (e.g. 30/min), not both or neither")
+    interval = node.get("interval", parse_duration) if node.has("interval") else node.get("rate", parse_rate)
+    fields = dict(
+        name=node.get("name", _text, required=True),
+        partition_key=node.get("partition_key", _text, required=True),
+        interval=interval,
+        offset=node.get("offset", parse_duration, 0.0),
+        jitter=node.get("jitter", parse_duration, 0.0),
+        lag=_lag(node.child("lag")) if node.has("lag") else Constant(0.0),
+        outages=_outages(node.child("outages")) if node.has("outages") else (),
+        clock_skew=node.get("clock_skew", parse_signed_duration, 0.0),
+        pacing=node.get("pacing", _choice(Pacing), Pacing.FIXED),
+    )
+    return _built(node, lambda: ProducerSpec(**fields))
+
+
+def _counter(node: _Node, window: float, index: int) -> CounterSpec:
+    if isinstance(node.value, str):
+        kind = node.convert(_choice(CounterKind))
+        return _built(node, lambda: CounterSpec(kind.value, kind, window, window))
+    node.mapping(("kind", "name", "size", "slide", "grace", "allowed_lateness"))
+    kind = node.get("kind", _choice(CounterKind), required=True)
+    size = node.get("size", parse_duration, window)
+    fields = dict(
+        name=node.get("name", _text, kind.value if index == 0 else f"{kind.value}-{index}"),
+        kind=kind, size=size, slide=node.get("slide", parse_duration, size),
+        grace=node.get("grace", parse_duration, 0.0),
+        allowed_lateness=node.get("allowed_lateness", parse_duration, 0.0),
+    )
+    return _built(node, lambda: CounterSpec(**fields))
+
+
+def _unique(nodes: list[_Node], specs: list, what: str) -> None:
+    seen: dict[str, int] = {}
+    for i, (node, spec) in enumerate(zip(nodes, specs)):
+        if spec.name in seen:
+            path = f"{node.path}.name" if isinstance(node.value, dict) else node.path
+            raise ScenarioError(node.file, path, f"{what} name '{spec.name}' is already used by "
+                                                 f"{what}s[{seen[spec.name]}]")
+        seen[spec.name] = i
+
+
+def parse_scenario(document: Any, file: str, default_name: str) -> Scenario:
+    """A scenario from an already-parsed YAML document."""
+    root = _Node(document, "", file)
+    if not isinstance(document, dict):
+        raise ScenarioError(file, "", f"expected a mapping of keys at the top, got {_shown(document)}")
+    root.mapping(("name", "description", "seed", "start", "duration", "window", "stream", "producers",
+                  "consumer", "counters"))
+    window = root.get("window", parse_duration, 60.0)
+    stream = root.child("stream").mapping(("name", "shards")) if root.has("stream") else None
+    stream_spec = _built(stream, lambda: StreamSpec(stream.get("name", _text, "kinsim-stream"),
+                                                    stream.get("shards", _integer, 1))) if stream else StreamSpec()
+    producer_nodes = root.child("producers").items() if root.has("producers") else []
+    producers = [_producer(node) for node in producer_nodes]
+    _unique(producer_nodes, producers, "producer")
+    consumer = root.child("consumer").mapping(("poll_interval", "limit", "iterator", "start")) \
+        if root.has("consumer") else None
+    consumer_spec = ConsumerSpec()
+    if consumer is not None:
+        consumer_spec = _built(consumer, lambda: ConsumerSpec(
+            consumer.get("poll_interval", parse_duration, 1.0), consumer.get("limit", _integer, 10_000),
+            consumer.get("iterator", _choice(IteratorType), IteratorType.TRIM_HORIZON),
+            consumer.get("start", parse_duration, 0.0)))
+    counter_nodes = root.child("counters").items() if root.has("counters") else []
+    counters = [_counter(node, window, i) for i, node in enumerate(counter_nodes)]
+    _unique(counter_nodes, counters, "counter")
+    for key, found in (("producers", producers), ("counters", counters)):
+        if not found:
+            raise ScenarioError(file, key, "at least one is required")
+    return _built(root, lambda: Scenario(
+        name=root.get("name", _text, default_name),
+        description=root.get("description", _text, ""),
+        seed=root.get("seed", _integer, 0),
+        start=root.get("start", parse_instant, datetime(1970, 1, 1, tzinfo=timezone.utc)),
+        duration=root.get("duration", parse_duration, required=True),
+        window=window, stream=stream_spec, producers=tuple(producers), consumer=consumer_spec,
+        counters=tuple(counters)))
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file."""
+    path = Path(path)
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(file, "", "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(file, "", f"cannot read it: {exc}") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(file, "", f"not valid YAML: {where}{problem}") from None
+    return parse_scenario(document, file, path.stem)

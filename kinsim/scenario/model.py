@@ -1,0 +1,184 @@
+"""What a scenario says, as frozen dataclasses (DESIGN §5).
+
+Times inside a scenario are float seconds after its ``start``. Every class checks its own values in
+``__post_init__`` and says why a value cannot be (``ValueError``); the loader turns that into a
+``ScenarioError`` naming the file and the key path.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Optional
+
+from ..lag import Constant, LagModel
+from ..records import IteratorType
+
+__all__ = [
+    "Pacing",
+    "CounterKind",
+    "Outage",
+    "ProducerSpec",
+    "StreamSpec",
+    "ConsumerSpec",
+    "CounterSpec",
+    "Scenario",
+]
+
+
+class Pacing(str, enum.Enum):
+    FIXED = "fixed"          # records created at offset + k × interval, whatever the network does
+    AFTER_PUT = "after_put"  # the tutorial's loop: put, wait for it to complete, then sleep interval
+
+
+class CounterKind(str, enum.Enum):
+    NAIVE = "naive"
+    BUFFERED = "buffered"
+
+
+@dataclass(frozen=True)
+class Outage:
+    """The producer's link is down during [at, at + duration): records created then wait for its end."""
+
+    at: float
+    duration: float
+
+    def __post_init__(self) -> None:
+        if self.at < 0:
+            raise ValueError("an outage cannot start before the scenario does")
+        if self.duration <= 0:
+            raise ValueError("an outage must last longer than 0 s")
+
+    @property
+    def end(self) -> float:
+        return self.at + self.duration
+
+
+@dataclass(frozen=True)
+class ProducerSpec:
+    """One "wordputter": puts (IP address, timestamp) records, the IP as partition key."""
+
+    name: str
+    partition_key: str
+    interval: float
+    offset: float = 0.0
+    jitter: float = 0.0
+    lag: LagModel = Constant(0.0)
+    outages: tuple[Outage, ...] = ()
+    clock_skew: float = 0.0
+    pacing: Pacing = Pacing.FIXED
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.partition_key) <= 256:
+            raise ValueError("a partition key has 1 to 256 characters")
+        if self.interval <= 0:
+            raise ValueError("the interval between records must be above 0")
+        if self.offset < 0:
+            raise ValueError("a producer cannot start before the scenario does")
+        if not 0 <= self.jitter < self.interval:
+            raise ValueError("jitter must be at least 0 and below the interval, or records would swap places")
+        for earlier, later in zip(self.outages, self.outages[1:]):
+            if later.at < earlier.end:
+                raise ValueError("outages must be in time order and must not overlap")
+
+    def outage_end(self, t: float) -> Optional[float]:
+        """When the outage holding time ``t`` ends, or None if the link is up at ``t``."""
+        for outage in self.outages:
+            if outage.at <= t < outage.end:
+                return outage.end
+        return None
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    name: str = "kinsim-stream"
+    shards: int = 1
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.shards <= 500:
+            raise ValueError("a stream has 1 to 500 shards here")
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A poller per shard, as the tutorial's KinesisConsumer: get records, process, sleep, repeat."""
+
+    poll_interval: float = 1.0
+    limit: int = 10_000
+    iterator: IteratorType = IteratorType.TRIM_HORIZON
+    start: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.poll_interval <= 0:
+            raise ValueError("the poll interval must be above 0")
+        if not 1 <= self.limit <= 10_000:
+            raise ValueError("GetRecords takes a Limit from 1 to 10000")
+        if self.iterator in (IteratorType.AT_SEQUENCE_NUMBER, IteratorType.AFTER_SEQUENCE_NUMBER,
+                             IteratorType.AT_TIMESTAMP):
+            raise ValueError("a scenario's consumer starts from TRIM_HORIZON or LATEST")
+        if self.start < 0:
+            raise ValueError("the consumer cannot start before the scenario does")
+
+
+@dataclass(frozen=True)
+class CounterSpec:
+    name: str
+    kind: CounterKind
+    size: float
+    slide: float
+    grace: float = 0.0
+    allowed_lateness: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.size <= 0:
+            raise ValueError("a window's size must be above 0")
+        if not 0 < self.slide <= self.size:
+            raise ValueError("slide must be above 0 and at most the size, or windows would leave gaps")
+        if round(self.size * 1e6) % round(self.slide * 1e6):
+            raise ValueError("size must be a whole number of slides, so windows align")
+        if self.grace < 0 or self.allowed_lateness < 0:
+            raise ValueError("grace and allowed_lateness cannot be negative")
+        if self.kind is CounterKind.NAIVE and (self.grace or self.allowed_lateness):
+            raise ValueError("the naive counter has no grace and no allowed lateness")
+
+    @property
+    def params(self) -> dict[str, float]:
+        """The parameters a report shows for this counter."""
+        if self.kind is CounterKind.NAIVE:
+            params = {"size": self.size}
+            if self.slide != self.size:
+                params["slide"] = self.slide
+            return params
+        return {"size": self.size, "slide": self.slide, "grace": self.grace,
+                "allowed_lateness": self.allowed_lateness}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    seed: int
+    start: datetime
+    duration: float
+    window: float
+    stream: StreamSpec
+    producers: tuple[ProducerSpec, ...]
+    consumer: ConsumerSpec
+    counters: tuple[CounterSpec, ...]
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.start.utcoffset() != timezone.utc.utcoffset(None):
+            raise ValueError("start must be a UTC instant")
+        if self.duration <= 0:
+            raise ValueError("duration must be above 0")
+        if not self.producers:
+            raise ValueError("a scenario needs at least one producer")
+        if not self.counters:
+            raise ValueError("a scenario needs at least one counter")
+
+    @property
+    def start_us(self) -> int:
+        """The scenario's start in whole microseconds since the Unix epoch."""
+        delta = self.start - datetime(1970, 1, 1, tzinfo=timezone.utc)
+        return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
