@@ -10,7 +10,8 @@ a ``ManualClock`` through the public backend API, keeps its own record of what i
 2. sequence numbers rise strictly within each shard, whatever the interleaving of PutRecord,
    PutRecords and clock steps;
 3. reading a shard from TRIM_HORIZON through NextShardIterator, with any Limit, returns exactly the
-   records put to that shard, once each, in put order;
+   records put to that shard, once each, in put order, with their arrival times, inside the shard's
+   listed sequence-number range;
 4. reading parents to their end (NextShardIterator None, ChildShards naming the children) and then
    their children returns every partition key's records in put order across reshards.
 """
@@ -298,6 +299,12 @@ def test_reading_a_shard_returns_exactly_its_records_in_order(shard_count, start
         got = [(int(r.sequence_number), r.data, r.partition_key, r.approximate_arrival_timestamp)
                for r in records]
         assert got == harness.by_shard.get(shard.shard_id, []), f"records read from {shard.shard_id}"
+        # and they lie in the shard's listed SequenceNumberRange
+        low = int(shard.starting_sequence_number)
+        high = None if is_open(shard) else int(shard.ending_sequence_number)
+        for number, *_ in got:
+            assert number >= low and (high is None or number <= high), \
+                f"{shard.shard_id}: sequence number {number} outside its range [{low}, {high}]"
 
 
 # -- 4. parents, then children: each partition key's records in put order ----------------------------------

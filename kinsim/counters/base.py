@@ -30,6 +30,8 @@ class LateRecord:
 class Counter(Protocol):
     name: str
     kind: str
+    #: records counted in at least one window; with ``late``, every record the counter was given
+    records_counted: int
     #: (window, key) rows this counter has reported: its output volume
     emitted_rows: int
     #: the most (window, key) cells it held at once

@@ -47,6 +47,7 @@ class BufferedCounter:
         self._sink = sink
         self._shards: dict[str, _Shard] = {}
         self._cells = 0
+        self.records_counted = 0
         self.emitted_rows = 0
         self.peak_state_cells = 0
         self.late: list[LateRecord] = []
@@ -95,6 +96,7 @@ class BufferedCounter:
             if not counted:
                 self.late.append(LateRecord(shard_id, key, ts, watermark - ts, now_us))
                 continue
+            self.records_counted += 1
             self.peak_state_cells = max(self.peak_state_cells, self._cells)
             if shard.max_ts is None or ts > shard.max_ts:
                 shard.max_ts = ts

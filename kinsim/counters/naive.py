@@ -24,6 +24,7 @@ class NaiveCounter:
         self.windowing = windowing
         self._sink = sink
         self.cells: dict[tuple[int, str], int] = {}
+        self.records_counted = 0
         self.emitted_rows = 0
         self.peak_state_cells = 0
         self.late: list[LateRecord] = []  # the naive counter never refuses a record
@@ -37,6 +38,7 @@ class NaiveCounter:
             return
         cells = self.cells
         changed = set()
+        self.records_counted += len(records)
         for key, ts in records:
             for start in self.windowing.starts(ts):
                 cell = (start, key)

@@ -2,7 +2,14 @@
 
 from .loader import load_scenario, parse_duration, parse_scenario
 from .model import (
-    ConsumerSpec, CounterKind, CounterSpec, Outage, Pacing, ProducerSpec, Scenario, StreamSpec,
+    ConsumerSpec,
+    CounterKind,
+    CounterSpec,
+    Outage,
+    Pacing,
+    ProducerSpec,
+    Scenario,
+    StreamSpec,
 )
 
 __all__ = [

@@ -18,7 +18,14 @@ from ..errors import ScenarioError
 from ..lag import LAG_KINDS, Constant, LagModel
 from ..records import IteratorType
 from .model import (
-    ConsumerSpec, CounterKind, CounterSpec, Outage, Pacing, ProducerSpec, Scenario, StreamSpec,
+    ConsumerSpec,
+    CounterKind,
+    CounterSpec,
+    Outage,
+    Pacing,
+    ProducerSpec,
+    Scenario,
+    StreamSpec,
 )
 
 __all__ = ["load_scenario", "parse_scenario", "parse_duration"]
