@@ -1,0 +1,80 @@
+"""The simulated producers, network and consumer, watched through what the consumer reads."""
+
+from __future__ import annotations
+
+from kinsim.runner import run
+from kinsim.scenario import parse_scenario
+
+
+def scenario(producers, consumer=None, counters=("naive",), duration="1m", shards=1):
+    return parse_scenario({
+        "seed": 1, "start": "2018-07-31T21:56:00Z", "duration": duration,
+        "stream": {"name": "s", "shards": shards}, "producers": producers,
+        "consumer": consumer or {"poll_interval": "1s"}, "counters": list(counters),
+    }, "<test>", "test")
+
+
+def reads(spec):
+    """(partition key, data, arrival seconds after start) of every record the consumer read, in order."""
+    seen = []
+    start = spec.start.timestamp()
+    run(spec, echo=lambda r: seen.append((r.partition_key, r.data.decode(),
+                                          round(r.approximate_arrival_timestamp - start, 6))))
+    return seen
+
+
+def test_fixed_pacing_creates_on_schedule_and_the_link_adds_the_lag():
+    got = reads(scenario([{"name": "p", "partition_key": "k", "interval": "10s", "offset": "5s",
+                           "lag": {"constant": "250ms"}}]))
+    assert got[:3] == [("k", "2018-07-31T21:56:05.000000", 5.25), ("k", "2018-07-31T21:56:15.000000", 15.25),
+                       ("k", "2018-07-31T21:56:25.000000", 25.25)]
+    assert len(got) == 6  # created at 5, 15, ... 55 s: inside the one-minute duration
+
+
+def test_after_put_pacing_waits_for_the_put():
+    got = reads(scenario([{"name": "p", "partition_key": "k", "interval": "2s", "pacing": "after_put",
+                           "lag": {"constant": "120ms"}}], duration="10s"))
+    assert [t for _, _, t in got] == [0.12, 2.24, 4.36, 6.48, 8.6]
+
+
+def test_an_outage_holds_records_and_releases_them_in_order():
+    got = reads(scenario([{"name": "p", "partition_key": "k", "interval": "10s", "lag": {"constant": "1s"},
+                           "outages": [{"at": "15s", "for": "30s"}]}]))
+    assert [(d[17:19], t) for _, d, t in got] == [("00", 1.0), ("10", 11.0), ("20", 46.0), ("30", 46.0),
+                                                  ("40", 46.0), ("50", 51.0)]
+
+
+def test_clock_skew_shifts_the_written_timestamp_not_the_truth():
+    spec = scenario([{"name": "p", "partition_key": "k", "interval": "20s", "offset": "50s",
+                      "clock_skew": "15s"}], duration="1m")
+    assert reads(spec) == [("k", "2018-07-31T21:57:05.000000", 50.0)]
+    result = run(spec)
+    rows = {(start, key): count for (start, key), count in result.counters[0].truth.cells.items()}
+    assert list(rows.values()) == [1] and list(rows)[0][0] % 60_000_000 == 0
+    assert result.counters[0].metrics["final_exact"] == 0.0  # counted in the wrong minute
+
+
+def test_throttled_puts_are_retried_and_none_is_lost():
+    producers = [{"name": f"p{i}", "partition_key": "same-key", "interval": "1ms"} for i in range(2)]
+    result = run(scenario(producers, duration="3s", consumer={"poll_interval": "1s"}))
+    assert result.produced == 6000
+    assert result.throttled_puts > 0
+    assert result.delivered == result.produced
+    assert result.counters[0].counter.records_counted == 6000
+
+
+def test_a_latest_consumer_misses_what_came_before_it():
+    got = reads(scenario([{"name": "p", "partition_key": "k", "interval": "10s"}],
+                         consumer={"start": "25s", "iterator": "LATEST", "poll_interval": "1s"}))
+    assert [d[17:19] for _, d, _ in got] == ["30", "40", "50"]
+
+
+def test_the_consumer_reads_every_shard_and_keeps_shard_order():
+    producers = [{"name": f"p{i}", "partition_key": f"10.0.0.{i}", "interval": "3s",
+                  "lag": {"uniform": ["0s", "20s"]}} for i in range(8)]
+    got = reads(scenario(producers, consumer={"poll_interval": "5s", "limit": 7}, shards=3))
+    assert len(got) == 8 * 20
+    per_key: dict[str, list[float]] = {}
+    for key, _, arrival in got:
+        per_key.setdefault(key, []).append(arrival)
+    assert all(times == sorted(times) for times in per_key.values())
