@@ -124,7 +124,7 @@ class KinesisClient:
 
     def get_waiter(self, waiter_name: str):
         model = _botocore_session().get_waiter_model("kinesis")
-        return create_waiter_with_client(waiter_name_for(model, waiter_name), model, self)
+        return create_waiter_with_client(_waiter_name(model, waiter_name), model, self)
 
     def close(self) -> None:
         self.backend.close()
@@ -272,7 +272,7 @@ class KinesisClient:
                 "StreamARN": arn}
 
 
-def waiter_name_for(model, method_name: str) -> str:
+def _waiter_name(model, method_name: str) -> str:
     """boto3 names waiters in snake case (``stream_exists``); the model in CamelCase."""
     for name in model.waiter_names:
         if botocore.xform_name(name) == method_name:

@@ -21,7 +21,6 @@ from ..records import (
     PutFailure,
     PutOutcome,
     PutResult,
-    Shard,
     StreamDescription,
     StreamStatus,
 )
@@ -184,9 +183,6 @@ class MemoryBackend(Backend):
             names.append(name)
         return names
 
-    def list_shards(self, stream_name: str) -> list[Shard]:
-        return list(self.describe_stream(stream_name).shards)
-
     def set_retention_period(self, stream_name: str, hours: int, *, increase: bool) -> None:
         check = Constraints()
         check_stream_name(check, stream_name)
@@ -319,17 +315,14 @@ class MemoryBackend(Backend):
         if meter is not None and not meter.admit_read(now):
             raise errors.ProvisionedThroughputExceededException(self._throttled(stream, shard))
         start = shard.position(position.sequence_floor)
-        stop, budget, cap = start, limits.MAX_GET_RECORDS_BYTES, start + (limit or limits.MAX_GET_RECORDS_LIMIT)
-        sizes = shard.sizes
-        while stop < len(sizes) and stop < cap and sizes[stop] <= budget:
-            budget -= sizes[stop]
-            stop += 1
+        stop, size = shard.span(start, limit or limits.MAX_GET_RECORDS_LIMIT, limits.MAX_GET_RECORDS_BYTES)
         records = tuple(shard.record(i) for i in range(start, stop))
         if meter is not None:
-            meter.charge_read(now, limits.MAX_GET_RECORDS_BYTES - budget)
+            meter.charge_read(now, size)
         floor = shard.seqs[stop - 1] + 1 if stop > start else position.sequence_floor
-        behind = round((now - shard.arrivals[stop]) * 1000) if stop < len(sizes) else 0
-        if not shard.is_open and stop == len(sizes):
+        remaining = stop < len(shard.seqs)
+        behind = round((now - shard.arrivals[stop]) * 1000) if remaining else 0
+        if not shard.is_open and not remaining:
             return GetRecordsResult(records, None, behind, shard.child_shards())
         next_iterator = encode_iterator(IteratorPosition(stream.name, stream.uid, shard.shard_id, floor, now))
         return GetRecordsResult(records, next_iterator, behind)
@@ -399,15 +392,7 @@ class MemoryBackend(Backend):
         stream = self._active(stream_name)
         current = len(stream.open_shards())
         now = self.clock.now()
-        while stream.scaling_times and stream.scaling_times[0] <= now - 86_400:
-            stream.scaling_times.popleft()
-        problem = None
-        if len(stream.scaling_times) >= 10:
-            problem = "more than ten times per rolling 24-hour period"
-        elif target_shard_count > 2 * current:
-            problem = f"to more than double the current open shard count ({current})"
-        elif 2 * target_shard_count < current:
-            problem = f"to less than half the current open shard count ({current})"
+        problem = stream.scaling_problem(target_shard_count, now)
         if problem:
             raise errors.LimitExceededException(
                 f"UpdateShardCount on stream {stream_name} under account {self.account_id} cannot scale "

@@ -116,6 +116,16 @@ class ShardLog:
         """Index of the first retained record whose sequence number is at least ``sequence_floor``."""
         return bisect_left(self.seqs, sequence_floor)
 
+    def span(self, start: int, limit: int, max_bytes: int) -> tuple[int, int]:
+        """(stop, bytes) of the records one read from ``start`` returns: at most ``limit`` records and
+        ``max_bytes`` bytes."""
+        sizes, stop, total = self.sizes, start, 0
+        end = min(len(sizes), start + limit)
+        while stop < end and total + sizes[stop] <= max_bytes:
+            total += sizes[stop]
+            stop += 1
+        return stop, total
+
     def first_at_or_after(self, instant: float) -> int:
         return bisect_left(self.arrivals, instant)
 

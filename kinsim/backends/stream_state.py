@@ -100,6 +100,19 @@ class StreamState:
         self._close(adjacent, now, [child])
         self._reroute()
 
+    def scaling_problem(self, target: int, now: float) -> Optional[str]:
+        """Why UpdateShardCount to ``target`` is over the service's limits now, or None."""
+        while self.scaling_times and self.scaling_times[0] <= now - 86_400:
+            self.scaling_times.popleft()
+        current = len(self.open_shards())
+        if len(self.scaling_times) >= 10:
+            return "more than ten times per rolling 24-hour period"
+        if target > 2 * current:
+            return f"to more than double the current open shard count ({current})"
+        if 2 * target < current:
+            return f"to less than half the current open shard count ({current})"
+        return None
+
     def scale_uniformly(self, target: int, now: float) -> None:
         """Reshard to ``target`` even open shards: split at every target boundary, then merge."""
         targets = even_ranges(target)

@@ -1,0 +1,52 @@
+"""The loopback servers the tests start, and what happens when one cannot start."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from kinsim import servers
+from kinsim.servers import ServerError, free_port, install_kinesalite
+
+from . import conftest
+
+
+def failing():
+    raise ServerError("no node here")
+
+
+def test_a_server_that_cannot_start_fails_the_test_under_ci(monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="kinesalite could not start under CI=true: no node here"):
+        conftest._server(failing, "kinesalite")
+
+
+def test_a_server_that_cannot_start_skips_the_test_elsewhere(monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="kinesalite could not start: no node here"):
+        conftest._server(failing, "kinesalite")
+
+
+def test_installing_kinesalite_without_npm_says_so(monkeypatch, tmp_path):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(ServerError, match="npm is not on PATH"):
+        install_kinesalite(tmp_path / "empty")
+
+
+def test_free_port_is_on_loopback_and_free():
+    import socket
+    port = free_port()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))
+
+
+def test_kinesalite_listens_on_loopback_only(kinesalite_server):
+    assert kinesalite_server.endpoint_url.startswith("http://127.0.0.1:")
+    assert "'127.0.0.1'" in (conftest.ROOT / ".cache/kinesalite/start-loopback.js").read_text()
+
+
+def test_a_stopped_server_is_gone():
+    server = servers.start_moto_server()
+    server.stop()
+    assert server.process.poll() is not None
