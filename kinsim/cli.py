@@ -1,6 +1,8 @@
 """The command line: ``python -m kinsim COMMAND``.
 
     run SCENARIO [--seed N] [--format text|json] [--output FILE] [--echo]
+                 [--backend memory|kinesis] [--endpoint-url URL] [--region R] [--profile P]
+                 [--keep-stream] [--use-existing-stream] [--realtime [--speed F]]
     validate SCENARIO...
 
 Exit status: 0 on success, 2 for bad input (a bad scenario file, a bad option) with one message and
@@ -11,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
+import uuid
 from pathlib import Path
 from typing import Optional, Sequence
 
 from . import __version__
-from .errors import KinsimError, ScenarioError
+from .errors import KinsimError, ScenarioError, StreamNotOwnedError
 
 __all__ = ["main", "build_parser"]
 
@@ -38,10 +42,29 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--output", "-o", help="write the report to this file instead of standard output")
     run.add_argument("--echo", action="store_true",
                      help="print each record as the consumer reads it, as the tutorial's EchoConsumer does")
+    real = run.add_argument_group("a real stream", "Run against the Kinesis API through boto3: AWS, or "
+                                  "kinesalite or moto server by --endpoint-url. Credentials, region and "
+                                  "profile are found as awscli finds them.")
+    real.add_argument("--backend", choices=("memory", "kinesis"), default="memory",
+                      help="memory: simulated shards (default); kinesis: the real API")
+    real.add_argument("--endpoint-url", help="e.g. http://127.0.0.1:4567 for a local kinesalite")
+    real.add_argument("--region", help="AWS region (default: as awscli finds it)")
+    real.add_argument("--profile", help="AWS profile (default: as awscli finds it)")
+    real.add_argument("--keep-stream", action="store_true", help="do not delete the stream kinsim created")
+    real.add_argument("--use-existing-stream", action="store_true",
+                      help="write into the scenario's stream even though it exists and kinsim did not create it")
+    pace = run.add_argument_group("pacing")
+    pace.add_argument("--realtime", action="store_true", help="pace the run on the wall clock, as a live run")
+    pace.add_argument("--speed", type=float, default=1.0,
+                      help="with --realtime: simulated seconds per real second (default 1)")
 
     validate = commands.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("scenarios", nargs="+", help="scenario files (YAML)")
     return parser
+
+
+class UsageError(Exception):
+    """Options that cannot work together, or an output that cannot be written: exit status 2."""
 
 
 def _error(message: str) -> int:
@@ -49,23 +72,41 @@ def _error(message: str) -> int:
     return 2
 
 
+def _backend_factory(args: argparse.Namespace):
+    if args.backend == "memory":
+        if args.endpoint_url or args.region or args.profile:
+            raise UsageError("--endpoint-url, --region and --profile need --backend kinesis")
+        return None
+    from .backends.kinesis import KinesisBackend
+
+    return lambda clock: KinesisBackend(endpoint_url=args.endpoint_url, region=args.region, profile=args.profile)
+
+
 def _run(args: argparse.Namespace) -> int:
     from .report import to_json, to_text
     from .runner import run
     from .scenario import load_scenario
 
+    if args.speed <= 0:
+        raise UsageError("--speed must be above 0")
     scenario = load_scenario(args.scenario)
+    stream_name = None
+    if args.backend == "kinesis" and scenario.stream.name is None:
+        stem = re.sub(r"[^a-zA-Z0-9_.-]", "-", scenario.name)[:100]
+        stream_name = f"kinsim-{stem}-{uuid.uuid4().hex[:8]}"
     echo = None
     if args.echo:
         def echo(record):
-            print(record.partition_key, ":", record.data.decode("utf-8", "replace"))
-    result = run(scenario, seed=args.seed, echo=echo)
+            print(record.partition_key, ":", record.data.decode("utf-8", "replace"), flush=args.realtime)
+    result = run(scenario, seed=args.seed, backend_factory=_backend_factory(args), echo=echo,
+                 stream_name=stream_name, use_existing_stream=args.use_existing_stream, keep_stream=args.keep_stream,
+                 realtime_speed=args.speed if args.realtime else None)
     text = to_json(result) if args.format == "json" else to_text(result)
     if args.output:
         try:
             Path(args.output).write_text(text, encoding="utf-8")
         except OSError as exc:
-            return _error(f"cannot write {args.output}: {exc.strerror or exc}")
+            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     else:
         sys.stdout.write(text)
     return 0
@@ -89,7 +130,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _run(args)
         if args.command == "validate":
             return _validate(args)
-    except ScenarioError as exc:
+    except (ScenarioError, StreamNotOwnedError, UsageError) as exc:
         return _error(str(exc))
     except KinsimError as exc:
         print(f"kinsim: the run failed: {exc}", file=sys.stderr)

@@ -9,6 +9,9 @@
     │   ├── LimitExceededException
     │   ├── ProvisionedThroughputExceededException
     │   └── ExpiredIteratorException
+    ├── BackendError                     the service cannot be reached or used (no credentials,
+    │                                    no region, connection refused, an answer lost for good)
+    ├── StreamNotOwnedError              kinsim will not write into a stream it did not create
     └── ScenarioError                    a bad scenario file (file, key path, what is wrong)
 
 The Kinesis classes are named exactly after the API's error codes, so the boto3-shaped client and the
@@ -27,6 +30,8 @@ __all__ = [
     "LimitExceededException",
     "ProvisionedThroughputExceededException",
     "ExpiredIteratorException",
+    "BackendError",
+    "StreamNotOwnedError",
     "ScenarioError",
     "kinesis_error",
 ]
@@ -99,6 +104,19 @@ def kinesis_error(code: str, message: str) -> KinesisError:
     error = KinesisError(message)
     error.code = code
     return error
+
+
+class BackendError(KinsimError):
+    """The Kinesis service could not be reached or used; the message says why."""
+
+
+class StreamNotOwnedError(KinsimError):
+    """The stream exists and kinsim did not create it: writing into it needs an explicit yes."""
+
+    def __init__(self, stream_name: str) -> None:
+        self.stream_name = stream_name
+        super().__init__(f"stream {stream_name} already exists and kinsim did not create it; "
+                         "pass --use-existing-stream to write into it anyway")
 
 
 class ScenarioError(KinsimError):

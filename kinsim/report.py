@@ -45,13 +45,20 @@ def _late(part: CounterResult) -> list[dict]:
             for late in part.counter.late[:LATE_EXAMPLES]]
 
 
+def _records(result: RunResult) -> dict:
+    records = {"produced": result.produced, "delivered": result.delivered}
+    if result.possible_duplicates:  # only a real stream can double a record; simulated shards cannot
+        records["possible_duplicates"] = result.possible_duplicates
+    return records
+
+
 def report_dict(result: RunResult) -> dict:
     return {
         "kinsim": __version__,
         "scenario": result.scenario.name,
         "seed": result.seed,
         "backend": result.backend,
-        "records": {"produced": result.produced, "delivered": result.delivered},
+        "records": _records(result),
         "counters": [
             {"name": part.spec.name, "kind": part.spec.kind.value, "params": part.spec.params,
              "metrics": part.metrics, "rows": _rows(part), "late": _late(part)}
@@ -123,7 +130,9 @@ def to_text(result: RunResult) -> str:
     ended = utc_text(scenario.start_us + round(result.ended_at * 1_000_000))
     lines += [
         "",
-        f"records: {result.produced} produced, {result.delivered} delivered, {result.throttled_puts} puts "
+        f"records: {result.produced} produced, {result.delivered} delivered"
+        + (f" ({result.possible_duplicates} possibly twice)" if result.possible_duplicates else "")
+        + f", {result.throttled_puts} puts "
         f"throttled and retried; consumer: {result.polls} polls, {result.throttled_polls} throttled; "
         f"input ended at {ended}",
         "",

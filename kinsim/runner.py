@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 import simpy
+import simpy.rt
 
 from .backends import Backend, MemoryBackend
 from .clock import Clock, FunctionClock
 from .counters import BufferedCounter, Counter, NaiveCounter, Windowing
+from .errors import ResourceNotFoundException, StreamNotOwnedError
 from .metrics import Observations, Truth, counter_metrics
 from .records import Record
 from .scenario import CounterKind, CounterSpec, Scenario
@@ -40,6 +42,7 @@ class RunResult:
     backend: str
     produced: int
     delivered: int
+    possible_duplicates: int  # records a backend sent again after losing an answer (0 on simulated shards)
     throttled_puts: int
     polls: int
     throttled_polls: int
@@ -56,15 +59,48 @@ def build_counter(spec: CounterSpec, sink) -> Counter:
 
 
 def run(scenario: Scenario, seed: Optional[int] = None, backend_factory: Optional[BackendFactory] = None,
-        echo: Optional[Callable[[Record], None]] = None) -> RunResult:
-    """Simulate ``scenario`` to the end of its input and compare every counter with the truth."""
+        echo: Optional[Callable[[Record], None]] = None, *, stream_name: Optional[str] = None,
+        use_existing_stream: bool = False, keep_stream: bool = False,
+        realtime_speed: Optional[float] = None) -> RunResult:
+    """Simulate ``scenario`` to the end of its input and compare every counter with the truth.
+
+    The backend comes from ``backend_factory(clock)`` (default: fresh simulated shards). kinsim creates
+    the stream and deletes it afterwards (unless ``keep_stream``); it refuses a stream that already
+    exists unless ``use_existing_stream``. ``realtime_speed`` paces the run on the wall clock, that many
+    simulated seconds per real second.
+    """
     seed = scenario.seed if seed is None else seed
-    env = simpy.Environment()
+    if realtime_speed is None:
+        env = simpy.Environment()
+    else:
+        env = simpy.rt.RealtimeEnvironment(factor=1.0 / realtime_speed, strict=False)
     start_us = scenario.start_us
     clock = FunctionClock(lambda: start_us / 1_000_000 + env.now)
     backend = (backend_factory or MemoryBackend)(clock)
-    backend.create_stream(scenario.stream.name, scenario.stream.shards)
+    name = stream_name or scenario.stream.name or f"kinsim-{scenario.name}"
+    created = _claim_stream(backend, name, scenario.stream.shards, use_existing_stream)
+    try:
+        return _simulate(scenario, seed, env, backend, name, echo)
+    finally:
+        if created and not keep_stream:
+            backend.delete_stream(name)
 
+
+def _claim_stream(backend: Backend, name: str, shards: int, use_existing: bool) -> bool:
+    """Create the run's stream; True if kinsim created it (and so may delete it)."""
+    try:
+        backend.describe_stream(name)
+    except ResourceNotFoundException:
+        backend.create_stream(name, shards)
+        return True
+    if not use_existing:
+        raise StreamNotOwnedError(name)
+    return False
+
+
+def _simulate(scenario: Scenario, seed: int, env: simpy.Environment, backend: Backend, stream_name: str,
+              echo: Optional[Callable[[Record], None]]) -> RunResult:
+    start_us = scenario.start_us
     truths: dict[Windowing, Truth] = {}
     parts = []
     for spec in scenario.counters:
@@ -77,8 +113,8 @@ def run(scenario: Scenario, seed: Optional[int] = None, backend_factory: Optiona
         for truth in truths.values():
             truth.add(key, event_us)
 
-    traffic = Traffic(env, scenario, backend, seed, on_created)
-    consumer = Consumer(env, backend, scenario.stream.name, scenario.consumer, [p[1] for p in parts],
+    traffic = Traffic(env, scenario, backend, stream_name, seed, on_created)
+    consumer = Consumer(env, backend, stream_name, scenario.consumer, [p[1] for p in parts],
                         traffic.stats, lambda: start_us + round(env.now * 1_000_000), echo)
     env.process(traffic.run())
     env.process(consumer.start())
@@ -89,5 +125,7 @@ def run(scenario: Scenario, seed: Optional[int] = None, backend_factory: Optiona
     counters = tuple(CounterResult(spec, counter, truth, observations, counter_metrics(truth, observations, counter))
                      for spec, counter, truth, observations in parts)
     stats = traffic.stats
-    return RunResult(scenario, seed, backend.name, stats.produced, stats.delivered, stats.throttled_puts,
-                     consumer.progress.polls, consumer.progress.throttled_polls, consumer.ended, counters)
+    duplicates = getattr(getattr(backend, "stats", None), "possible_duplicates", 0)
+    return RunResult(scenario, seed, backend.name, stats.produced, stats.delivered, duplicates,
+                     stats.throttled_puts, consumer.progress.polls, consumer.progress.throttled_polls,
+                     consumer.ended, counters)

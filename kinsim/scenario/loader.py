@@ -151,6 +151,13 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _stream_name(value: Any) -> str:
+    name = _text(value)
+    if not re.fullmatch(r"[a-zA-Z0-9_.-]{1,128}", name):
+        raise ValueError(f"a stream name has 1 to 128 letters, digits, '_', '.' or '-', got {_shown(value)}")
+    return name
+
+
 def _integer(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"expected a whole number, got {_shown(value)}")
@@ -275,7 +282,7 @@ def parse_scenario(document: Any, file: str, default_name: str) -> Scenario:
                   "consumer", "counters"))
     window = root.get("window", parse_duration, 60.0)
     stream = root.child("stream").mapping(("name", "shards")) if root.has("stream") else None
-    stream_spec = _built(stream, lambda: StreamSpec(stream.get("name", _text, "kinsim-stream"),
+    stream_spec = _built(stream, lambda: StreamSpec(stream.get("name", _stream_name),
                                                     stream.get("shards", _integer, 1))) if stream else StreamSpec()
     producer_nodes = root.child("producers").items() if root.has("producers") else []
     producers = [_producer(node) for node in producer_nodes]

@@ -92,7 +92,7 @@ class ProducerSpec:
 
 @dataclass(frozen=True)
 class StreamSpec:
-    name: str = "kinsim-stream"
+    name: Optional[str] = None  # None: kinsim names the stream it creates
     shards: int = 1
 
     def __post_init__(self) -> None:

@@ -66,11 +66,12 @@ class _Producer:
 class Traffic:
     """Creates every producer's records and puts them into the stream, on the simulation's clock."""
 
-    def __init__(self, env: simpy.Environment, scenario: Scenario, backend: Backend, seed: int,
+    def __init__(self, env: simpy.Environment, scenario: Scenario, backend: Backend, stream_name: str, seed: int,
                  on_created: Callable[[str, int], None]) -> None:
         self.env = env
         self.scenario = scenario
         self.backend = backend
+        self.stream_name = stream_name
         self.on_created = on_created
         self.stats = TrafficStats()
         self._producers = [_Producer(spec, seed) for spec in scenario.producers]
@@ -120,7 +121,7 @@ class Traffic:
             self._schedule(held_until + spec.lag.sample(producer.lag_rng), _DELIVER, i, (data, attempt))
             return
         try:
-            self.backend.put_record(self.scenario.stream.name, data, spec.partition_key)
+            self.backend.put_record(self.stream_name, data, spec.partition_key)
         except ProvisionedThroughputExceededException:
             self.stats.throttled_puts += 1
             backoff = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt) * (0.5 + producer.backoff_rng.random() / 2)
