@@ -9,7 +9,9 @@ inject the faults that decide whether a producer or consumer loses or doubles re
 - ``lost_request``: a put times out before it reaches the service: nothing is written;
 - ``expire``: a GetRecords answers ``ExpiredIteratorException``.
 
-``injected`` counts what was injected, so a test can check a client's bookkeeping against it.
+``injected`` counts what was injected, so a test can check a client's bookkeeping against it:
+``written_then_lost_records`` were really written before their answer was lost (a retry doubles them);
+``unanswered_records`` were in any put that got no answer, written or not (what a client cannot tell).
 """
 
 from __future__ import annotations
@@ -46,26 +48,28 @@ class FaultyClient:
     def _lost(self) -> ReadTimeoutError:
         return ReadTimeoutError(endpoint_url="http://127.0.0.1/injected-fault")
 
-    def _before_put(self, operation: str) -> None:
+    def _before_put(self, operation: str, records: int) -> None:
         if self._roll("throttle"):
             self.injected["throttled_calls"] += 1
             raise self._error("ProvisionedThroughputExceededException", "Rate exceeded (injected).", operation)
         if self._roll("lost_request"):
             self.injected["lost_requests"] += 1
+            self.injected["unanswered_records"] += records
             raise self._lost()
 
     def put_record(self, **params: Any) -> dict:
-        self._before_put("PutRecord")
+        self._before_put("PutRecord", 1)
         response = self.client.put_record(**params)
         if self._roll("lost_response"):
             self.injected["lost_responses"] += 1
             self.injected["written_then_lost_records"] += 1
+            self.injected["unanswered_records"] += 1
             raise self._lost()
         return response
 
     def put_records(self, **params: Any) -> dict:
-        self._before_put("PutRecords")
         records = params["Records"]
+        self._before_put("PutRecords", len(records))
         failing = [self._roll("partial") for _ in records]
         sent = [record for record, fails in zip(records, failing) if not fails]
         answered = iter(self.client.put_records(**dict(params, Records=sent))["Records"] if sent else ())
@@ -80,6 +84,7 @@ class FaultyClient:
         if self._roll("lost_response"):
             self.injected["lost_responses"] += 1
             self.injected["written_then_lost_records"] += len(sent)
+            self.injected["unanswered_records"] += len(records)
             raise self._lost()
         failed = sum("ErrorCode" in r for r in results)
         return {"FailedRecordCount": failed, "Records": results}

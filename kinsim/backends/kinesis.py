@@ -32,7 +32,14 @@ from botocore.config import Config
 
 from .. import errors
 from ..records import (
-    GetRecordsResult, IteratorType, PutEntry, PutFailure, PutOutcome, PutResult, Shard, StreamDescription,
+    GetRecordsResult,
+    IteratorType,
+    PutEntry,
+    PutFailure,
+    PutOutcome,
+    PutResult,
+    Shard,
+    StreamDescription,
     StreamStatus,
 )
 from ..wire import child_shard_from_wire, record_from_wire, shard_from_wire, timestamp_from_wire

@@ -1,0 +1,233 @@
+"""``KinesisBackend`` on its own: retries, lost answers, renewed iterators, paging, error mapping, safety.
+
+Faults come from ``FaultyClient`` wrapped around kinsim's boto3-shaped client over simulated shards, so
+what the stream really holds can be read back and compared with the backend's bookkeeping; the
+backend's sleeps are recorded instead of slept.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+import kinsim
+from kinsim import errors
+from kinsim.backends.kinesis import KinesisBackend, RetryPolicy
+from kinsim.clock import ManualClock
+from kinsim.faults import FaultyClient
+from kinsim.records import PutEntry, PutFailure, PutResult
+
+from .conftest import ROOT, START, loopback_client
+
+
+def read_everything(memory: kinsim.MemoryBackend, stream: str) -> list[bytes]:
+    data = []
+    for shard in memory.list_shards(stream):
+        iterator = memory.get_shard_iterator(stream, shard.shard_id, "TRIM_HORIZON")
+        while iterator:
+            result = memory.get_records(iterator)
+            data += [r.data for r in result.records]
+            if not result.records:
+                break
+            iterator = result.next_shard_iterator
+    return data
+
+
+def faulty_backend(seed: int, **faults):
+    memory = kinsim.MemoryBackend(ManualClock(START), throttling=False)
+    client = FaultyClient(kinsim.client(memory), seed=seed, **faults)
+    slept: list[float] = []
+    backend = KinesisBackend(client, sleep=slept.append, rng=random.Random(seed),
+                             retry=RetryPolicy(attempts=60))
+    return memory, client, backend, slept
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_throttling_partial_failures_and_lost_answers_lose_nothing_and_count_every_duplicate(seed):
+    memory, client, backend, slept = faulty_backend(seed, throttle=0.2, partial=0.3, lost_response=0.1,
+                                                    lost_request=0.1)
+    memory.create_stream("s", 3)
+    sent = []
+    for i in range(300):
+        data = f"single-{i}".encode()
+        assert isinstance(backend.put_record("s", data, f"k{i % 7}"), PutResult)
+        sent.append(data)
+    for batch in range(20):
+        entries = [PutEntry(f"batch-{batch}-{i}".encode(), f"k{i % 7}") for i in range(25)]
+        outcomes = backend.put_records("s", entries)
+        assert all(isinstance(o, PutResult) for o in outcomes)
+        sent += [e.data for e in entries]
+    stored = Counter(read_everything(memory, "s"))
+    assert set(stored) == set(sent)                                  # nothing lost
+    duplicates = sum(stored.values()) - len(sent)
+    assert duplicates == client.injected["written_then_lost_records"]  # what really doubled ...
+    # ... and counted: every record of a put that got no answer may have been written, for all a client
+    # can tell, so each is counted as a possible duplicate; the ones that really doubled are among them
+    assert backend.stats.possible_duplicates == client.injected["unanswered_records"] >= duplicates > 0
+    assert client.injected["throttled_calls"] and client.injected["partially_failed_records"]
+    assert slept and max(slept) <= RetryPolicy().cap_s
+
+
+def test_a_batch_that_keeps_failing_comes_back_as_failures_not_silence():
+    memory, client, backend, _ = faulty_backend(1, partial=1.0)
+    memory.create_stream("s", 1)
+    backend.retry = RetryPolicy(attempts=3)
+    outcomes = backend.put_records("s", [PutEntry(b"x", "k"), PutEntry(b"y", "k")])
+    assert [type(o) for o in outcomes] == [PutFailure, PutFailure]
+    assert outcomes[0].error_code == "ProvisionedThroughputExceededException"
+    assert backend.stats.retried_records == 4
+
+
+def test_a_put_that_keeps_being_throttled_raises_the_api_error():
+    memory, client, backend, slept = faulty_backend(1, throttle=1.0)
+    memory.create_stream("s", 1)
+    backend.retry = RetryPolicy(attempts=4)
+    with pytest.raises(errors.ProvisionedThroughputExceededException):
+        backend.put_record("s", b"x", "k")
+    assert len(slept) == 3
+
+
+def test_an_expired_iterator_is_renewed_after_the_last_record_read():
+    memory, client, backend, _ = faulty_backend(3)
+    memory.create_stream("s", 1)
+    for i in range(10):
+        backend.put_record("s", str(i).encode(), "k")
+    iterator = backend.get_shard_iterator("s", "shardId-000000000000", "TRIM_HORIZON")
+    first = backend.get_records(iterator, limit=4)
+    client.rates["expire"] = 1.0
+    with pytest.raises(errors.ExpiredIteratorException):  # renewed once, and that one expires too
+        backend.get_records(first.next_shard_iterator, limit=4)
+    client.rates["expire"] = 0.0
+    iterator = backend.get_shard_iterator("s", "shardId-000000000000", "TRIM_HORIZON")
+    first = backend.get_records(iterator, limit=4)
+    memory.clock.advance(301)  # really expire it, on the simulated shards' clock
+    rest = backend.get_records(first.next_shard_iterator)
+    assert [r.data for r in first.records + rest.records] == [str(i).encode() for i in range(10)]
+    assert backend.stats.renewed_iterators == 2
+
+
+def test_a_latest_iterator_renewed_before_any_read_misses_nothing():
+    memory, client, backend, _ = faulty_backend(3)
+    memory.create_stream("s", 1)
+    backend._wall_clock = memory.clock.now
+    iterator = backend.get_shard_iterator("s", "shardId-000000000000", "LATEST")
+    memory.clock.advance(10)
+    backend.put_record("s", b"after", "k")
+    memory.clock.advance(300)
+    assert [r.data for r in backend.get_records(iterator).records] == [b"after"]
+
+
+def test_shards_are_listed_page_by_page_with_the_token_alone():
+    memory = kinsim.MemoryBackend(ManualClock(START))
+    memory.create_stream("s", 7)
+    backend = KinesisBackend(kinsim.client(memory), shard_page_size=2)  # kinsim's client refuses name + token
+    assert [s.shard_id for s in backend.list_shards("s")] == [f"shardId-00000000000{i}" for i in range(7)]
+
+
+def test_botocore_errors_do_not_escape():
+    backend = KinesisBackend(kinsim.client(kinsim.MemoryBackend(ManualClock(START))))
+    with pytest.raises(errors.ResourceNotFoundException) as excinfo:
+        backend.describe_stream("missing")
+    assert type(excinfo.value).__module__ == "kinsim.errors"
+    assert excinfo.value.code == "ResourceNotFoundException"
+    assert type(excinfo.value.__cause__).__module__.startswith("botocore")  # the cause is kept
+    with pytest.raises(errors.ValidationException):
+        backend.put_record("s", "not bytes", 42)
+
+
+def test_an_unreachable_endpoint_is_a_backend_error():
+    from kinsim.servers import free_port
+    backend = KinesisBackend(loopback_client(f"http://127.0.0.1:{free_port()}"))
+    with pytest.raises(errors.BackendError, match="cannot reach Kinesis"):
+        backend.list_streams()
+
+
+# -- against kinesalite, through the command line ---------------------------------------------------------
+SECRET = "kinsim-secret-do-not-print-0123456789"
+
+
+def kinsim_cli(*args):
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIAKINSIMTEST", AWS_SECRET_ACCESS_KEY=SECRET)
+    done = subprocess.run([sys.executable, "-m", "kinsim", *args], capture_output=True, text=True, timeout=300,
+                          cwd=ROOT, env=env)
+    assert SECRET not in done.stdout + done.stderr
+    assert "AKIAKINSIMTEST" not in done.stdout + done.stderr
+    return done
+
+
+@pytest.mark.kinesalite
+@pytest.mark.parametrize("scenario", ["lagged_producers", "seed_tutorial", "hopping_windows", "outage_burst"])
+def test_kinesalite_report_equals_the_memory_report_but_for_the_backend(kinesalite_server, scenario):
+    path = f"scenarios/{scenario}.yaml"
+    memory = kinsim_cli("run", path, "--format", "json")
+    real = kinsim_cli("run", path, "--format", "json", "--backend", "kinesis", "--endpoint-url",
+                      kinesalite_server.endpoint_url, "--region", "us-east-1")
+    assert real.returncode == 0, real.stderr
+    assert '"backend": "kinesis"' in real.stdout
+    assert real.stdout.replace('"backend": "kinesis"', '"backend": "memory"') == memory.stdout
+
+
+@pytest.mark.moto_server
+def test_moto_server_report_equals_the_memory_report_but_for_the_backend(moto_server):
+    memory = kinsim_cli("run", "scenarios/lagged_producers.yaml", "--format", "json")
+    real = kinsim_cli("run", "scenarios/lagged_producers.yaml", "--format", "json", "--backend", "kinesis",
+                      "--endpoint-url", moto_server.endpoint_url, "--region", "us-east-1")
+    assert real.returncode == 0, real.stderr
+    assert real.stdout.replace('"backend": "kinesis"', '"backend": "memory"') == memory.stdout
+
+
+@pytest.mark.kinesalite
+def test_kinsim_deletes_only_what_it_created_and_refuses_a_stream_it_did_not(kinesalite_server, kinesalite):
+    url = kinesalite_server.endpoint_url
+    base = ["--backend", "kinesis", "--endpoint-url", url, "--region", "us-east-1"]
+    kinesalite.create_stream(StreamName="blogpost-word-stream", ShardCount=1)
+    try:
+        refused = kinsim_cli("run", "scenarios/seed_tutorial.yaml", *base)
+        assert refused.returncode == 2
+        assert refused.stderr == ("kinsim: error: stream blogpost-word-stream already exists and kinsim did not "
+                                  "create it; pass --use-existing-stream to write into it anyway\n")
+        allowed = kinsim_cli("run", "scenarios/seed_tutorial.yaml", *base, "--use-existing-stream")
+        assert allowed.returncode == 0, allowed.stderr
+        assert "blogpost-word-stream" in kinesalite.list_streams()["StreamNames"]  # not ours: kept
+    finally:
+        kinesalite.delete_stream(StreamName="blogpost-word-stream")
+
+
+@pytest.mark.kinesalite
+def test_keep_stream_keeps_the_stream_kinsim_created(kinesalite_server, kinesalite, tmp_path):
+    scenario = tmp_path / "unnamed.yaml"
+    text = (ROOT / "scenarios/seed_tutorial.yaml").read_text().replace("  name: blogpost-word-stream\n", "")
+    scenario.write_text(text)
+    before = set(kinesalite.list_streams()["StreamNames"])
+    done = kinsim_cli("run", str(scenario), "--backend", "kinesis", "--endpoint-url", kinesalite_server.endpoint_url,
+                      "--region", "us-east-1", "--keep-stream")
+    assert done.returncode == 0, done.stderr
+    [kept] = set(kinesalite.list_streams()["StreamNames"]) - before
+    assert kept.startswith("kinsim-seed_tutorial-")  # a unique, kinsim- prefixed name
+    kinesalite.delete_stream(StreamName=kept)
+
+
+def test_credentials_stay_out_of_failures_too():
+    from kinsim.servers import free_port
+    done = kinsim_cli("run", "scenarios/seed_tutorial.yaml", "--backend", "kinesis", "--endpoint-url",
+                      f"http://127.0.0.1:{free_port()}", "--region", "us-east-1")
+    assert done.returncode == 1
+    assert done.stderr.startswith("kinsim: the run failed: cannot reach Kinesis")
+
+
+def test_realtime_pacing_gives_the_same_report():
+    fast = kinsim_cli("run", "scenarios/seed_tutorial.yaml", "--format", "json")
+    paced = kinsim_cli("run", "scenarios/seed_tutorial.yaml", "--format", "json", "--realtime", "--speed", "500")
+    assert paced.returncode == 0, paced.stderr
+    assert paced.stdout == fast.stdout
+
+
+def test_memory_backend_options_need_the_kinesis_backend():
+    done = kinsim_cli("run", "scenarios/seed_tutorial.yaml", "--region", "eu-west-1")
+    assert done.returncode == 2
+    assert done.stderr == "kinsim: error: --endpoint-url, --region and --profile need --backend kinesis\n"
