@@ -285,7 +285,8 @@ class KinesisBackend(Backend):
         self._wait_for(stream_name, lambda status: status is StreamStatus.ACTIVE)
 
     def merge_shards(self, stream_name: str, shard_id: str, adjacent_shard_id: str) -> None:
-        self._call("merge_shards", StreamName=stream_name, ShardToMerge=shard_id, AdjacentShardToMerge=adjacent_shard_id)
+        self._call("merge_shards", StreamName=stream_name, ShardToMerge=shard_id,
+                   AdjacentShardToMerge=adjacent_shard_id)
         self._wait_for(stream_name, lambda status: status is StreamStatus.ACTIVE)
 
     def update_shard_count(self, stream_name: str, target_shard_count: int) -> int:
