@@ -8,7 +8,7 @@ keeps, per cell, the first reported count and the report after which the count s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 from .counters import Counter, Windowing
 
@@ -24,10 +24,12 @@ class Truth:
         self.windowing = windowing
         self.cells: dict[Cell, int] = {}
 
-    def add(self, key: str, event_us: int) -> None:
-        cells = self.cells
-        for start in self.windowing.starts(event_us):
-            cells[(start, key)] = cells.get((start, key), 0) + 1
+    def add(self, key: str, event_us: Sequence[int]) -> None:
+        """Count events of ``key`` at these times."""
+        cells, windowing = self.cells, self.windowing
+        for ts in event_us:
+            for start in windowing.starts(ts):
+                cells[(start, key)] = cells.get((start, key), 0) + 1
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Optional, Sequence, Union
 
 __all__ = [
     "HASH_KEY_MAX",
@@ -24,6 +24,7 @@ __all__ = [
     "PutFailure",
     "PutOutcome",
     "GetRecordsResult",
+    "RecordBatch",
     "StreamDescription",
 ]
 
@@ -125,6 +126,25 @@ class GetRecordsResult:
     next_shard_iterator: Optional[str]
     millis_behind_latest: int
     child_shards: tuple[ChildShard, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordBatch:
+    """What one GetRecords returned, column by column: what a consumer that counts needs, cheaply."""
+
+    partition_keys: Sequence[str]
+    datas: Sequence[bytes]
+    last_sequence_number: Optional[str]
+    next_shard_iterator: Optional[str]
+    millis_behind_latest: int
+    child_shards: tuple[ChildShard, ...] = ()
+
+    @classmethod
+    def of(cls, result: GetRecordsResult) -> "RecordBatch":
+        records = result.records
+        return cls([r.partition_key for r in records], [r.data for r in records],
+                   records[-1].sequence_number if records else None, result.next_shard_iterator,
+                   result.millis_behind_latest, result.child_shards)
 
 
 @dataclass(frozen=True)

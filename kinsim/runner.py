@@ -1,7 +1,8 @@
 """Run a scenario: build the backend, the simulation and the counters, run it, measure against truth.
 
-The runner owns time and randomness: a simpy environment is the clock (the backend reads it through a
-``FunctionClock``) and every random draw comes from generators seeded from the scenario's seed.
+The runner owns time and randomness: a simpy environment times the consumer's polls, a ``ManualClock``
+the backend reads is moved to each attempt's and each poll's time, and every random draw comes from
+generators seeded from the scenario's seed.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import simpy
 import simpy.rt
 
 from .backends import Backend, MemoryBackend
-from .clock import Clock, FunctionClock
+from .clock import Clock, ManualClock
 from .counters import BufferedCounter, Counter, NaiveCounter, Windowing
 from .errors import ResourceNotFoundException, StreamNotOwnedError
 from .metrics import Observations, Truth, counter_metrics
 from .records import Record
 from .scenario import CounterKind, CounterSpec, Scenario
 from .simulation import Consumer, Traffic
+from .simulation.writer import BackendWriter
 
 __all__ = ["run", "RunResult", "CounterResult", "build_counter"]
 
@@ -74,13 +76,12 @@ def run(scenario: Scenario, seed: Optional[int] = None, backend_factory: Optiona
         env = simpy.Environment()
     else:
         env = simpy.rt.RealtimeEnvironment(factor=1.0 / realtime_speed, strict=False)
-    start_us = scenario.start_us
-    clock = FunctionClock(lambda: start_us / 1_000_000 + env.now)
+    clock = ManualClock(scenario.start_us / 1_000_000)
     backend = (backend_factory or MemoryBackend)(clock)
     name = stream_name or scenario.stream.name or f"kinsim-{scenario.name}"
     created = _claim_stream(backend, name, scenario.stream.shards, use_existing_stream)
     try:
-        return _simulate(scenario, seed, env, backend, name, echo)
+        return _simulate(scenario, seed, env, backend, clock, name, echo, realtime_speed is not None)
     finally:
         if created and not keep_stream:
             backend.delete_stream(name)
@@ -98,9 +99,8 @@ def _claim_stream(backend: Backend, name: str, shards: int, use_existing: bool) 
     return False
 
 
-def _simulate(scenario: Scenario, seed: int, env: simpy.Environment, backend: Backend, stream_name: str,
-              echo: Optional[Callable[[Record], None]]) -> RunResult:
-    start_us = scenario.start_us
+def _simulate(scenario: Scenario, seed: int, env: simpy.Environment, backend: Backend, clock: ManualClock,
+              stream_name: str, echo: Optional[Callable[[Record], None]], realtime: bool) -> RunResult:
     truths: dict[Windowing, Truth] = {}
     parts = []
     for spec in scenario.counters:
@@ -109,15 +109,20 @@ def _simulate(scenario: Scenario, seed: int, env: simpy.Environment, backend: Ba
         observations = Observations()
         parts.append((spec, build_counter(spec, observations), truth, observations))
 
-    def on_created(key: str, event_us: int) -> None:
+    def on_created(key: str, event_us: list[int]) -> None:
         for truth in truths.values():
             truth.add(key, event_us)
 
-    traffic = Traffic(env, scenario, backend, stream_name, seed, on_created)
-    consumer = Consumer(env, backend, stream_name, scenario.consumer, [p[1] for p in parts],
-                        traffic.stats, lambda: start_us + round(env.now * 1_000_000), echo)
-    env.process(traffic.run())
+    start_s = scenario.start_us / 1_000_000
+    keys = [producer.partition_key for producer in scenario.producers]
+    writer = getattr(backend, "writer", None)
+    writer = writer(stream_name, keys, start_s) if writer else BackendWriter(backend, stream_name, keys, clock, start_s)
+    traffic = Traffic(scenario, writer, seed, on_created)
+    consumer = Consumer(env, backend, stream_name, scenario.consumer, [p[1] for p in parts], traffic, clock,
+                        scenario.start_us, echo)
     env.process(consumer.start())
+    if realtime:
+        env.process(_pace(env, traffic))
     env.run()
     if consumer.ended is None:
         raise RuntimeError("the simulation stopped before its input ended")  # a kinsim bug, not bad input
@@ -129,3 +134,14 @@ def _simulate(scenario: Scenario, seed: int, env: simpy.Environment, backend: Ba
     return RunResult(scenario, seed, backend.name, stats.produced, stats.delivered, duplicates,
                      stats.throttled_puts, consumer.progress.polls, consumer.progress.throttled_polls,
                      consumer.ended, counters)
+
+
+def _pace(env: simpy.Environment, traffic: Traffic):
+    """On the wall clock, put each record when it is due rather than just before the poll that reads it."""
+    while True:
+        due = traffic.next_due()
+        if due is None:
+            return
+        if due > env.now:
+            yield env.timeout(due - env.now)
+        traffic.deliver_until(env.now)

@@ -12,7 +12,9 @@ import abc
 from datetime import datetime
 from typing import Optional, Sequence, Union
 
-from ..records import GetRecordsResult, IteratorType, PutEntry, PutOutcome, PutResult, Shard, StreamDescription
+from ..records import (
+    GetRecordsResult, IteratorType, PutEntry, PutOutcome, PutResult, RecordBatch, Shard, StreamDescription,
+)
 
 __all__ = ["Backend"]
 
@@ -63,6 +65,10 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def get_records(self, shard_iterator: str, limit: Optional[int] = None) -> GetRecordsResult: ...
+
+    def get_record_batch(self, shard_iterator: str, limit: Optional[int] = None) -> RecordBatch:
+        """``get_records``, column by column; a backend may answer it without building ``Record``s."""
+        return RecordBatch.of(self.get_records(shard_iterator, limit))
 
     # -- resharding ---------------------------------------------------------------------------------
     @abc.abstractmethod

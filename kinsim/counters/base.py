@@ -39,7 +39,10 @@ class Counter(Protocol):
     late: list[LateRecord]
 
     def process(self, shard_id: str, records: Sequence[tuple[str, int]], now_us: int) -> None:
-        """Take the records of one poll of one shard, in shard order."""
+        """Take the records of one poll of one shard, in shard order, as (key, event time) pairs."""
+
+    def process_columns(self, shard_id: str, keys: Sequence[str], event_us: Sequence[int], now_us: int) -> None:
+        """``process``, with keys and event times in two columns."""
 
     def close(self, now_us: int) -> None:
         """Input has ended: report everything still held."""

@@ -68,11 +68,14 @@ class BufferedCounter:
         self._sink(start, key, count, now_us)
 
     def process(self, shard_id: str, records: Sequence[tuple[str, int]], now_us: int) -> None:
+        self.process_columns(shard_id, [key for key, _ in records], [ts for _, ts in records], now_us)
+
+    def process_columns(self, shard_id: str, keys: Sequence[str], event_us: Sequence[int], now_us: int) -> None:
         shard = self._shards.get(shard_id)
         if shard is None:
             shard = self._shards[shard_id] = _Shard()
         size, lateness = self.windowing.size_us, self.allowed_lateness_us
-        for key, ts in records:
+        for key, ts in zip(keys, event_us):
             watermark = None if shard.max_ts is None else shard.max_ts - self.grace_us
             counted = False
             for start in self.windowing.starts(ts):

@@ -34,12 +34,15 @@ class NaiveCounter:
         return len(self.cells)
 
     def process(self, shard_id: str, records: Sequence[tuple[str, int]], now_us: int) -> None:
-        if not records:
+        self.process_columns(shard_id, [key for key, _ in records], [ts for _, ts in records], now_us)
+
+    def process_columns(self, shard_id: str, keys: Sequence[str], event_us: Sequence[int], now_us: int) -> None:
+        if not keys:
             return
         cells = self.cells
         changed = set()
-        self.records_counted += len(records)
-        for key, ts in records:
+        self.records_counted += len(keys)
+        for key, ts in zip(keys, event_us):
             for start in self.windowing.starts(ts):
                 cell = (start, key)
                 cells[cell] = cells.get(cell, 0) + 1

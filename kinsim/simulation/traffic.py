@@ -1,37 +1,70 @@
-"""Producers and the network between them and the stream, as one simpy process.
+"""Producers and the network between them and the stream.
 
-No simpy process per record: creations and deliveries wait in one heap ordered by (time, order of
-scheduling), and one process walks it on simpy's clock, so equal-time events keep a defined order.
-Producers do not know they are lagged (the lag lives on the link, as in simpy's latency example):
+The order of everything is defined, so a run is the same whether records are handed over one by one
+or in bulk (DESIGN §3: at one instant, scenario order, then sequence):
 
-- a record is created on its producer's schedule, its event time written into its data (plus the
-  producer's clock skew); during an outage it is held and sent, in order, when the outage ends;
-- it reaches the stream after a delay drawn from the producer's lag model; a throttled put is retried
-  after a capped exponential backoff with jitter, and counted;
-- with ``pacing: after_put`` the next record is created ``interval`` after the put completed.
+- producer ``p`` numbers its records ``k = 0, 1, ...``. With ``pacing: fixed`` record ``k`` is created at
+  ``offset + k x interval + jitter_k``; with ``after_put`` the first at ``offset + jitter_0`` and each next
+  one ``interval + jitter`` after the previous put succeeded. Only records created before ``duration``
+  exist. Jitter and lag are drawn from the producer's own generators, in ``k`` order;
+- a record created during an outage is sent when the outage ends; it reaches the stream ``lag_k``
+  later: that is its first attempt. An attempt the stream throttles is tried again after a capped
+  exponential backoff with jitter (drawn from the producer's backoff generator, as retries happen);
+  a retry that falls in an outage waits for its end and a fresh lag from the same generator;
+- attempts run in order of (time, producer, record number); the attempts due at a time run before a
+  consumer polls at that time.
+
+The traffic is pulled: before each poll at time ``t`` the consumer asks it to ``deliver_until(t)``.
+Fixed-pacing records are created in batches per pull and kept in one sorted in-flight list; retries and
+after-put records wait in a heap. When nothing dynamic is due, a whole batch goes to the stream in one
+call (``Writer.bulk``), which a writer may decline, and then each attempt is made alone, in order.
 """
 
 from __future__ import annotations
 
 import heapq
-import itertools
 import random
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Generator
+from typing import Callable, Optional, Protocol, Sequence
 
-import simpy
-
-from ..backends.base import Backend
-from ..errors import ProvisionedThroughputExceededException
 from ..scenario import Pacing, ProducerSpec, Scenario
 
-__all__ = ["Traffic", "TrafficStats", "event_text"]
+__all__ = ["Traffic", "TrafficStats", "Writer", "event_text", "Attempt"]
 
 _EPOCH = datetime(1970, 1, 1)
-_CREATE, _DELIVER = 0, 1
 BACKOFF_BASE_S = 0.1
 BACKOFF_CAP_S = 5.0
+
+#: (time, producer, record number, attempt, data): one try at putting a record, times in seconds after start
+Attempt = tuple
+
+
+class Writer(Protocol):
+    """Puts records into the stream for the traffic. Times are seconds after the scenario's start."""
+
+    def write(self, time: float, producer: int, data: bytes) -> bool:
+        """Put one record at ``time``; False if the stream throttled it."""
+
+    def bulk(self, attempts: Sequence[Attempt]) -> bool:
+        """Put all of these (in order) and return True, or put none and return False."""
+
+
+class _EventText:
+    """Event times as the tutorial's producer writes them (ISO 8601, UTC, no zone suffix), fast: the
+    text up to the second is cached per second."""
+
+    def __init__(self) -> None:
+        self._second = None
+        self._prefix = ""
+
+    def __call__(self, event_us: int) -> bytes:
+        second, micro = divmod(event_us, 1_000_000)
+        if second != self._second:
+            self._second = second
+            self._prefix = (_EPOCH + timedelta(seconds=second)).isoformat() + "."
+        return f"{self._prefix}{micro:06d}".encode("ascii")
 
 
 def event_text(event_us: int) -> str:
@@ -44,90 +77,142 @@ class TrafficStats:
     produced: int = 0
     delivered: int = 0
     throttled_puts: int = 0
-    last_delivery: float = 0.0   # simulated seconds after start
+    last_delivery: float = 0.0   # seconds after start
     done: bool = False           # every record created and delivered
 
 
 class _Producer:
-    __slots__ = ("spec", "lag_rng", "jitter_rng", "backoff_rng", "created", "skew_us")
+    __slots__ = ("index", "spec", "lag_rng", "jitter_rng", "backoff_rng", "next_k", "skew_us", "text")
 
-    def __init__(self, spec: ProducerSpec, seed: int) -> None:
+    def __init__(self, index: int, spec: ProducerSpec, seed: int) -> None:
+        self.index = index
         self.spec = spec
         self.lag_rng = random.Random(f"kinsim/{seed}/producer/{spec.name}/lag")
         self.jitter_rng = random.Random(f"kinsim/{seed}/producer/{spec.name}/jitter")
         self.backoff_rng = random.Random(f"kinsim/{seed}/producer/{spec.name}/backoff")
-        self.created = 0
+        self.next_k = 0
         self.skew_us = round(spec.clock_skew * 1_000_000)
+        self.text = _EventText()
 
     def jitter(self) -> float:
         return self.jitter_rng.uniform(0.0, self.spec.jitter) if self.spec.jitter else 0.0
 
 
 class Traffic:
-    """Creates every producer's records and puts them into the stream, on the simulation's clock."""
+    """Creates every producer's records and puts them into the stream, when pulled."""
 
-    def __init__(self, env: simpy.Environment, scenario: Scenario, backend: Backend, stream_name: str, seed: int,
-                 on_created: Callable[[str, int], None]) -> None:
-        self.env = env
+    def __init__(self, scenario: Scenario, writer: Writer, seed: int,
+                 on_created: Callable[[str, list[int]], None]) -> None:
         self.scenario = scenario
-        self.backend = backend
-        self.stream_name = stream_name
+        self.writer = writer
         self.on_created = on_created
         self.stats = TrafficStats()
-        self._producers = [_Producer(spec, seed) for spec in scenario.producers]
-        self._heap: list = []
-        self._order = itertools.count()
-
-    def _schedule(self, at: float, kind: int, producer: int, payload=None) -> None:
-        heapq.heappush(self._heap, (at, next(self._order), kind, producer, payload))
-
-    def _schedule_creation(self, i: int, at: float) -> None:
-        if at < self.scenario.duration:
-            self._schedule(at, _CREATE, i)
-
-    def run(self) -> Generator:
-        for i, producer in enumerate(self._producers):
-            self._schedule_creation(i, producer.spec.offset + producer.jitter())
-        env, heap = self.env, self._heap
-        while heap:
-            at, _, kind, i, payload = heapq.heappop(heap)
-            if at > env.now:
-                yield env.timeout(at - env.now)
-            if kind == _CREATE:
-                self._create(i, at)
+        self._producers = [_Producer(i, spec, seed) for i, spec in enumerate(scenario.producers)]
+        self._fixed = [p for p in self._producers if p.spec.pacing is Pacing.FIXED]
+        self._fixed_next: dict[int, float] = {}        # producer → creation time of its next record
+        self._in_flight: list[Attempt] = []            # sorted first attempts of fixed-pacing records
+        self._dynamic: list[Attempt] = []              # heap: retries and after-put records
+        for producer in self._producers:
+            first = producer.spec.offset + producer.jitter()
+            if producer.spec.pacing is Pacing.FIXED:
+                if first < scenario.duration:
+                    self._fixed_next[producer.index] = first
             else:
-                self._deliver(i, at, *payload)
-        self.stats.done = True
+                self._create_one(producer, first)
 
-    def _create(self, i: int, at: float) -> None:
-        producer = self._producers[i]
+    # -- creating -------------------------------------------------------------------------------------
+    def _send(self, producer: _Producer, created: float) -> tuple[int, bytes, float]:
+        """(event time in µs, data, first attempt time) of a record created at ``created``."""
         spec = producer.spec
-        event_us = self.scenario.start_us + round(at * 1_000_000)
-        data = event_text(event_us + producer.skew_us).encode("ascii")
-        producer.created += 1
-        self.stats.produced += 1
-        self.on_created(spec.partition_key, event_us)
-        held_until = spec.outage_end(at)
-        send_at = at if held_until is None else held_until
-        self._schedule(send_at + spec.lag.sample(producer.lag_rng), _DELIVER, i, (data, 0))
-        if spec.pacing is Pacing.FIXED:
-            self._schedule_creation(i, spec.offset + producer.created * spec.interval + producer.jitter())
+        event_us = self.scenario.start_us + round(created * 1_000_000)
+        held = spec.outage_end(created) if spec.outages else None
+        send = created if held is None else held
+        return event_us, producer.text(event_us + producer.skew_us), send + spec.lag.sample(producer.lag_rng)
 
-    def _deliver(self, i: int, at: float, data: bytes, attempt: int) -> None:
-        producer = self._producers[i]
-        spec = producer.spec
-        held_until = spec.outage_end(at)
-        if held_until is not None:  # a retry that ran into an outage waits for its end, then the link
-            self._schedule(held_until + spec.lag.sample(producer.lag_rng), _DELIVER, i, (data, attempt))
+    def _create_one(self, producer: _Producer, created: float) -> None:
+        """An after-put record: created now, first attempt into the heap."""
+        if created >= self.scenario.duration:
             return
-        try:
-            self.backend.put_record(self.stream_name, data, spec.partition_key)
-        except ProvisionedThroughputExceededException:
+        event_us, data, first = self._send(producer, created)
+        self.stats.produced += 1
+        self.on_created(producer.spec.partition_key, [event_us])
+        heapq.heappush(self._dynamic, (first, producer.index, producer.next_k, 0, data))
+        producer.next_k += 1
+
+    def _create_fixed(self, until: float) -> None:
+        """Create every fixed-pacing record due at or before ``until``."""
+        duration, fresh = self.scenario.duration, []
+        for producer in self._fixed:
+            created = self._fixed_next.get(producer.index)
+            if created is None or created > until:
+                continue
+            spec, index = producer.spec, producer.index
+            events = []
+            while created <= until:
+                event_us, data, first = self._send(producer, created)
+                events.append(event_us)
+                fresh.append((first, index, producer.next_k, 0, data))
+                producer.next_k += 1
+                created = spec.offset + producer.next_k * spec.interval + producer.jitter()
+                if created >= duration:
+                    created = None
+                    break
+            if created is None:
+                del self._fixed_next[index]
+            else:
+                self._fixed_next[index] = created
+            self.stats.produced += len(events)
+            self.on_created(spec.partition_key, events)
+        if fresh:
+            self._in_flight.extend(fresh)
+            self._in_flight.sort()
+
+    # -- delivering -----------------------------------------------------------------------------------
+    def next_due(self) -> Optional[float]:
+        """When something next happens (a creation or an attempt), or None when all is delivered."""
+        times = [t for t in (min(self._fixed_next.values(), default=None),
+                             self._in_flight[0][0] if self._in_flight else None,
+                             self._dynamic[0][0] if self._dynamic else None) if t is not None]
+        return min(times) if times else None
+
+    def deliver_until(self, t: float) -> None:
+        """Make every attempt due at or before ``t``, in order."""
+        self._create_fixed(t)
+        cut = bisect_right(self._in_flight, (t, float("inf")))
+        ready, self._in_flight = self._in_flight[:cut], self._in_flight[cut:]
+        if ready and (not self._dynamic or self._dynamic[0][0] > t) and self.writer.bulk(ready):
+            self.stats.delivered += len(ready)
+            self.stats.last_delivery = ready[-1][0]
+        else:
+            self._one_by_one(ready, t)
+        self.stats.done = self.next_due() is None
+
+    def _one_by_one(self, ready: list[Attempt], t: float) -> None:
+        dynamic, i = self._dynamic, 0
+        while True:
+            if dynamic and dynamic[0][0] <= t and (i == len(ready) or dynamic[0] < ready[i]):
+                attempt = heapq.heappop(dynamic)
+            elif i < len(ready):
+                attempt = ready[i]
+                i += 1
+            else:
+                return
+            self._attempt(attempt)
+
+    def _attempt(self, attempt: Attempt) -> None:
+        at, index, k, tries, data = attempt
+        producer = self._producers[index]
+        spec = producer.spec
+        held = spec.outage_end(at) if spec.outages else None
+        if held is not None:  # a retry that ran into an outage waits for its end, then the link
+            heapq.heappush(self._dynamic, (held + spec.lag.sample(producer.backoff_rng), index, k, tries, data))
+            return
+        if not self.writer.write(at, index, data):
             self.stats.throttled_puts += 1
-            backoff = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt) * (0.5 + producer.backoff_rng.random() / 2)
-            self._schedule(at + backoff, _DELIVER, i, (data, attempt + 1))
+            backoff = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**tries) * (0.5 + producer.backoff_rng.random() / 2)
+            heapq.heappush(self._dynamic, (at + backoff, index, k, tries + 1, data))
             return
         self.stats.delivered += 1
         self.stats.last_delivery = at
         if spec.pacing is Pacing.AFTER_PUT:
-            self._schedule_creation(i, at + spec.interval + producer.jitter())
+            self._create_one(producer, at + spec.interval + producer.jitter())

@@ -1,0 +1,183 @@
+"""kinsim's benchmark: end-to-end simulated records/s, memory, and the client against moto and kinesalite.
+
+    python benchmarks/bench.py                      # 10k, 100k, 1M and 10M records; 50k through clients
+    python benchmarks/bench.py --sizes 10000 100000 --client-records 20000 --output results.json
+
+Part 1 runs generated scenarios (100 lagged producers over 8 shards, a naive and a buffered counter)
+end to end, each size in its own process, and reports records/s, peak RSS and the bytes the simulated
+shards keep per retained record. Part 2 puts N records in 500-record batches and reads them back
+through kinsim's boto3-shaped client over simulated shards, through moto's in-process mock and through
+boto3 to kinesalite on 127.0.0.1, and gives the ratios. It prints a table and writes JSON.
+Not part of the test suite (a smoke test runs it at the smallest size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PRODUCERS = 100
+SHARDS = 8
+
+
+def scenario_document(records: int) -> dict:
+    """A scenario that creates about ``records`` records: 100 producers, 8 shards, well under the
+    shards' write limits (at most ~500 records/s per shard)."""
+    duration = max(600, records // 4000)
+    interval = PRODUCERS * duration / records
+    producers = []
+    for i in range(PRODUCERS):
+        lag = {"uniform": ["5s", "60s"]} if i % 10 == 9 else {"exponential": {"mean": "200ms"}}
+        producers.append({"name": f"p{i:03d}", "partition_key": f"10.0.{i // 250}.{i % 250}",
+                          "interval": f"{interval:.6f}s", "offset": f"{(i * 7919) % 1000}ms", "lag": lag})
+    return {
+        "name": f"bench-{records}", "seed": 1, "start": "2018-07-31T21:56:00Z", "duration": f"{duration}s",
+        "window": "1m", "stream": {"name": "bench", "shards": SHARDS}, "producers": producers,
+        "consumer": {"poll_interval": "1s", "limit": 10000},
+        "counters": ["naive", {"kind": "buffered", "name": "buffered-90s", "grace": "90s"}],
+    }
+
+
+def retained_bytes(backend) -> int:
+    """Bytes the simulated shards hold for their records (columns and their contents)."""
+    total = 0
+    for stream in backend._streams.values():
+        for shard in stream.shards.values():
+            total += shard.storage_bytes()
+    return total
+
+
+def run_one(records: int) -> dict:
+    """One end-to-end run in this process (called in a fresh process per size)."""
+    from kinsim.backends import MemoryBackend
+    from kinsim.runner import run
+    from kinsim.scenario import parse_scenario
+
+    scenario = parse_scenario(scenario_document(records), "<bench>", f"bench-{records}")
+    kept = {}
+
+    def factory(clock):
+        kept["backend"] = MemoryBackend(clock)
+        return kept["backend"]
+
+    started = time.perf_counter()
+    result = run(scenario, backend_factory=factory, keep_stream=True)
+    elapsed = time.perf_counter() - started
+    retained = retained_bytes(kept["backend"])
+    return {
+        "records": result.produced, "seconds": round(elapsed, 3), "records_per_s": round(result.produced / elapsed),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "bytes_per_retained_record": round(retained / result.delivered, 1),
+        "buffered_peak_state_cells": result.counters[1].metrics["peak_state_cells"],
+        "naive_peak_state_cells": result.counters[0].metrics["peak_state_cells"],
+    }
+
+
+def end_to_end(sizes: list[int]) -> list[dict]:
+    rows = []
+    for size in sizes:
+        done = subprocess.run([sys.executable, __file__, "--one", str(size)], capture_output=True, text=True,
+                              check=True)
+        rows.append(json.loads(done.stdout))
+        print(f"  {size:>10,} records: {rows[-1]['records_per_s']:>10,} records/s", file=sys.stderr)
+    return rows
+
+
+# -- part 2: the same workload through three clients ------------------------------------------------------
+def workload(client, records: int) -> float:
+    """Put ``records`` in 500-record batches into a 1-shard stream, read them all back; records/s."""
+    stream = f"bench-{time.monotonic_ns()}"
+    client.create_stream(StreamName=stream, ShardCount=1)
+    waiter = client.get_waiter("stream_exists")
+    waiter.wait(StreamName=stream, WaiterConfig={"Delay": 0.05, "MaxAttempts": 200})
+    started = time.perf_counter()
+    for first in range(0, records, 500):
+        batch = [{"Data": f"2018-07-31T21:56:{i % 60:02d}.000000".encode(), "PartitionKey": f"10.0.0.{i % 100}"}
+                 for i in range(first, min(records, first + 500))]
+        response = client.put_records(StreamName=stream, Records=batch)
+        assert response["FailedRecordCount"] == 0
+    shard = client.list_shards(StreamName=stream)["Shards"][0]["ShardId"]
+    iterator = client.get_shard_iterator(StreamName=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    iterator, read = iterator["ShardIterator"], 0
+    while read < records:
+        response = client.get_records(ShardIterator=iterator, Limit=10000)
+        read += len(response["Records"])
+        iterator = response["NextShardIterator"]
+    elapsed = time.perf_counter() - started
+    client.delete_stream(StreamName=stream)
+    return records / elapsed
+
+
+def clients(records: int) -> dict:
+    import boto3
+
+    import kinsim
+    from kinsim.servers import start_kinesalite
+
+    results = {}
+    # kinsim: simulated shards with throughput limits off (this measures speed, not the service's limits)
+    results["kinsim_client_memory"] = workload(kinsim.client(kinsim.MemoryBackend(throttling=False)), records)
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    from moto import mock_aws
+    with mock_aws():
+        results["moto_in_process"] = workload(boto3.client("kinesis", region_name="us-east-1"), records)
+    with start_kinesalite(ROOT / ".cache" / "kinesalite") as server:
+        client = boto3.client("kinesis", endpoint_url=server.endpoint_url, region_name="us-east-1",
+                              aws_access_key_id="bench", aws_secret_access_key="bench")
+        results["boto3_kinesalite"] = workload(client, records)
+    return {name: round(value) for name, value in results.items()}
+
+
+def machine() -> dict:
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine(),
+            "system": platform.system()}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000, 10_000_000])
+    parser.add_argument("--client-records", type=int, default=50_000)
+    parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results.json"))
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(run_one(args.one)))
+        return 0
+    print("end to end (kinsim run, memory backend):", file=sys.stderr)
+    rows = end_to_end(args.sizes)
+    print(f"put {args.client_records:,} records in batches of 500, read them back:", file=sys.stderr)
+    through = clients(args.client_records)
+    report = {"machine": machine(), "end_to_end": rows, "client_records": args.client_records,
+              "clients_records_per_s": through,
+              "ratios": {"kinsim_over_moto": round(through["kinsim_client_memory"] / through["moto_in_process"], 1),
+                         "kinsim_over_kinesalite": round(through["kinsim_client_memory"] / through["boto3_kinesalite"],
+                                                         1)}}
+    Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
+    print()
+    print(f"{'records':>12}  {'seconds':>8}  {'records/s':>10}  {'peak RSS MiB':>12}  {'bytes/record':>12}"
+          f"  {'buffered state':>14}")
+    for row in rows:
+        print(f"{row['records']:>12,}  {row['seconds']:>8}  {row['records_per_s']:>10,}  {row['peak_rss_mib']:>12}"
+              f"  {row['bytes_per_retained_record']:>12}  {row['buffered_peak_state_cells']:>14}")
+    print()
+    for name, value in through.items():
+        print(f"{name:<22} {value:>10,} records/s")
+    print(f"kinsim / moto: {report['ratios']['kinsim_over_moto']}x; "
+          f"kinsim / kinesalite: {report['ratios']['kinsim_over_kinesalite']}x")
+    print(f"(written to {args.output})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

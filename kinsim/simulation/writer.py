@@ -1,0 +1,34 @@
+"""How the traffic puts records into any backend: one ``put_record`` per attempt, the backend's clock
+set to the attempt's time first (a real service keeps its own time and ignores it)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..backends.base import Backend
+from ..clock import ManualClock
+from ..errors import ProvisionedThroughputExceededException
+from .traffic import Attempt
+
+__all__ = ["BackendWriter"]
+
+
+class BackendWriter:
+    def __init__(self, backend: Backend, stream_name: str, partition_keys: Sequence[str], clock: ManualClock,
+                 start_s: float) -> None:
+        self.backend = backend
+        self.stream_name = stream_name
+        self.partition_keys = partition_keys
+        self.clock = clock
+        self.start_s = start_s
+
+    def write(self, time: float, producer: int, data: bytes) -> bool:
+        self.clock.set(max(self.clock.now(), self.start_s + time))
+        try:
+            self.backend.put_record(self.stream_name, data, self.partition_keys[producer])
+        except ProvisionedThroughputExceededException:
+            return False
+        return True
+
+    def bulk(self, attempts: Sequence[Attempt]) -> bool:
+        return False  # one call per attempt, so every attempt meets the service on its own
