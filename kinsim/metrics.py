@@ -7,6 +7,7 @@ keeps, per cell, the first reported count and the report after which the count s
 
 from __future__ import annotations
 
+from collections import Counter as Tally
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -27,9 +28,9 @@ class Truth:
     def add(self, key: str, event_us: Sequence[int]) -> None:
         """Count events of ``key`` at these times."""
         cells, windowing = self.cells, self.windowing
-        for ts in event_us:
-            for start in windowing.starts(ts):
-                cells[(start, key)] = cells.get((start, key), 0) + 1
+        for start, count in Tally(windowing.latest_starts(event_us)).items():
+            for hop in windowing.hops(start):
+                cells[(hop, key)] = cells.get((hop, key), 0) + count
 
 
 @dataclass

@@ -13,7 +13,14 @@ from datetime import datetime
 from typing import Optional, Sequence, Union
 
 from ..records import (
-    GetRecordsResult, IteratorType, PutEntry, PutOutcome, PutResult, RecordBatch, Shard, StreamDescription,
+    GetRecordsResult,
+    IteratorType,
+    PutEntry,
+    PutOutcome,
+    PutResult,
+    RecordBatch,
+    Shard,
+    StreamDescription,
 )
 
 __all__ = ["Backend"]

@@ -112,4 +112,4 @@ def _timestamp_floor(stream: StreamState, shard: ShardLog, timestamp: Union[date
             "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "
             f"timestampInMillis: {math.floor(instant * 1000)}, currentTimestampInMillis: {math.floor(now * 1000)}")
     i = shard.first_at_or_after(instant)
-    return shard.seqs[i] if i < len(shard.seqs) else stream.latest_floor(shard)
+    return shard.sequence_number(i) if i < len(shard) else stream.latest_floor(shard)

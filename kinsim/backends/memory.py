@@ -21,11 +21,13 @@ from ..records import (
     PutFailure,
     PutOutcome,
     PutResult,
+    RecordBatch,
     StreamDescription,
     StreamStatus,
 )
 from . import limits
 from .base import Backend
+from .bulk import MemoryWriter
 from .iterators import IteratorPosition, check_expiry, decode_iterator, encode_iterator, starting_floor
 from .shards import ShardLog, partition_key_hash
 from .stream_state import StreamState
@@ -203,7 +205,7 @@ class MemoryBackend(Backend):
                 f"than existing retention period ({stream.retention_hours} hours). Use "
                 f"{'Decrease' if increase else 'Increase'}RetentionPeriod API.")
         stream.retention_hours = hours
-        stream.trim(self.clock.now())
+        stream.trim(self.clock.now(), force=True)
 
     # -- records ------------------------------------------------------------------------------------
     def _hash_key(self, partition_key: str, explicit_hash_key: Optional[str]) -> int:
@@ -224,11 +226,12 @@ class MemoryBackend(Backend):
                size: int, now: float) -> Union[PutResult, ShardLog]:
         """Append one record, or return the shard that refused it for throughput."""
         shard = stream.route(hash_key)
-        if self.throttling and not self._throughput_of(stream, shard).admit_write(now, size):
+        if self.throttling and not _admits(shard, now, size):
             return shard
-        sequence_number = stream.next_sequence_number(shard)
-        shard.append(sequence_number, now, data, partition_key, size)
-        return PutResult(shard.shard_id, str(sequence_number))
+        stream.counter += 1
+        shard.append(stream.counter, now, data, stream.key_id(partition_key), size)
+        stream.written(now)
+        return PutResult(shard.shard_id, str(shard.base + stream.counter))
 
     def put_record(self, stream_name: str, data: bytes, partition_key: str,
                    explicit_hash_key: Optional[str] = None,
@@ -294,6 +297,18 @@ class MemoryBackend(Backend):
         return encode_iterator(IteratorPosition(stream.name, stream.uid, shard.shard_id, floor, now))
 
     def get_records(self, shard_iterator: str, limit: Optional[int] = None) -> GetRecordsResult:
+        shard, start, stop, next_iterator, behind = self._read(shard_iterator, limit)
+        records = tuple(shard.record(i) for i in range(start, stop))
+        return GetRecordsResult(records, next_iterator, behind, () if next_iterator else shard.child_shards())
+
+    def get_record_batch(self, shard_iterator: str, limit: Optional[int] = None) -> RecordBatch:
+        shard, start, stop, next_iterator, behind = self._read(shard_iterator, limit)
+        last = str(shard.sequence_number(stop - 1)) if stop > start else None
+        return RecordBatch(shard.keys(start, stop), shard.datas[start:stop], last, next_iterator, behind,
+                           () if next_iterator else shard.child_shards())
+
+    def _read(self, shard_iterator: str, limit: Optional[int]) -> tuple[ShardLog, int, int, Optional[str], int]:
+        """One GetRecords: (shard, first index, stop index, next iterator or None at a closed end, ms behind)."""
         check = Constraints()
         if check.required("shardIterator", shard_iterator):
             check.length("shardIterator", shard_iterator, 1, limits.MAX_SHARD_ITERATOR_CHARS)
@@ -316,16 +331,19 @@ class MemoryBackend(Backend):
             raise errors.ProvisionedThroughputExceededException(self._throttled(stream, shard))
         start = shard.position(position.sequence_floor)
         stop, size = shard.span(start, limit or limits.MAX_GET_RECORDS_LIMIT, limits.MAX_GET_RECORDS_BYTES)
-        records = tuple(shard.record(i) for i in range(start, stop))
         if meter is not None:
             meter.charge_read(now, size)
-        floor = shard.seqs[stop - 1] + 1 if stop > start else position.sequence_floor
-        remaining = stop < len(shard.seqs)
+        floor = shard.sequence_number(stop - 1) + 1 if stop > start else position.sequence_floor
+        remaining = stop < len(shard)
         behind = round((now - shard.arrivals[stop]) * 1000) if remaining else 0
         if not shard.is_open and not remaining:
-            return GetRecordsResult(records, None, behind, shard.child_shards())
+            return shard, start, stop, None, behind
         next_iterator = encode_iterator(IteratorPosition(stream.name, stream.uid, shard.shard_id, floor, now))
-        return GetRecordsResult(records, next_iterator, behind)
+        return shard, start, stop, next_iterator, behind
+
+    def writer(self, stream_name: str, partition_keys: Sequence[str], start_s: float) -> MemoryWriter:
+        """The simulation's fast way to put records into ``stream_name`` (see ``bulk``)."""
+        return MemoryWriter(self, stream_name, partition_keys, start_s)
 
     # -- resharding ---------------------------------------------------------------------------------
     def _reshard(self, stream: StreamState, change) -> None:
@@ -403,3 +421,9 @@ class MemoryBackend(Backend):
             self._reshard(stream, lambda when: stream.scale_uniformly(target_shard_count, when))
         return current
 
+
+
+def _admits(shard: ShardLog, now: float, size: int) -> bool:
+    """Whether one more record of ``size`` bytes fits the shard's write limits at ``now``."""
+    count, written = shard.write_load(now)
+    return count < limits.SHARD_WRITE_RECORDS_PER_S and written + size <= limits.SHARD_WRITE_BYTES_PER_S

@@ -1,7 +1,7 @@
 """One simulated shard: its hash-key range, its lineage and its records, stored column by column.
 
 Sequence numbers are 56-digit decimal strings like the service's: ``49``, the shard's index in six
-digits, then a stream-wide put counter in 48 digits. They rise strictly within a shard, a child's are
+digits, then a stream-wide put counter in 48 digits; a shard stores only the counter. They rise strictly within a shard, a child's are
 above its parents', and the shard a number belongs to can be read back from it.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from array import array
 from bisect import bisect_left, bisect_right
 from typing import Optional
 
@@ -56,7 +57,12 @@ def shard_id_for(index: int) -> str:
 
 
 class ShardLog:
-    """A shard and its records. Records are kept in parallel lists ordered by sequence number."""
+    """A shard and its records, column by column, in sequence order.
+
+    A record costs about 90 bytes: its put counter (the low part of its sequence number) and arrival
+    time in typed arrays, its data as a bytes object, its partition key as an index into the stream's
+    key table, its size (data plus key) in a typed array.
+    """
 
     __slots__ = (
         "index",
@@ -67,15 +73,17 @@ class ShardLog:
         "parents",
         "children",
         "closed_at",
-        "seqs",
+        "base",
+        "key_table",
+        "counters",
         "arrivals",
         "datas",
-        "keys",
+        "key_ids",
         "sizes",
     )
 
     def __init__(self, index: int, hash_key_range: HashKeyRange, starting_sequence_number: int,
-                 parents: tuple[str, ...] = ()) -> None:
+                 parents: tuple[str, ...] = (), key_table: Optional[list[str]] = None) -> None:
         self.index = index
         self.shard_id = shard_id_for(index)
         self.hash_key_range = hash_key_range
@@ -84,22 +92,39 @@ class ShardLog:
         self.parents = parents
         self.children: list["ShardLog"] = []
         self.closed_at: Optional[float] = None
-        self.seqs: list[int] = []
-        self.arrivals: list[float] = []
+        self.base = encode_sequence_number(index, 0)
+        self.key_table = key_table if key_table is not None else []
+        self.counters = array("q")
+        self.arrivals = array("d")
         self.datas: list[bytes] = []
-        self.keys: list[str] = []
-        self.sizes: list[int] = []
+        self.key_ids = array("I")
+        self.sizes = array("I")
 
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
 
-    def append(self, sequence_number: int, arrival: float, data: bytes, partition_key: str, size: int) -> None:
-        self.seqs.append(sequence_number)
+    def __len__(self) -> int:
+        return len(self.datas)
+
+    def append(self, counter: int, arrival: float, data: bytes, key_id: int, size: int) -> None:
+        self.counters.append(counter)
         self.arrivals.append(arrival)
         self.datas.append(data)
-        self.keys.append(partition_key)
+        self.key_ids.append(key_id)
         self.sizes.append(size)
+
+    def extend(self, counters, arrivals, datas, key_ids, sizes) -> None:
+        self.counters.extend(counters)
+        self.arrivals.extend(arrivals)
+        self.datas.extend(datas)
+        self.key_ids.extend(key_ids)
+        self.sizes.extend(sizes)
+
+    def write_load(self, now: float) -> tuple[int, int]:
+        """(records, bytes) written in the last second, ``(now - 1, now]``."""
+        first = bisect_right(self.arrivals, now - 1.0)
+        return len(self.datas) - first, sum(self.sizes[first:])
 
     def close(self, now: float, ending_sequence_number: int, children: list["ShardLog"]) -> None:
         self.closed_at = now
@@ -110,19 +135,25 @@ class ShardLog:
         """Drop the records that arrived at or before ``cutoff``: their retention has run out."""
         drop = bisect_right(self.arrivals, cutoff)
         if drop:
-            for column in (self.seqs, self.arrivals, self.datas, self.keys, self.sizes):
+            for column in (self.counters, self.arrivals, self.datas, self.key_ids, self.sizes):
                 del column[:drop]
+
+    def sequence_number(self, i: int) -> int:
+        return self.base + self.counters[i]
 
     def position(self, sequence_floor: int) -> int:
         """Index of the first retained record whose sequence number is at least ``sequence_floor``."""
-        return bisect_left(self.seqs, sequence_floor)
+        return bisect_left(self.counters, sequence_floor - self.base)
 
     def span(self, start: int, limit: int, max_bytes: int) -> tuple[int, int]:
         """(stop, bytes) of the records one read from ``start`` returns: at most ``limit`` records and
         ``max_bytes`` bytes."""
+        stop = min(len(self.datas), start + limit)
+        total = sum(self.sizes[start:stop])
+        if total <= max_bytes:
+            return stop, total
         sizes, stop, total = self.sizes, start, 0
-        end = min(len(sizes), start + limit)
-        while stop < end and total + sizes[stop] <= max_bytes:
+        while total + sizes[stop] <= max_bytes:
             total += sizes[stop]
             stop += 1
         return stop, total
@@ -131,7 +162,12 @@ class ShardLog:
         return bisect_left(self.arrivals, instant)
 
     def record(self, i: int) -> Record:
-        return Record(str(self.seqs[i]), self.arrivals[i], self.datas[i], self.keys[i])
+        return Record(str(self.base + self.counters[i]), self.arrivals[i], self.datas[i],
+                      self.key_table[self.key_ids[i]])
+
+    def keys(self, start: int, stop: int) -> list[str]:
+        table = self.key_table
+        return [table[i] for i in self.key_ids[start:stop]]
 
     def describe(self) -> Shard:
         parent = self.parents[0] if self.parents else None
@@ -142,10 +178,9 @@ class ShardLog:
 
     def storage_bytes(self) -> int:
         """Bytes the record columns take, their contents included (for the benchmark)."""
-        total = sum(sys.getsizeof(column) for column in (self.seqs, self.arrivals, self.datas, self.keys, self.sizes))
-        total += sum(sys.getsizeof(x) for x in self.seqs) + sum(sys.getsizeof(x) for x in self.arrivals)
-        total += sum(sys.getsizeof(x) for x in self.datas)
-        return total
+        total = sum(sys.getsizeof(column) for column in (self.counters, self.arrivals, self.datas, self.key_ids,
+                                                          self.sizes))
+        return total + sum(sys.getsizeof(data) for data in self.datas)
 
     def child_shards(self) -> tuple[ChildShard, ...]:
         return tuple(ChildShard(c.shard_id, c.parents, c.hash_key_range) for c in self.children)

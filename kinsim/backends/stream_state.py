@@ -33,6 +33,10 @@ class StreamState:
         self.pending_reshard = None                   # applied when the update completes
         self.scaling_times: deque[float] = deque()    # UpdateShardCount calls, for the 24 h limit
         self.counter = 0                              # stream-wide put counter (sequence numbers)
+        self.routing_version = 0                      # moves on at every reshard
+        self.key_table: list[str] = []                # partition keys, stored once; shards keep indexes
+        self._key_ids: dict[str, int] = {}
+        self._next_expiry = float("inf")              # no record or closed shard expires before then
         self.shards: dict[str, ShardLog] = {}
         self._next_index = 0
         self._route_starts: list[int] = []
@@ -44,7 +48,7 @@ class StreamState:
     # -- shards -------------------------------------------------------------------------------------
     def _new_shard(self, hash_range: HashKeyRange, parents: tuple[str, ...]) -> ShardLog:
         shard = ShardLog(self._next_index, hash_range,
-                         encode_sequence_number(self._next_index, self.counter), parents)
+                         encode_sequence_number(self._next_index, self.counter), parents, self.key_table)
         self._next_index += 1
         self.shards[shard.shard_id] = shard
         return shard
@@ -53,6 +57,7 @@ class StreamState:
         open_shards = sorted(self.open_shards(), key=lambda s: s.hash_key_range.start)
         self._route_starts = [s.hash_key_range.start for s in open_shards]
         self._route_shards = open_shards
+        self.routing_version += 1
 
     def open_shards(self) -> list[ShardLog]:
         return [shard for shard in self.shards.values() if shard.is_open]
@@ -61,29 +66,47 @@ class StreamState:
         """The one open shard whose hash-key range holds ``hash_key``."""
         return self._route_shards[bisect_right(self._route_starts, hash_key) - 1]
 
-    def next_sequence_number(self, shard: ShardLog) -> int:
-        self.counter += 1
-        return encode_sequence_number(shard.index, self.counter)
+    def key_id(self, partition_key: str) -> int:
+        key_id = self._key_ids.get(partition_key)
+        if key_id is None:
+            key_id = self._key_ids[partition_key] = len(self.key_table)
+            self.key_table.append(partition_key)
+        return key_id
+
+    def written(self, arrival: float) -> None:
+        """Note a write at ``arrival``: retention may trim from ``arrival`` + retention on."""
+        if arrival < self._next_expiry - self.retention_hours * 3600.0:
+            self._next_expiry = arrival + self.retention_hours * 3600.0
 
     def latest_floor(self, shard: ShardLog) -> int:
         """A sequence floor above every record already in ``shard`` and below every later one."""
         return encode_sequence_number(shard.index, self.counter + 1)
 
-    def trim(self, now: float) -> None:
+    def trim(self, now: float, force: bool = False) -> None:
         """Apply retention: drop old records, and closed shards whose whole retention has passed."""
-        cutoff = now - self.retention_hours * 3600.0
+        if now < self._next_expiry and not force:
+            return
+        retention = self.retention_hours * 3600.0
+        cutoff = now - retention
+        oldest = float("inf")
         for shard_id in list(self.shards):
             shard = self.shards[shard_id]
             if shard.closed_at is not None and shard.closed_at <= cutoff:
                 del self.shards[shard_id]
-            else:
-                shard.trim_through(cutoff)
+                continue
+            shard.trim_through(cutoff)
+            if len(shard):
+                oldest = min(oldest, shard.arrivals[0])
+            if shard.closed_at is not None:
+                oldest = min(oldest, shard.closed_at)
+        self._next_expiry = oldest + retention
 
     # -- resharding ---------------------------------------------------------------------------------
     def _close(self, shard: ShardLog, now: float, children: list[ShardLog]) -> None:
         """Close ``shard``; its ending sequence number lies above every record it holds."""
         self.counter += 1
         shard.close(now, encode_sequence_number(shard.index, self.counter), children)
+        self.written(now)  # a closed shard leaves the listing a retention period after it closed
 
     def split(self, shard: ShardLog, new_starting_hash_key: int, now: float) -> None:
         low = HashKeyRange(shard.hash_key_range.start, new_starting_hash_key - 1)

@@ -1,7 +1,7 @@
-"""Per-shard throughput limits, measured on the injected clock.
+"""Per-shard read limits, measured on the injected clock. (Write limits are read off the shard's own
+columns: ``ShardLog.write_load``.)
 
-Writes: at most 1,000 records and 1 MiB in any one-second span ``(now - 1 s, now]``, checked record by
-record, so in a PutRecords batch exactly the excess records fail. Reads: at most 5 GetRecords calls in
+Reads: at most 5 GetRecords calls in
 any one-second span, and 2 MiB/s of returned data as a debt that drains at that rate: one call may
 return up to 10 MiB, after which the shard refuses reads until the debt has drained (a 10 MiB read
 blocks the next ~4 s, as the service documents "within the next 5 seconds").
@@ -47,26 +47,13 @@ class _SlidingWindow:
 
 
 class ShardThroughput:
-    """The write and read budget of one shard."""
+    """The read budget of one shard."""
 
-    __slots__ = ("_writes", "_read_calls", "_read_busy_until")
+    __slots__ = ("_read_calls", "_read_busy_until")
 
     def __init__(self) -> None:
-        self._writes = _SlidingWindow()
         self._read_calls = _SlidingWindow()
         self._read_busy_until = float("-inf")
-
-    def admit_write(self, now: float, size: int) -> bool:
-        """Take one record of ``size`` bytes from the budget, or refuse it (False) and take nothing."""
-        window = self._writes
-        window.expire(now)
-        if (
-            window.count + 1 > limits.SHARD_WRITE_RECORDS_PER_S
-            or window.size + size > limits.SHARD_WRITE_BYTES_PER_S
-        ):
-            return False
-        window.add(now, 1, size)
-        return True
 
     def admit_read(self, now: float) -> bool:
         """Whether a GetRecords call may run now; a refused call takes nothing."""

@@ -4,6 +4,7 @@ slide < size (a record then belongs to every window that contains its timestamp)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 __all__ = ["Windowing"]
 
@@ -20,6 +21,15 @@ class Windowing:
     @classmethod
     def of_seconds(cls, size: float, slide: float) -> "Windowing":
         return cls(round(size * 1_000_000), round(slide * 1_000_000))
+
+    def latest_starts(self, event_us: Sequence[int]) -> list[int]:
+        """For each time, the start of the latest window holding it (its only one when tumbling)."""
+        slide = self.slide_us
+        return [ts - ts % slide for ts in event_us]
+
+    def hops(self, latest_start: int) -> range:
+        """Starts of every window that holds what the window at ``latest_start`` holds last."""
+        return range(latest_start - self.size_us + self.slide_us, latest_start + 1, self.slide_us)
 
     def starts(self, ts_us: int) -> range:
         """Starts of the windows ``[start, start + size)`` that contain ``ts_us``, earliest first."""

@@ -36,6 +36,7 @@ __all__ = ["Traffic", "TrafficStats", "Writer", "event_text", "Attempt"]
 _EPOCH = datetime(1970, 1, 1)
 BACKOFF_BASE_S = 0.1
 BACKOFF_CAP_S = 5.0
+CREATE_AHEAD_S = 30.0
 
 #: (time, producer, record number, attempt, data): one try at putting a record, times in seconds after start
 Attempt = tuple
@@ -51,20 +52,17 @@ class Writer(Protocol):
         """Put all of these (in order) and return True, or put none and return False."""
 
 
-class _EventText:
-    """Event times as the tutorial's producer writes them (ISO 8601, UTC, no zone suffix), fast: the
-    text up to the second is cached per second."""
-
-    def __init__(self) -> None:
-        self._second = None
-        self._prefix = ""
-
-    def __call__(self, event_us: int) -> bytes:
-        second, micro = divmod(event_us, 1_000_000)
-        if second != self._second:
-            self._second = second
-            self._prefix = (_EPOCH + timedelta(seconds=second)).isoformat() + "."
-        return f"{self._prefix}{micro:06d}".encode("ascii")
+def _texts(events: list[int], skew_us: int) -> list[bytes]:
+    """Data of records with these event times (plus the producer's clock skew), as the tutorial's
+    producer writes it: ISO 8601, UTC, microseconds, no zone suffix. Text up to the second is made once
+    per second."""
+    if not events:
+        return []
+    first = (events[0] + skew_us) // 1_000_000
+    last = (events[-1] + skew_us) // 1_000_000
+    heads = [((_EPOCH + timedelta(seconds=second)).isoformat() + ".").encode("ascii")
+             for second in range(first, last + 1)]
+    return [heads[(us + skew_us) // 1_000_000 - first] + b"%06d" % ((us + skew_us) % 1_000_000) for us in events]
 
 
 def event_text(event_us: int) -> str:
@@ -82,7 +80,7 @@ class TrafficStats:
 
 
 class _Producer:
-    __slots__ = ("index", "spec", "lag_rng", "jitter_rng", "backoff_rng", "next_k", "skew_us", "text")
+    __slots__ = ("index", "spec", "lag_rng", "jitter_rng", "backoff_rng", "next_k", "skew_us")
 
     def __init__(self, index: int, spec: ProducerSpec, seed: int) -> None:
         self.index = index
@@ -92,7 +90,6 @@ class _Producer:
         self.backoff_rng = random.Random(f"kinsim/{seed}/producer/{spec.name}/backoff")
         self.next_k = 0
         self.skew_us = round(spec.clock_skew * 1_000_000)
-        self.text = _EventText()
 
     def jitter(self) -> float:
         return self.jitter_rng.uniform(0.0, self.spec.jitter) if self.spec.jitter else 0.0
@@ -104,13 +101,16 @@ class Traffic:
     def __init__(self, scenario: Scenario, writer: Writer, seed: int,
                  on_created: Callable[[str, list[int]], None]) -> None:
         self.scenario = scenario
+        self._start_us = scenario.start_us
         self.writer = writer
         self.on_created = on_created
         self.stats = TrafficStats()
         self._producers = [_Producer(i, spec, seed) for i, spec in enumerate(scenario.producers)]
         self._fixed = [p for p in self._producers if p.spec.pacing is Pacing.FIXED]
         self._fixed_next: dict[int, float] = {}        # producer → creation time of its next record
-        self._in_flight: list[Attempt] = []            # sorted first attempts of fixed-pacing records
+        self._in_flight: list[Attempt] = []            # sorted first attempts of fixed-pacing records ...
+        self._head = 0                                 # ... from this index on
+        self._created_until = float("-inf")            # fixed-pacing records are created up to here
         self._dynamic: list[Attempt] = []              # heap: retries and after-put records
         for producer in self._producers:
             first = producer.spec.offset + producer.jitter()
@@ -124,10 +124,10 @@ class Traffic:
     def _send(self, producer: _Producer, created: float) -> tuple[int, bytes, float]:
         """(event time in µs, data, first attempt time) of a record created at ``created``."""
         spec = producer.spec
-        event_us = self.scenario.start_us + round(created * 1_000_000)
+        event_us = self._start_us + round(created * 1_000_000)
         held = spec.outage_end(created) if spec.outages else None
         send = created if held is None else held
-        return event_us, producer.text(event_us + producer.skew_us), send + spec.lag.sample(producer.lag_rng)
+        return event_us, _texts([event_us], producer.skew_us)[0], send + spec.lag.sample(producer.lag_rng)
 
     def _create_one(self, producer: _Producer, created: float) -> None:
         """An after-put record: created now, first attempt into the heap."""
@@ -140,46 +140,87 @@ class Traffic:
         producer.next_k += 1
 
     def _create_fixed(self, until: float) -> None:
-        """Create every fixed-pacing record due at or before ``until``."""
-        duration, fresh = self.scenario.duration, []
+        """Create every fixed-pacing record due at or before ``until``: created ahead, in chunks of
+        ``CREATE_AHEAD_S`` (creation does not depend on delivery, and big chunks are cheap)."""
+        if until < self._created_until:
+            return
+        horizon = until + CREATE_AHEAD_S
+        fresh: list[Attempt] = []
         for producer in self._fixed:
             created = self._fixed_next.get(producer.index)
-            if created is None or created > until:
-                continue
-            spec, index = producer.spec, producer.index
-            events = []
+            if created is not None and created <= horizon:
+                self._create_run(producer, created, horizon, fresh)
+        self._created_until = horizon
+        if fresh:
+            fresh.sort()
+            pending = self._in_flight[self._head:]
+            pending.extend(fresh)
+            pending.sort()  # two sorted runs: a linear merge
+            self._in_flight, self._head = pending, 0
+
+    def _create_run(self, producer: _Producer, created: float, until: float, fresh: list[Attempt]) -> None:
+        """One producer's records from the one created at ``created`` on, while due by ``until``."""
+        spec, index, duration = producer.spec, producer.index, self.scenario.duration
+        first_k = producer.next_k
+        if spec.jitter:
+            times = []
             while created <= until:
-                event_us, data, first = self._send(producer, created)
-                events.append(event_us)
-                fresh.append((first, index, producer.next_k, 0, data))
-                producer.next_k += 1
-                created = spec.offset + producer.next_k * spec.interval + producer.jitter()
+                times.append(created)
+                created = spec.offset + (first_k + len(times)) * spec.interval + producer.jitter()
                 if created >= duration:
                     created = None
                     break
-            if created is None:
-                del self._fixed_next[index]
-            else:
-                self._fixed_next[index] = created
-            self.stats.produced += len(events)
-            self.on_created(spec.partition_key, events)
-        if fresh:
-            self._in_flight.extend(fresh)
-            self._in_flight.sort()
+        else:
+            offset, interval = spec.offset, spec.interval
+            last = min(until, duration)
+            k = first_k + max(0, int((last - offset) / interval) - first_k)
+            while offset + (k + 1) * interval <= until and offset + (k + 1) * interval < duration:
+                k += 1  # the float formula decides, not the division
+            while k >= first_k and not (offset + k * interval <= until and offset + k * interval < duration):
+                k -= 1
+            times = [offset + j * interval for j in range(first_k, k + 1)]
+            created = offset + (k + 1) * interval
+            if created >= duration:
+                created = None
+        if created is None:
+            del self._fixed_next[index]
+        else:
+            self._fixed_next[index] = created
+        producer.next_k = first_k + len(times)
+        self._launch(producer, first_k, times, fresh)
+
+    def _launch(self, producer: _Producer, first_k: int, times: list[float], fresh: list[Attempt]) -> None:
+        """Event times, data and first attempts of records created at ``times``."""
+        spec, start_us = producer.spec, self._start_us
+        lags = spec.lag.samples(producer.lag_rng, len(times))
+        events = [start_us + round(c * 1_000_000) for c in times]
+        datas = _texts(events, producer.skew_us)
+        if spec.outages:
+            ends = [spec.outage_end(c) for c in times]
+            sends = [c if end is None else end for c, end in zip(times, ends)]
+        else:
+            sends = times
+        index = producer.index
+        fresh.extend([(send + lag, index, k, 0, data)
+                      for send, lag, k, data in zip(sends, lags, range(first_k, first_k + len(times)), datas)])
+        self.stats.produced += len(times)
+        self.on_created(spec.partition_key, events)
 
     # -- delivering -----------------------------------------------------------------------------------
     def next_due(self) -> Optional[float]:
         """When something next happens (a creation or an attempt), or None when all is delivered."""
-        times = [t for t in (min(self._fixed_next.values(), default=None),
-                             self._in_flight[0][0] if self._in_flight else None,
+        flight = self._in_flight[self._head][0] if self._head < len(self._in_flight) else None
+        times = [t for t in (min(self._fixed_next.values(), default=None), flight,
                              self._dynamic[0][0] if self._dynamic else None) if t is not None]
         return min(times) if times else None
 
     def deliver_until(self, t: float) -> None:
         """Make every attempt due at or before ``t``, in order."""
         self._create_fixed(t)
-        cut = bisect_right(self._in_flight, (t, float("inf")))
-        ready, self._in_flight = self._in_flight[:cut], self._in_flight[cut:]
+        flight, head = self._in_flight, self._head
+        cut = bisect_right(flight, (t, float("inf")), head)
+        ready = flight[head:cut]
+        self._head = cut
         if ready and (not self._dynamic or self._dynamic[0][0] > t) and self.writer.bulk(ready):
             self.stats.delivered += len(ready)
             self.stats.last_delivery = ready[-1][0]

@@ -1,0 +1,96 @@
+"""The simulation's fast way into and out of ``MemoryBackend``: same results, fewer steps.
+
+``MemoryWriter`` puts the traffic's attempts without the API's request checks (the simulation's records
+are valid by construction) and, when it can prove no record of a batch would be throttled, appends the
+whole batch column by column; otherwise it declines and the traffic makes the attempts one by one.
+Reads come back as columns (``RecordBatch``) without building a ``Record`` per record.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+from ..clock import ManualClock
+from ..records import StreamStatus
+from . import limits
+from .shards import ShardLog, partition_key_hash
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .memory import MemoryBackend
+    from .stream_state import StreamState
+
+__all__ = ["MemoryWriter"]
+
+
+class MemoryWriter:
+    """Puts one stream's records for the simulation; times are seconds after ``start_s``."""
+
+    def __init__(self, backend: "MemoryBackend", stream_name: str, partition_keys: Sequence[str],
+                 start_s: float) -> None:
+        if not isinstance(backend.clock, ManualClock):
+            raise TypeError("the simulation's writer moves the backend's clock: it needs a ManualClock")
+        self.backend = backend
+        self.clock: ManualClock = backend.clock
+        self.stream_name = stream_name
+        self.partition_keys = list(partition_keys)
+        self.hashes = [partition_key_hash(key) for key in partition_keys]
+        self.key_sizes = [len(key.encode("utf-8")) for key in partition_keys]
+        self.start_s = start_s
+        self._routed: tuple = (None, None)
+        self._shards: list[ShardLog] = []
+        self._key_ids: list[int] = []
+
+    def _stream(self, at: float) -> "StreamState":
+        self.clock.set(max(self.clock.now(), at))
+        stream = self.backend._writable(self.stream_name)
+        if self._routed != (stream.uid, stream.routing_version):
+            self._shards = [stream.route(h) for h in self.hashes]
+            self._key_ids = [stream.key_id(key) for key in self.partition_keys]
+            self._routed = (stream.uid, stream.routing_version)
+        return stream
+
+    def write(self, time: float, producer: int, data: bytes) -> bool:
+        now = self.start_s + time
+        stream = self._stream(now)
+        shard = self._shards[producer]
+        size = len(data) + self.key_sizes[producer]
+        if self.backend.throttling:
+            count, written = shard.write_load(now)
+            if count >= limits.SHARD_WRITE_RECORDS_PER_S or written + size > limits.SHARD_WRITE_BYTES_PER_S:
+                return False
+        stream.counter += 1
+        shard.append(stream.counter, now, data, self._key_ids[producer], size)
+        stream.written(now)
+        return True
+
+    def bulk(self, attempts: Sequence[tuple]) -> bool:
+        first = self.start_s + attempts[0][0]
+        stream = self._stream(first)
+        if self.backend._status(stream) is not StreamStatus.ACTIVE or stream.pending_reshard is not None:
+            return False
+        shards, key_ids, key_sizes = self._shards, self._key_ids, self.key_sizes
+        start_s, counter = self.start_s, stream.counter
+        groups: dict[int, tuple[list, list, list, list, list]] = {}
+        for time, producer, _, _, data in attempts:
+            counter += 1
+            group = groups.get(id(shards[producer]))
+            if group is None:
+                group = groups[id(shards[producer])] = ([], [], [], [], [])
+            group[0].append(counter)
+            group[1].append(start_s + time)
+            group[2].append(data)
+            group[3].append(key_ids[producer])
+            group[4].append(len(data) + key_sizes[producer])
+        by_id = {id(shard): shard for shard in shards}
+        if self.backend.throttling:
+            for shard_id, group in groups.items():
+                count, written = by_id[shard_id].write_load(first)
+                if count + len(group[0]) > limits.SHARD_WRITE_RECORDS_PER_S or \
+                        written + sum(group[4]) > limits.SHARD_WRITE_BYTES_PER_S:
+                    return False  # a record might be refused: let the traffic try them one by one
+        for shard_id, group in groups.items():
+            by_id[shard_id].extend(*group)
+        stream.counter = counter
+        stream.written(first)
+        self.clock.set(max(self.clock.now(), start_s + attempts[-1][0]))
+        return True
