@@ -8,6 +8,7 @@ every row printed, unchanged ones included, as the tutorial's printout repeats t
 
 from __future__ import annotations
 
+from collections import Counter as Tally
 from typing import Sequence
 
 from .base import LateRecord, Sink
@@ -39,13 +40,13 @@ class NaiveCounter:
     def process_columns(self, shard_id: str, keys: Sequence[str], event_us: Sequence[int], now_us: int) -> None:
         if not keys:
             return
-        cells = self.cells
+        cells, windowing = self.cells, self.windowing
         changed = set()
         self.records_counted += len(keys)
-        for key, ts in zip(keys, event_us):
-            for start in self.windowing.starts(ts):
-                cell = (start, key)
-                cells[cell] = cells.get(cell, 0) + 1
+        for (start, key), count in Tally(zip(windowing.latest_starts(event_us), keys)).items():
+            for hop in windowing.hops(start):
+                cell = (hop, key)
+                cells[cell] = cells.get(cell, 0) + count
                 changed.add(cell)
         self.peak_state_cells = max(self.peak_state_cells, len(cells))
         self.emitted_rows += len(cells)
