@@ -70,26 +70,30 @@ class MemoryWriter:
             return False
         shards, key_ids, key_sizes = self._shards, self._key_ids, self.key_sizes
         start_s, counter = self.start_s, stream.counter
-        groups: dict[int, tuple[list, list, list, list, list]] = {}
-        for time, producer, _, _, data in attempts:
-            counter += 1
-            group = groups.get(id(shards[producer]))
-            if group is None:
-                group = groups[id(shards[producer])] = ([], [], [], [], [])
-            group[0].append(counter)
-            group[1].append(start_s + time)
-            group[2].append(data)
-            group[3].append(key_ids[producer])
-            group[4].append(len(data) + key_sizes[producer])
-        by_id = {id(shard): shard for shard in shards}
+        times, producers, _, _, datas = zip(*attempts)
+        arrivals = [start_s + t for t in times]
+        sizes = [len(data) + key_sizes[p] for data, p in zip(datas, producers)]
+        numbers = range(counter + 1, counter + 1 + len(attempts))
+        targets = {id(shards[p]): shards[p] for p in set(producers)}
+        if len(targets) == 1:
+            groups = {next(iter(targets)): (numbers, arrivals, datas, [key_ids[p] for p in producers], sizes)}
+        else:
+            slot = {p: id(shards[p]) for p in set(producers)}
+            members: dict[int, list[int]] = {target: [] for target in targets}
+            for i, p in enumerate(producers):
+                members[slot[p]].append(i)
+            groups = {target: ([numbers[i] for i in rows], [arrivals[i] for i in rows], [datas[i] for i in rows],
+                               [key_ids[producers[i]] for i in rows], [sizes[i] for i in rows])
+                      for target, rows in members.items()}
         if self.backend.throttling:
-            for shard_id, group in groups.items():
-                count, written = by_id[shard_id].write_load(first)
+            for target, group in groups.items():
+                count, written = targets[target].write_load(first)
                 if count + len(group[0]) > limits.SHARD_WRITE_RECORDS_PER_S or \
                         written + sum(group[4]) > limits.SHARD_WRITE_BYTES_PER_S:
                     return False  # a record might be refused: let the traffic try them one by one
-        for shard_id, group in groups.items():
-            by_id[shard_id].extend(*group)
+        for target, group in groups.items():
+            targets[target].extend(*group)
+        counter += len(attempts)
         stream.counter = counter
         stream.written(first)
         self.clock.set(max(self.clock.now(), start_s + attempts[-1][0]))
