@@ -40,14 +40,30 @@ class MemoryWriter:
         self._shards: list[ShardLog] = []
         self._key_ids: list[int] = []
 
-    def _stream(self, at: float) -> "StreamState":
-        self.clock.set(max(self.clock.now(), at))
-        stream = self.backend._writable(self.stream_name)
+    def _route(self, stream: "StreamState") -> None:
         if self._routed != (stream.uid, stream.routing_version):
             self._shards = [stream.route(h) for h in self.hashes]
             self._key_ids = [stream.key_id(key) for key in self.partition_keys]
             self._routed = (stream.uid, stream.routing_version)
+
+    def _stream(self, at: float) -> "StreamState":
+        self.clock.set(max(self.clock.now(), at))
+        stream = self.backend._writable(self.stream_name)
+        self._route(stream)
         return stream
+
+    @property
+    def lanes_version(self) -> object:
+        stream = self.backend._streams.get(self.stream_name)
+        if stream is not None:
+            self._route(stream)
+        return self._routed
+
+    def lane(self, producer: int) -> str:
+        """A lane per shard: records of different shards never wait for each other."""
+        if not self._shards:
+            self.lanes_version  # noqa: B018 -- routes the producers
+        return self._shards[producer].shard_id
 
     def write(self, time: float, producer: int, data: bytes) -> bool:
         now = self.start_s + time

@@ -11,13 +11,14 @@ or in bulk (DESIGN §3: at one instant, scenario order, then sequence):
   later: that is its first attempt. An attempt the stream throttles is tried again after a capped
   exponential backoff with jitter (drawn from the producer's backoff generator, as retries happen);
   a retry that falls in an outage waits for its end and a fresh lag from the same generator;
-- attempts run in order of (time, producer, record number); the attempts due at a time run before a
-  consumer polls at that time.
+- attempts run in order of (time, producer, record number) within a lane (a shard); the attempts due at
+  a time run before a consumer polls at that time.
 
 The traffic is pulled: before each poll at time ``t`` the consumer asks it to ``deliver_until(t)``.
-Fixed-pacing records are created in batches per pull and kept in one sorted in-flight list; retries and
-after-put records wait in a heap. When nothing dynamic is due, a whole batch goes to the stream in one
-call (``Writer.bulk``), which a writer may decline, and then each attempt is made alone, in order.
+Fixed-pacing records are created ahead, in chunks, into per-lane sorted lists (a lane per simulated
+shard: records of different shards never wait for each other); retries and after-put records wait in a
+heap per lane. When nothing dynamic is due in a lane, its whole batch goes to the stream in one call
+(``Writer.bulk``), which a writer may decline, and then each attempt is made alone, in order.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import random
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Optional, Protocol, Sequence
+from typing import Callable, Iterator, Optional, Protocol, Sequence
 
 from ..scenario import Pacing, ProducerSpec, Scenario
 
@@ -43,7 +44,16 @@ Attempt = tuple
 
 
 class Writer(Protocol):
-    """Puts records into the stream for the traffic. Times are seconds after the scenario's start."""
+    """Puts records into the stream for the traffic. Times are seconds after the scenario's start.
+
+    A writer splits producers into lanes (a simulated shard each, or one lane for a real stream):
+    attempts are ordered within a lane, and lanes are independent of each other. ``lanes_version``
+    changes when the split changes (a reshard)."""
+
+    lanes_version: object
+
+    def lane(self, producer: int) -> str:
+        """The lane of a producer's records."""
 
     def write(self, time: float, producer: int, data: bytes) -> bool:
         """Put one record at ``time``; False if the stream throttled it."""
@@ -108,10 +118,9 @@ class Traffic:
         self._producers = [_Producer(i, spec, seed) for i, spec in enumerate(scenario.producers)]
         self._fixed = [p for p in self._producers if p.spec.pacing is Pacing.FIXED]
         self._fixed_next: dict[int, float] = {}        # producer → creation time of its next record
-        self._in_flight: list[Attempt] = []            # sorted first attempts of fixed-pacing records ...
-        self._head = 0                                 # ... from this index on
         self._created_until = float("-inf")            # fixed-pacing records are created up to here
-        self._dynamic: list[Attempt] = []              # heap: retries and after-put records
+        self._lanes: dict[str, _Lane] = {}
+        self._lanes_version = writer.lanes_version
         for producer in self._producers:
             first = producer.spec.offset + producer.jitter()
             if producer.spec.pacing is Pacing.FIXED:
@@ -136,7 +145,7 @@ class Traffic:
         event_us, data, first = self._send(producer, created)
         self.stats.produced += 1
         self.on_created(producer.spec.partition_key, [event_us])
-        heapq.heappush(self._dynamic, (first, producer.index, producer.next_k, 0, data))
+        self._lane(producer.index).push((first, producer.index, producer.next_k, 0, data))
         producer.next_k += 1
 
     def _create_fixed(self, until: float) -> None:
@@ -145,20 +154,17 @@ class Traffic:
         if until < self._created_until:
             return
         horizon = until + CREATE_AHEAD_S
-        fresh: list[Attempt] = []
+        fresh: dict[str, list[Attempt]] = {}
         for producer in self._fixed:
             created = self._fixed_next.get(producer.index)
             if created is not None and created <= horizon:
                 self._create_run(producer, created, horizon, fresh)
         self._created_until = horizon
-        if fresh:
-            fresh.sort()
-            pending = self._in_flight[self._head:]
-            pending.extend(fresh)
-            pending.sort()  # two sorted runs: a linear merge
-            self._in_flight, self._head = pending, 0
+        for lane, attempts in fresh.items():
+            self._lane_named(lane).add(attempts)
 
-    def _create_run(self, producer: _Producer, created: float, until: float, fresh: list[Attempt]) -> None:
+    def _create_run(self, producer: _Producer, created: float, until: float,
+                    fresh: dict[str, list[Attempt]]) -> None:
         """One producer's records from the one created at ``created`` on, while due by ``until``."""
         spec, index, duration = producer.spec, producer.index, self.scenario.duration
         first_k = producer.next_k
@@ -189,7 +195,8 @@ class Traffic:
         producer.next_k = first_k + len(times)
         self._launch(producer, first_k, times, fresh)
 
-    def _launch(self, producer: _Producer, first_k: int, times: list[float], fresh: list[Attempt]) -> None:
+    def _launch(self, producer: _Producer, first_k: int, times: list[float],
+                fresh: dict[str, list[Attempt]]) -> None:
         """Event times, data and first attempts of records created at ``times``."""
         spec, start_us = producer.spec, self._start_us
         lags = spec.lag.samples(producer.lag_rng, len(times))
@@ -201,44 +208,54 @@ class Traffic:
         else:
             sends = times
         index = producer.index
-        fresh.extend([(send + lag, index, k, 0, data)
+        fresh.setdefault(self.writer.lane(index), []).extend([(send + lag, index, k, 0, data)
                       for send, lag, k, data in zip(sends, lags, range(first_k, first_k + len(times)), datas)])
         self.stats.produced += len(times)
         self.on_created(spec.partition_key, events)
 
     # -- delivering -----------------------------------------------------------------------------------
+    def _lane_named(self, name: str) -> "_Lane":
+        lane = self._lanes.get(name)
+        if lane is None:
+            lane = self._lanes[name] = _Lane()
+        return lane
+
+    def _lane(self, producer: int) -> "_Lane":
+        return self._lane_named(self.writer.lane(producer))
+
+    def _relane(self) -> None:
+        """The writer split producers anew (a reshard): put every waiting attempt in its new lane."""
+        waiting = [a for lane in self._lanes.values() for a in lane.flight[lane.head:] + lane.dynamic]
+        self._lanes = {}
+        self._lanes_version = self.writer.lanes_version
+        by_lane: dict[str, list[Attempt]] = {}
+        for attempt in waiting:
+            by_lane.setdefault(self.writer.lane(attempt[1]), []).append(attempt)
+        for name, attempts in by_lane.items():
+            self._lane_named(name).add(attempts)
+
     def next_due(self) -> Optional[float]:
         """When something next happens (a creation or an attempt), or None when all is delivered."""
-        flight = self._in_flight[self._head][0] if self._head < len(self._in_flight) else None
-        times = [t for t in (min(self._fixed_next.values(), default=None), flight,
-                             self._dynamic[0][0] if self._dynamic else None) if t is not None]
+        times = [lane.next_due() for lane in self._lanes.values()]
+        times.append(min(self._fixed_next.values(), default=None))
+        times = [t for t in times if t is not None]
         return min(times) if times else None
 
     def deliver_until(self, t: float) -> None:
-        """Make every attempt due at or before ``t``, in order."""
+        """Make every attempt due at or before ``t``, in order within each lane."""
+        if self.writer.lanes_version != self._lanes_version:
+            self._relane()
         self._create_fixed(t)
-        flight, head = self._in_flight, self._head
-        cut = bisect_right(flight, (t, float("inf")), head)
-        ready = flight[head:cut]
-        self._head = cut
-        if ready and (not self._dynamic or self._dynamic[0][0] > t) and self.writer.bulk(ready):
-            self.stats.delivered += len(ready)
-            self.stats.last_delivery = ready[-1][0]
-        else:
-            self._one_by_one(ready, t)
-        self.stats.done = self.next_due() is None
-
-    def _one_by_one(self, ready: list[Attempt], t: float) -> None:
-        dynamic, i = self._dynamic, 0
-        while True:
-            if dynamic and dynamic[0][0] <= t and (i == len(ready) or dynamic[0] < ready[i]):
-                attempt = heapq.heappop(dynamic)
-            elif i < len(ready):
-                attempt = ready[i]
-                i += 1
+        for name in sorted(self._lanes):
+            lane = self._lanes[name]
+            ready = lane.take_until(t)
+            if ready and not lane.dynamic_due(t) and self.writer.bulk(ready):
+                self.stats.delivered += len(ready)
+                self.stats.last_delivery = max(self.stats.last_delivery, ready[-1][0])
             else:
-                return
-            self._attempt(attempt)
+                for attempt in lane.merged(ready, t):
+                    self._attempt(attempt)
+        self.stats.done = self.next_due() is None
 
     def _attempt(self, attempt: Attempt) -> None:
         at, index, k, tries, data = attempt
@@ -246,14 +263,86 @@ class Traffic:
         spec = producer.spec
         held = spec.outage_end(at) if spec.outages else None
         if held is not None:  # a retry that ran into an outage waits for its end, then the link
-            heapq.heappush(self._dynamic, (held + spec.lag.sample(producer.backoff_rng), index, k, tries, data))
+            self._lane(index).push((held + spec.lag.sample(producer.backoff_rng), index, k, tries, data))
             return
         if not self.writer.write(at, index, data):
             self.stats.throttled_puts += 1
             backoff = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**tries) * (0.5 + producer.backoff_rng.random() / 2)
-            heapq.heappush(self._dynamic, (at + backoff, index, k, tries + 1, data))
+            self._lane(index).push((at + backoff, index, k, tries + 1, data))
             return
         self.stats.delivered += 1
-        self.stats.last_delivery = at
+        self.stats.last_delivery = max(self.stats.last_delivery, at)
         if spec.pacing is Pacing.AFTER_PUT:
             self._create_one(producer, at + spec.interval + producer.jitter())
+
+
+class _Lane:
+    """Attempts waiting in one lane: first attempts of fixed-pacing records, sorted, and a heap of the
+    rest (retries and after-put records), which can only be known as deliveries happen."""
+
+    __slots__ = ("flight", "head", "dynamic")
+
+    def __init__(self) -> None:
+        self.flight: list[Attempt] = []
+        self.head = 0
+        self.dynamic: list[Attempt] = []
+
+    def add(self, attempts: list[Attempt]) -> None:
+        """Merge freshly created first attempts in."""
+        pending = self.flight[self.head:]
+        pending.extend(attempts)
+        self.flight, self.head = _in_order(pending), 0
+
+    def push(self, attempt: Attempt) -> None:
+        heapq.heappush(self.dynamic, attempt)
+
+    def next_due(self) -> Optional[float]:
+        times = [self.flight[self.head][0]] if self.head < len(self.flight) else []
+        if self.dynamic:
+            times.append(self.dynamic[0][0])
+        return min(times) if times else None
+
+    def dynamic_due(self, t: float) -> bool:
+        return bool(self.dynamic) and self.dynamic[0][0] <= t
+
+    def take_until(self, t: float) -> list[Attempt]:
+        """The sorted first attempts due at or before ``t``, taken out."""
+        cut = bisect_right(self.flight, t, self.head, key=_time)
+        ready = self.flight[self.head:cut]
+        self.head = cut
+        return ready
+
+    def merged(self, ready: list[Attempt], t: float) -> Iterator[Attempt]:
+        """``ready`` and the heap's attempts due by ``t``, in order; the heap may grow meanwhile."""
+        dynamic, i = self.dynamic, 0
+        while True:
+            if dynamic and dynamic[0][0] <= t and (i == len(ready) or dynamic[0] < ready[i]):
+                yield heapq.heappop(dynamic)
+            elif i < len(ready):
+                i += 1
+                yield ready[i - 1]
+            else:
+                return
+
+
+def _time(attempt: Attempt) -> float:
+    return attempt[0]
+
+
+def _in_order(attempts: list[Attempt]) -> list[Attempt]:
+    """Sorted by (time, producer, record number): by time first (fast, on floats), then any run of equal
+    times by the whole key."""
+    attempts.sort(key=_time)
+    times = [a[0] for a in attempts]
+    ties = [i for i in range(1, len(times)) if times[i] == times[i - 1]]
+    start = None
+    for i in ties:
+        first = i - 1
+        if start is None or first > end:
+            if start is not None:
+                attempts[start:end + 1] = sorted(attempts[start:end + 1])
+            start = first
+        end = i
+    if start is not None:
+        attempts[start:end + 1] = sorted(attempts[start:end + 1])
+    return attempts

@@ -14,6 +14,11 @@ __all__ = ["BackendWriter"]
 
 
 class BackendWriter:
+    lanes_version = 0  # one lane: every attempt in one global order, as a real stream sees them
+
+    def lane(self, producer: int) -> str:
+        return ""
+
     def __init__(self, backend: Backend, stream_name: str, partition_keys: Sequence[str], clock: ManualClock,
                  start_s: float) -> None:
         self.backend = backend
