@@ -138,6 +138,9 @@ class RecordBatch:
     next_shard_iterator: Optional[str]
     millis_behind_latest: int
     child_shards: tuple[ChildShard, ...] = ()
+    #: event times the simulation's writer attached, when the backend kept them: equal to what parsing
+    #: the data gives, without parsing
+    event_us: Optional[Sequence[int]] = None
 
     @classmethod
     def of(cls, result: GetRecordsResult) -> "RecordBatch":

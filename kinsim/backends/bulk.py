@@ -1,9 +1,10 @@
 """The simulation's fast way into and out of ``MemoryBackend``: same results, fewer steps.
 
 ``MemoryWriter`` puts the traffic's attempts without the API's request checks (the simulation's records
-are valid by construction) and, when it can prove no record of a batch would be throttled, appends the
+are valid by construction), keeps each record's tag (the event time its data carries) beside it, and, when it can prove no record of a batch would be throttled, appends the
 whole batch column by column; otherwise it declines and the traffic makes the attempts one by one.
-Reads come back as columns (``RecordBatch``) without building a ``Record`` per record.
+Reads come back as columns (``RecordBatch``) without building a ``Record`` per record, with the tags,
+so the simulation's consumer need not parse back what its producers wrote.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ class MemoryWriter:
             self.lanes_version  # noqa: B018 -- routes the producers
         return self._shards[producer].shard_id
 
-    def write(self, time: float, producer: int, data: bytes) -> bool:
+    def write(self, time: float, producer: int, data: bytes, tag: int) -> bool:
         now = self.start_s + time
         stream = self._stream(now)
         shard = self._shards[producer]
@@ -75,7 +76,7 @@ class MemoryWriter:
             if count >= limits.SHARD_WRITE_RECORDS_PER_S or written + size > limits.SHARD_WRITE_BYTES_PER_S:
                 return False
         stream.counter += 1
-        shard.append(stream.counter, now, data, self._key_ids[producer], size)
+        shard.append(stream.counter, now, data, self._key_ids[producer], size, tag)
         stream.written(now)
         return True
 
@@ -86,20 +87,21 @@ class MemoryWriter:
             return False
         shards, key_ids, key_sizes = self._shards, self._key_ids, self.key_sizes
         start_s, counter = self.start_s, stream.counter
-        times, producers, _, _, datas = zip(*attempts)
+        times, producers, _, _, datas, tags = zip(*attempts)
         arrivals = [start_s + t for t in times]
         sizes = [len(data) + key_sizes[p] for data, p in zip(datas, producers)]
         numbers = range(counter + 1, counter + 1 + len(attempts))
         targets = {id(shards[p]): shards[p] for p in set(producers)}
         if len(targets) == 1:
-            groups = {next(iter(targets)): (numbers, arrivals, datas, [key_ids[p] for p in producers], sizes)}
+            groups = {next(iter(targets)): (numbers, arrivals, datas, [key_ids[p] for p in producers], sizes, tags)}
         else:
             slot = {p: id(shards[p]) for p in set(producers)}
             members: dict[int, list[int]] = {target: [] for target in targets}
             for i, p in enumerate(producers):
                 members[slot[p]].append(i)
             groups = {target: ([numbers[i] for i in rows], [arrivals[i] for i in rows], [datas[i] for i in rows],
-                               [key_ids[producers[i]] for i in rows], [sizes[i] for i in rows])
+                               [key_ids[producers[i]] for i in rows], [sizes[i] for i in rows],
+                               [tags[i] for i in rows])
                       for target, rows in members.items()}
         if self.backend.throttling:
             for target, group in groups.items():

@@ -305,7 +305,7 @@ class MemoryBackend(Backend):
         shard, start, stop, next_iterator, behind = self._read(shard_iterator, limit)
         last = str(shard.sequence_number(stop - 1)) if stop > start else None
         return RecordBatch(shard.keys(start, stop), shard.datas[start:stop], last, next_iterator, behind,
-                           () if next_iterator else shard.child_shards())
+                           () if next_iterator else shard.child_shards(), shard.tags_of(start, stop))
 
     def _read(self, shard_iterator: str, limit: Optional[int]) -> tuple[ShardLog, int, int, Optional[str], int]:
         """One GetRecords: (shard, first index, stop index, next iterator or None at a closed end, ms behind)."""

@@ -24,6 +24,7 @@ __all__ = [
     "shard_id_for",
 ]
 
+NO_TAG = -(2**63)  # no tag: the smallest int64, far before any event
 _SEQ_PREFIX = 49 * 10**54
 _SHARD_SPAN = 10**48
 
@@ -59,9 +60,10 @@ def shard_id_for(index: int) -> str:
 class ShardLog:
     """A shard and its records, column by column, in sequence order.
 
-    A record costs about 90 bytes: its put counter (the low part of its sequence number) and arrival
+    A record costs under 100 bytes: its put counter (the low part of its sequence number) and arrival
     time in typed arrays, its data as a bytes object, its partition key as an index into the stream's
-    key table, its size (data plus key) in a typed array.
+    key table, its size (data plus key), and a tag the simulation's writer may attach (the event time
+    its data carries), both in typed arrays.
     """
 
     __slots__ = (
@@ -80,6 +82,7 @@ class ShardLog:
         "datas",
         "key_ids",
         "sizes",
+        "tags",
     )
 
     def __init__(self, index: int, hash_key_range: HashKeyRange, starting_sequence_number: int,
@@ -97,8 +100,9 @@ class ShardLog:
         self.counters = array("q")
         self.arrivals = array("d")
         self.datas: list[bytes] = []
-        self.key_ids = array("I")
+        self.key_ids = array("H")   # widened to "I" past 65,535 distinct keys
         self.sizes = array("I")
+        self.tags = array("q")      # what the simulation's writer attached (the event time), or NO_TAG
 
     @property
     def is_open(self) -> bool:
@@ -107,19 +111,30 @@ class ShardLog:
     def __len__(self) -> int:
         return len(self.datas)
 
-    def append(self, counter: int, arrival: float, data: bytes, key_id: int, size: int) -> None:
+    def append(self, counter: int, arrival: float, data: bytes, key_id: int, size: int, tag: int = NO_TAG) -> None:
+        if key_id > 0xFFFF and self.key_ids.typecode == "H":
+            self.key_ids = array("I", self.key_ids)
         self.counters.append(counter)
         self.arrivals.append(arrival)
         self.datas.append(data)
         self.key_ids.append(key_id)
         self.sizes.append(size)
+        self.tags.append(tag)
 
-    def extend(self, counters, arrivals, datas, key_ids, sizes) -> None:
+    def extend(self, counters, arrivals, datas, key_ids, sizes, tags) -> None:
+        if self.key_ids.typecode == "H" and max(key_ids) > 0xFFFF:
+            self.key_ids = array("I", self.key_ids)
         self.counters.extend(counters)
         self.arrivals.extend(arrivals)
         self.datas.extend(datas)
         self.key_ids.extend(key_ids)
         self.sizes.extend(sizes)
+        self.tags.extend(tags)
+
+    def tags_of(self, start: int, stop: int) -> Optional[list[int]]:
+        """The tags of records ``start`` to ``stop``, or None if any has none."""
+        tags = self.tags[start:stop]
+        return None if NO_TAG in tags else tags.tolist()
 
     def write_load(self, now: float) -> tuple[int, int]:
         """(records, bytes) written in the last second, ``(now - 1, now]``."""
@@ -135,7 +150,7 @@ class ShardLog:
         """Drop the records that arrived at or before ``cutoff``: their retention has run out."""
         drop = bisect_right(self.arrivals, cutoff)
         if drop:
-            for column in (self.counters, self.arrivals, self.datas, self.key_ids, self.sizes):
+            for column in (self.counters, self.arrivals, self.datas, self.key_ids, self.sizes, self.tags):
                 del column[:drop]
 
     def sequence_number(self, i: int) -> int:
@@ -179,7 +194,7 @@ class ShardLog:
     def storage_bytes(self) -> int:
         """Bytes the record columns take, their contents included (for the benchmark)."""
         total = sum(sys.getsizeof(column) for column in (self.counters, self.arrivals, self.datas, self.key_ids,
-                                                          self.sizes))
+                                                          self.sizes, self.tags))
         return total + sum(sys.getsizeof(data) for data in self.datas)
 
     def child_shards(self) -> tuple[ChildShard, ...]:

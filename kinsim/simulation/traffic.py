@@ -26,6 +26,7 @@ from __future__ import annotations
 import heapq
 import random
 from bisect import bisect_right
+from operator import itemgetter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterator, Optional, Protocol, Sequence
@@ -39,7 +40,8 @@ BACKOFF_BASE_S = 0.1
 BACKOFF_CAP_S = 5.0
 CREATE_AHEAD_S = 30.0
 
-#: (time, producer, record number, attempt, data): one try at putting a record, times in seconds after start
+#: (time, producer, record number, attempt, data, tag): one try at putting a record, its time in seconds
+#: after the start; the tag is the event time written into the data, in µs, for writers that keep it
 Attempt = tuple
 
 
@@ -55,7 +57,7 @@ class Writer(Protocol):
     def lane(self, producer: int) -> str:
         """The lane of a producer's records."""
 
-    def write(self, time: float, producer: int, data: bytes) -> bool:
+    def write(self, time: float, producer: int, data: bytes, tag: int) -> bool:
         """Put one record at ``time``; False if the stream throttled it."""
 
     def bulk(self, attempts: Sequence[Attempt]) -> bool:
@@ -145,7 +147,8 @@ class Traffic:
         event_us, data, first = self._send(producer, created)
         self.stats.produced += 1
         self.on_created(producer.spec.partition_key, [event_us])
-        self._lane(producer.index).push((first, producer.index, producer.next_k, 0, data))
+        tag = event_us + producer.skew_us
+        self._lane(producer.index).push((first, producer.index, producer.next_k, 0, data, tag))
         producer.next_k += 1
 
     def _create_fixed(self, until: float) -> None:
@@ -201,15 +204,17 @@ class Traffic:
         spec, start_us = producer.spec, self._start_us
         lags = spec.lag.samples(producer.lag_rng, len(times))
         events = [start_us + round(c * 1_000_000) for c in times]
-        datas = _texts(events, producer.skew_us)
+        skew = producer.skew_us
+        datas = _texts(events, skew)
         if spec.outages:
             ends = [spec.outage_end(c) for c in times]
             sends = [c if end is None else end for c, end in zip(times, ends)]
         else:
             sends = times
         index = producer.index
-        fresh.setdefault(self.writer.lane(index), []).extend([(send + lag, index, k, 0, data)
-                      for send, lag, k, data in zip(sends, lags, range(first_k, first_k + len(times)), datas)])
+        fresh.setdefault(self.writer.lane(index), []).extend(
+            [(send + lag, index, k, 0, data, event + skew)
+             for send, lag, k, data, event in zip(sends, lags, range(first_k, first_k + len(times)), datas, events)])
         self.stats.produced += len(times)
         self.on_created(spec.partition_key, events)
 
@@ -258,17 +263,17 @@ class Traffic:
         self.stats.done = self.next_due() is None
 
     def _attempt(self, attempt: Attempt) -> None:
-        at, index, k, tries, data = attempt
+        at, index, k, tries, data, tag = attempt
         producer = self._producers[index]
         spec = producer.spec
         held = spec.outage_end(at) if spec.outages else None
         if held is not None:  # a retry that ran into an outage waits for its end, then the link
-            self._lane(index).push((held + spec.lag.sample(producer.backoff_rng), index, k, tries, data))
+            self._lane(index).push((held + spec.lag.sample(producer.backoff_rng), index, k, tries, data, tag))
             return
-        if not self.writer.write(at, index, data):
+        if not self.writer.write(at, index, data, tag):
             self.stats.throttled_puts += 1
             backoff = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**tries) * (0.5 + producer.backoff_rng.random() / 2)
-            self._lane(index).push((at + backoff, index, k, tries + 1, data))
+            self._lane(index).push((at + backoff, index, k, tries + 1, data, tag))
             return
         self.stats.delivered += 1
         self.stats.last_delivery = max(self.stats.last_delivery, at)
@@ -325,9 +330,7 @@ class _Lane:
                 return
 
 
-def _time(attempt: Attempt) -> float:
-    return attempt[0]
-
+_time = itemgetter(0)
 
 def _in_order(attempts: list[Attempt]) -> list[Attempt]:
     """Sorted by (time, producer, record number): by time first (fast, on floats), then any run of equal

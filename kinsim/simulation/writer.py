@@ -27,7 +27,7 @@ class BackendWriter:
         self.clock = clock
         self.start_s = start_s
 
-    def write(self, time: float, producer: int, data: bytes) -> bool:
+    def write(self, time: float, producer: int, data: bytes, tag: int) -> bool:
         self.clock.set(max(self.clock.now(), self.start_s + time))
         try:
             self.backend.put_record(self.stream_name, data, self.partition_keys[producer])
