@@ -9,6 +9,7 @@ so the simulation's consumer need not parse back what its producers wrote.
 
 from __future__ import annotations
 
+from operator import add
 from typing import TYPE_CHECKING, Sequence
 
 from ..clock import ManualClock
@@ -88,12 +89,13 @@ class MemoryWriter:
         shards, key_ids, key_sizes = self._shards, self._key_ids, self.key_sizes
         start_s, counter = self.start_s, stream.counter
         times, producers, _, _, datas, tags = zip(*attempts)
-        arrivals = [start_s + t for t in times]
-        sizes = [len(data) + key_sizes[p] for data, p in zip(datas, producers)]
+        arrivals = list(map(start_s.__add__, times))
+        sizes = list(map(add, map(len, datas), map(key_sizes.__getitem__, producers)))
         numbers = range(counter + 1, counter + 1 + len(attempts))
         targets = {id(shards[p]): shards[p] for p in set(producers)}
         if len(targets) == 1:
-            groups = {next(iter(targets)): (numbers, arrivals, datas, [key_ids[p] for p in producers], sizes, tags)}
+            groups = {next(iter(targets)): (numbers, arrivals, datas, list(map(key_ids.__getitem__, producers)), sizes,
+                                            tags)}
         else:
             slot = {p: id(shards[p]) for p in set(producers)}
             members: dict[int, list[int]] = {target: [] for target in targets}

@@ -131,10 +131,10 @@ class ShardLog:
         self.sizes.extend(sizes)
         self.tags.extend(tags)
 
-    def tags_of(self, start: int, stop: int) -> Optional[list[int]]:
+    def tags_of(self, start: int, stop: int) -> Optional[tuple[int, ...]]:
         """The tags of records ``start`` to ``stop``, or None if any has none."""
         tags = self.tags[start:stop]
-        return None if NO_TAG in tags else tags.tolist()
+        return None if NO_TAG in tags else tuple(tags)
 
     def write_load(self, now: float) -> tuple[int, int]:
         """(records, bytes) written in the last second, ``(now - 1, now]``."""

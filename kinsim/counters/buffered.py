@@ -14,7 +14,8 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_left
 from collections import Counter as Tally
-from itertools import accumulate
+from itertools import accumulate, repeat
+from operator import add, le
 from typing import Optional, Sequence
 
 from .base import LateRecord, Sink
@@ -86,24 +87,25 @@ class BufferedCounter:
     def _in_bulk(self, shard: _Shard, keys: Sequence[str], event_us: Sequence[int], now_us: int) -> bool:
         """Take the whole poll at once when no record in it meets a window the watermark has passed (no
         late record, no correction), with results identical to taking them one by one; else False."""
-        slide, reach = self.windowing.slide_us, self.windowing.slide_us + self.grace_us
+        reach = self.windowing.slide_us + self.grace_us
         maxima = list(accumulate(event_us, max, initial=_NONE if shard.max_ts is None else shard.max_ts))
         latest = self.windowing.latest_starts(event_us)
-        for start, high in zip(latest, maxima):
-            if start + reach <= high:  # its earliest window ends at or before the watermark
-                return False
-        firsts = dict(zip(zip(reversed(latest), reversed(keys)), range(len(keys) - 1, -1, -1)))
+        # one record whose earliest window ends at or before the watermark: no bulk
+        if any(map(le, map(add, latest, repeat(reach)), maxima)):
+            return False
         created: list[int] = []                       # index of the record that made each new cell
         windows, grace, lateness = shard.windows, self.grace_us, self.allowed_lateness_us
+        firsts = None
         for (start, key), count in Tally(zip(latest, keys)).items():
-            first = firsts[(start, key)]
             for hop in self.windowing.hops(start):
                 cells = windows.get(hop)
                 if cells is None:
                     cells = windows[hop] = {}
                     heapq.heappush(shard.to_fire, hop)
                 if key not in cells:
-                    created.append(first)
+                    if firsts is None:
+                        firsts = dict(zip(zip(reversed(latest), reversed(keys)), range(len(keys) - 1, -1, -1)))
+                    created.append(firsts[(start, key)])
                     cells[key] = count
                 else:
                     cells[key] += count

@@ -8,6 +8,8 @@ from typing import Sequence
 
 __all__ = ["Windowing"]
 
+_last_starts: list = [None, None, None]  # (times list, slide, starts): one poll's answer, for its next counter
+
 
 @dataclass(frozen=True)
 class Windowing:
@@ -23,9 +25,17 @@ class Windowing:
         return cls(round(size * 1_000_000), round(slide * 1_000_000))
 
     def latest_starts(self, event_us: Sequence[int]) -> list[int]:
-        """For each time, the start of the latest window holding it (its only one when tumbling)."""
+        """For each time, the start of the latest window holding it (its only one when tumbling).
+        The counters of one poll ask about the same tuple of times: the last answer is kept for the next
+        (only for a tuple, which cannot change under it)."""
+        last = _last_starts
+        if last[0] is event_us and last[1] == self.slide_us:
+            return last[2]
         slide = self.slide_us
-        return [ts - ts % slide for ts in event_us]
+        starts = [ts - ts % slide for ts in event_us]
+        if type(event_us) is tuple:
+            last[:] = [event_us, slide, starts]
+        return starts
 
     def hops(self, latest_start: int) -> range:
         """Starts of every window that holds what the window at ``latest_start`` holds last."""

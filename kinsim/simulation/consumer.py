@@ -153,7 +153,7 @@ class Consumer:
 
     def _process(self, shard_id: str, batch: RecordBatch) -> None:
         self.progress.read += len(batch.datas)
-        times = batch.event_us if batch.event_us is not None else event_times(batch.datas)
+        times = tuple(batch.event_us if batch.event_us is not None else event_times(batch.datas))
         now_us = self._now_us()
         for counter in self.counters:
             counter.process_columns(shard_id, batch.partition_keys, times, now_us)

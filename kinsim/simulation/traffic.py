@@ -26,7 +26,8 @@ from __future__ import annotations
 import heapq
 import random
 from bisect import bisect_right
-from operator import itemgetter
+from itertools import islice, repeat
+from operator import eq, itemgetter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterator, Optional, Protocol, Sequence
@@ -70,11 +71,14 @@ def _texts(events: list[int], skew_us: int) -> list[bytes]:
     per second."""
     if not events:
         return []
-    first = (events[0] + skew_us) // 1_000_000
-    last = (events[-1] + skew_us) // 1_000_000
+    shifted = events if not skew_us else [us + skew_us for us in events]
+    first, last = shifted[0] // 1_000_000, shifted[-1] // 1_000_000
     heads = [((_EPOCH + timedelta(seconds=second)).isoformat() + ".").encode("ascii")
-             for second in range(first, last + 1)]
-    return [heads[(us + skew_us) // 1_000_000 - first] + b"%06d" % ((us + skew_us) % 1_000_000) for us in events]
+             for second in range(first - 1, last + 1)]
+    return [heads[second - first + 1] + b"%06d" % micro for second, micro in map(divmod, shifted, _MICRO)]
+
+
+_MICRO = repeat(1_000_000)
 
 
 def event_text(event_us: int) -> str:
@@ -336,16 +340,18 @@ def _in_order(attempts: list[Attempt]) -> list[Attempt]:
     """Sorted by (time, producer, record number): by time first (fast, on floats), then any run of equal
     times by the whole key."""
     attempts.sort(key=_time)
-    times = [a[0] for a in attempts]
-    ties = [i for i in range(1, len(times)) if times[i] == times[i - 1]]
-    start = None
-    for i in ties:
-        first = i - 1
-        if start is None or first > end:
-            if start is not None:
-                attempts[start:end + 1] = sorted(attempts[start:end + 1])
-            start = first
+    times = list(map(_time, attempts))
+    if not any(map(eq, times, islice(times, 1, None))):
+        return attempts
+    start = end = None
+    for i in range(1, len(times)):
+        if times[i] != times[i - 1]:
+            continue
+        if start is not None and i - 1 > end:
+            attempts[start:end + 1] = sorted(attempts[start:end + 1])
+            start = None
+        if start is None:
+            start = i - 1
         end = i
-    if start is not None:
-        attempts[start:end + 1] = sorted(attempts[start:end + 1])
+    attempts[start:end + 1] = sorted(attempts[start:end + 1])
     return attempts
