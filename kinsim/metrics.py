@@ -7,7 +7,10 @@ keeps, per cell, the first reported count and the report after which the count s
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter as Tally
+from itertools import islice
+from operator import le
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -26,8 +29,16 @@ class Truth:
         self.cells: dict[Cell, int] = {}
 
     def add(self, key: str, event_us: Sequence[int]) -> None:
-        """Count events of ``key`` at these times."""
+        """Count events of ``key`` at these times (in time order, as a producer makes them, is fastest)."""
         cells, windowing = self.cells, self.windowing
+        if len(event_us) > 32 and event_us[0] <= event_us[-1] and all(map(le, event_us, islice(event_us, 1, None))):
+            size, slide = windowing.size_us, windowing.slide_us
+            first, last = event_us[0], event_us[-1]
+            for start in range(first - first % slide - size + slide, last - last % slide + 1, slide):
+                count = bisect_left(event_us, start + size) - bisect_left(event_us, start)
+                if count:
+                    cells[(start, key)] = cells.get((start, key), 0) + count
+            return
         for start, count in Tally(windowing.latest_starts(event_us)).items():
             for hop in windowing.hops(start):
                 cells[(hop, key)] = cells.get((hop, key), 0) + count

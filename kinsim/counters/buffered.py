@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left
-from collections import Counter as Tally
 from itertools import accumulate, repeat
 from operator import add, le
 from typing import Optional, Sequence
@@ -96,7 +95,7 @@ class BufferedCounter:
         created: list[int] = []                       # index of the record that made each new cell
         windows, grace, lateness = shard.windows, self.grace_us, self.allowed_lateness_us
         firsts = None
-        for (start, key), count in Tally(zip(latest, keys)).items():
+        for (start, key), count in self.windowing.tally(event_us, keys).items():
             for hop in self.windowing.hops(start):
                 cells = windows.get(hop)
                 if cells is None:

@@ -8,7 +8,6 @@ every row printed, unchanged ones included, as the tutorial's printout repeats t
 
 from __future__ import annotations
 
-from collections import Counter as Tally
 from typing import Sequence
 
 from .base import LateRecord, Sink
@@ -43,7 +42,7 @@ class NaiveCounter:
         cells, windowing = self.cells, self.windowing
         changed = set()
         self.records_counted += len(keys)
-        for (start, key), count in Tally(zip(windowing.latest_starts(event_us), keys)).items():
+        for (start, key), count in windowing.tally(event_us, keys).items():
             for hop in windowing.hops(start):
                 cell = (hop, key)
                 cells[cell] = cells.get(cell, 0) + count

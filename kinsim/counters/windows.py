@@ -3,12 +3,14 @@ slide < size (a record then belongs to every window that contains its timestamp)
 
 from __future__ import annotations
 
+from collections import Counter as Tally
 from dataclasses import dataclass
 from typing import Sequence
 
 __all__ = ["Windowing"]
 
-_last_starts: list = [None, None, None]  # (times list, slide, starts): one poll's answer, for its next counter
+_last_starts: list = [None, None, None]  # (times, slide, starts): one poll's answer, for its next counter
+_last_tally: list = [None, None, None, None]  # (times, keys, slide, counts): likewise
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,17 @@ class Windowing:
         if type(event_us) is tuple:
             last[:] = [event_us, slide, starts]
         return starts
+
+    def tally(self, event_us: Sequence[int], keys: Sequence[str]) -> dict[tuple[int, str], int]:
+        """How many records of each key have each latest window start; kept for the poll's next counter,
+        like ``latest_starts``."""
+        last = _last_tally
+        if last[0] is event_us and last[1] is keys and last[2] == self.slide_us:
+            return last[3]
+        counts = Tally(zip(self.latest_starts(event_us), keys))
+        if type(event_us) is tuple and type(keys) is tuple:
+            last[:] = [event_us, keys, self.slide_us, counts]
+        return counts
 
     def hops(self, latest_start: int) -> range:
         """Starts of every window that holds what the window at ``latest_start`` holds last."""

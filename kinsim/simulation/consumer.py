@@ -155,8 +155,9 @@ class Consumer:
         self.progress.read += len(batch.datas)
         times = tuple(batch.event_us if batch.event_us is not None else event_times(batch.datas))
         now_us = self._now_us()
+        keys = tuple(batch.partition_keys)
         for counter in self.counters:
-            counter.process_columns(shard_id, batch.partition_keys, times, now_us)
+            counter.process_columns(shard_id, keys, times, now_us)
 
     def _finish(self, shard_id: str, children) -> None:
         """A closed shard is read to its end: poll each child whose parents are all done."""

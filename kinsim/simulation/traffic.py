@@ -27,7 +27,7 @@ import heapq
 import random
 from bisect import bisect_right
 from itertools import islice, repeat
-from operator import eq, itemgetter
+from operator import add, eq, itemgetter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterator, Optional, Protocol, Sequence
@@ -79,6 +79,7 @@ def _texts(events: list[int], skew_us: int) -> list[bytes]:
 
 
 _MICRO = repeat(1_000_000)
+_MILLION = 1_000_000.0
 
 
 def event_text(event_us: int) -> str:
@@ -207,7 +208,7 @@ class Traffic:
         """Event times, data and first attempts of records created at ``times``."""
         spec, start_us = producer.spec, self._start_us
         lags = spec.lag.samples(producer.lag_rng, len(times))
-        events = [start_us + round(c * 1_000_000) for c in times]
+        events = list(map(start_us.__add__, map(round, map(_MILLION.__rmul__, times))))
         skew = producer.skew_us
         datas = _texts(events, skew)
         if spec.outages:
@@ -216,9 +217,9 @@ class Traffic:
         else:
             sends = times
         index = producer.index
+        tags = events if not skew else list(map(skew.__add__, events))
         fresh.setdefault(self.writer.lane(index), []).extend(
-            [(send + lag, index, k, 0, data, event + skew)
-             for send, lag, k, data, event in zip(sends, lags, range(first_k, first_k + len(times)), datas, events)])
+            zip(map(add, sends, lags), repeat(index), range(first_k, first_k + len(times)), repeat(0), datas, tags))
         self.stats.produced += len(times)
         self.on_created(spec.partition_key, events)
 
