@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter as Tally
+from dataclasses import dataclass
 from itertools import islice
 from operator import le
-from dataclasses import dataclass
 from typing import Optional, Sequence
 
 from .counters import Counter, Windowing

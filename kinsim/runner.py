@@ -21,6 +21,7 @@ from .metrics import Observations, Truth, counter_metrics
 from .records import Record
 from .scenario import CounterKind, CounterSpec, Scenario
 from .simulation import Consumer, Traffic
+from .simulation.traffic import EVENT_TEXT_BYTES, render
 from .simulation.writer import BackendWriter
 
 __all__ = ["run", "RunResult", "CounterResult", "build_counter"]
@@ -116,7 +117,8 @@ def _simulate(scenario: Scenario, seed: int, env: simpy.Environment, backend: Ba
     start_s = scenario.start_us / 1_000_000
     keys = [producer.partition_key for producer in scenario.producers]
     writer = getattr(backend, "writer", None)
-    writer = writer(stream_name, keys, start_s) if writer else BackendWriter(backend, stream_name, keys, clock, start_s)
+    writer = writer(stream_name, keys, start_s, render, EVENT_TEXT_BYTES) if writer else \
+        BackendWriter(backend, stream_name, keys, clock, start_s)
     traffic = Traffic(scenario, writer, seed, on_created)
     consumer = Consumer(env, backend, stream_name, scenario.consumer, [p[1] for p in parts], traffic, clock,
                         scenario.start_us, echo)

@@ -1,7 +1,8 @@
 """The simulation's fast way into and out of ``MemoryBackend``: same results, fewer steps.
 
 ``MemoryWriter`` puts the traffic's attempts without the API's request checks (the simulation's records
-are valid by construction), keeps each record's tag (the event time its data carries) beside it, and, when it can prove no record of a batch would be throttled, appends the
+are valid by construction). It stores each record's tag (the event time its data carries) and renders
+the data from it only when someone reads the data, like a compressed column; and, when it can prove no record of a batch would be throttled, appends the
 whole batch column by column; otherwise it declines and the traffic makes the attempts one by one.
 Reads come back as columns (``RecordBatch``) without building a ``Record`` per record, with the tags,
 so the simulation's consumer need not parse back what its producers wrote.
@@ -9,8 +10,7 @@ so the simulation's consumer need not parse back what its producers wrote.
 
 from __future__ import annotations
 
-from operator import add
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from ..clock import ManualClock
 from ..records import StreamStatus
@@ -21,14 +21,17 @@ if TYPE_CHECKING:  # pragma: no cover
     from .memory import MemoryBackend
     from .stream_state import StreamState
 
-__all__ = ["MemoryWriter"]
+__all__ = ["MemoryWriter", "Renderer"]
+
+#: Turns tags into the data they stand for (the simulation's event texts)
+Renderer = Callable[[Sequence[int]], list]
 
 
 class MemoryWriter:
     """Puts one stream's records for the simulation; times are seconds after ``start_s``."""
 
     def __init__(self, backend: "MemoryBackend", stream_name: str, partition_keys: Sequence[str],
-                 start_s: float) -> None:
+                 start_s: float, render: Renderer, data_bytes: int) -> None:
         if not isinstance(backend.clock, ManualClock):
             raise TypeError("the simulation's writer moves the backend's clock: it needs a ManualClock")
         self.backend = backend
@@ -38,6 +41,8 @@ class MemoryWriter:
         self.hashes = [partition_key_hash(key) for key in partition_keys]
         self.key_sizes = [len(key.encode("utf-8")) for key in partition_keys]
         self.start_s = start_s
+        self.render = render
+        self.sizes = [data_bytes + size for size in self.key_sizes]
         self._routed: tuple = (None, None)
         self._shards: list[ShardLog] = []
         self._key_ids: list[int] = []
@@ -52,6 +57,10 @@ class MemoryWriter:
         self.clock.set(max(self.clock.now(), at))
         stream = self.backend._writable(self.stream_name)
         self._route(stream)
+        if stream.render is not self.render:
+            if stream.render is not None:
+                raise ValueError(f"stream {stream.name} already renders another writer's tags")
+            stream.render = self.render
         return stream
 
     @property
@@ -67,17 +76,17 @@ class MemoryWriter:
             self.lanes_version  # noqa: B018 -- routes the producers
         return self._shards[producer].shard_id
 
-    def write(self, time: float, producer: int, data: bytes, tag: int) -> bool:
+    def write(self, time: float, producer: int, tag: int) -> bool:
         now = self.start_s + time
         stream = self._stream(now)
         shard = self._shards[producer]
-        size = len(data) + self.key_sizes[producer]
+        size = self.sizes[producer]
         if self.backend.throttling:
             count, written = shard.write_load(now)
             if count >= limits.SHARD_WRITE_RECORDS_PER_S or written + size > limits.SHARD_WRITE_BYTES_PER_S:
                 return False
         stream.counter += 1
-        shard.append(stream.counter, now, data, self._key_ids[producer], size, tag)
+        shard.append(stream.counter, now, None, self._key_ids[producer], size, tag)
         stream.written(now)
         return True
 
@@ -86,11 +95,12 @@ class MemoryWriter:
         stream = self._stream(first)
         if self.backend._status(stream) is not StreamStatus.ACTIVE or stream.pending_reshard is not None:
             return False
-        shards, key_ids, key_sizes = self._shards, self._key_ids, self.key_sizes
+        shards, key_ids = self._shards, self._key_ids
         start_s, counter = self.start_s, stream.counter
-        times, producers, _, _, datas, tags = zip(*attempts)
+        times, producers, _, _, tags = zip(*attempts)
         arrivals = list(map(start_s.__add__, times))
-        sizes = list(map(add, map(len, datas), map(key_sizes.__getitem__, producers)))
+        sizes = list(map(self.sizes.__getitem__, producers))
+        datas = [None] * len(attempts)  # rendered from the tags when read
         numbers = range(counter + 1, counter + 1 + len(attempts))
         targets = {id(shards[p]): shards[p] for p in set(producers)}
         if len(targets) == 1:

@@ -27,7 +27,7 @@ from ..records import (
 )
 from . import limits
 from .base import Backend
-from .bulk import MemoryWriter
+from .bulk import MemoryWriter, Renderer
 from .iterators import IteratorPosition, check_expiry, decode_iterator, encode_iterator, starting_floor
 from .shards import ShardLog, partition_key_hash
 from .stream_state import StreamState
@@ -304,7 +304,7 @@ class MemoryBackend(Backend):
     def get_record_batch(self, shard_iterator: str, limit: Optional[int] = None) -> RecordBatch:
         shard, start, stop, next_iterator, behind = self._read(shard_iterator, limit)
         last = str(shard.sequence_number(stop - 1)) if stop > start else None
-        return RecordBatch(shard.keys(start, stop), shard.datas[start:stop], last, next_iterator, behind,
+        return RecordBatch(shard.keys(start, stop), shard.datas_of(start, stop), last, next_iterator, behind,
                            () if next_iterator else shard.child_shards(), shard.tags_of(start, stop))
 
     def _read(self, shard_iterator: str, limit: Optional[int]) -> tuple[ShardLog, int, int, Optional[str], int]:
@@ -341,9 +341,11 @@ class MemoryBackend(Backend):
         next_iterator = encode_iterator(IteratorPosition(stream.name, stream.uid, shard.shard_id, floor, now))
         return shard, start, stop, next_iterator, behind
 
-    def writer(self, stream_name: str, partition_keys: Sequence[str], start_s: float) -> MemoryWriter:
-        """The simulation's fast way to put records into ``stream_name`` (see ``bulk``)."""
-        return MemoryWriter(self, stream_name, partition_keys, start_s)
+    def writer(self, stream_name: str, partition_keys: Sequence[str], start_s: float, render: Renderer,
+               data_bytes: int) -> MemoryWriter:
+        """The simulation's fast way to put records into ``stream_name`` (see ``bulk``): their data is
+        ``render([tag])``, ``data_bytes`` long."""
+        return MemoryWriter(self, stream_name, partition_keys, start_s, render, data_bytes)
 
     # -- resharding ---------------------------------------------------------------------------------
     def _reshard(self, stream: StreamState, change) -> None:

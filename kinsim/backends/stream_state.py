@@ -37,6 +37,7 @@ class StreamState:
         self.key_table: list[str] = []                # partition keys, stored once; shards keep indexes
         self._key_ids: dict[str, int] = {}
         self._next_expiry = float("inf")              # no record or closed shard expires before then
+        self.render = None                            # renders tags into data, for records stored as tags
         self.shards: dict[str, ShardLog] = {}
         self._next_index = 0
         self._route_starts: list[int] = []
@@ -48,7 +49,7 @@ class StreamState:
     # -- shards -------------------------------------------------------------------------------------
     def _new_shard(self, hash_range: HashKeyRange, parents: tuple[str, ...]) -> ShardLog:
         shard = ShardLog(self._next_index, hash_range,
-                         encode_sequence_number(self._next_index, self.counter), parents, self.key_table)
+                         encode_sequence_number(self._next_index, self.counter), parents, self.key_table, self)
         self._next_index += 1
         self.shards[shard.shard_id] = shard
         return shard

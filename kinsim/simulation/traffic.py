@@ -26,23 +26,23 @@ from __future__ import annotations
 import heapq
 import random
 from bisect import bisect_right
-from itertools import islice, repeat
-from operator import add, eq, itemgetter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice, repeat
+from operator import add, eq, itemgetter
 from typing import Callable, Iterator, Optional, Protocol, Sequence
 
 from ..scenario import Pacing, ProducerSpec, Scenario
 
-__all__ = ["Traffic", "TrafficStats", "Writer", "event_text", "Attempt"]
+__all__ = ["Traffic", "TrafficStats", "Writer", "event_text", "render", "Attempt", "EVENT_TEXT_BYTES"]
 
 _EPOCH = datetime(1970, 1, 1)
 BACKOFF_BASE_S = 0.1
 BACKOFF_CAP_S = 5.0
 CREATE_AHEAD_S = 30.0
 
-#: (time, producer, record number, attempt, data, tag): one try at putting a record, its time in seconds
-#: after the start; the tag is the event time written into the data, in µs, for writers that keep it
+#: (time, producer, record number, attempt, tag): one try at putting a record, its time in seconds after
+#: the start; the tag is the event time its data carries, in µs (``render`` gives the data)
 Attempt = tuple
 
 
@@ -58,24 +58,26 @@ class Writer(Protocol):
     def lane(self, producer: int) -> str:
         """The lane of a producer's records."""
 
-    def write(self, time: float, producer: int, data: bytes, tag: int) -> bool:
-        """Put one record at ``time``; False if the stream throttled it."""
+    def write(self, time: float, producer: int, tag: int) -> bool:
+        """Put one record at ``time`` (its data: ``render([tag])``); False if the stream throttled it."""
 
     def bulk(self, attempts: Sequence[Attempt]) -> bool:
         """Put all of these (in order) and return True, or put none and return False."""
 
 
-def _texts(events: list[int], skew_us: int) -> list[bytes]:
-    """Data of records with these event times (plus the producer's clock skew), as the tutorial's
-    producer writes it: ISO 8601, UTC, microseconds, no zone suffix. Text up to the second is made once
-    per second."""
-    if not events:
+def render(tags: Sequence[int]) -> list[bytes]:
+    """The data of records whose event times (producer clock skew included) are ``tags``, as the
+    tutorial's producer writes it: ISO 8601, UTC, microseconds, no zone suffix; always
+    ``EVENT_TEXT_BYTES`` long. Text up to the second is made once per second."""
+    if not tags:
         return []
-    shifted = events if not skew_us else [us + skew_us for us in events]
-    first, last = shifted[0] // 1_000_000, shifted[-1] // 1_000_000
+    first, last = min(tags) // 1_000_000, max(tags) // 1_000_000
     heads = [((_EPOCH + timedelta(seconds=second)).isoformat() + ".").encode("ascii")
-             for second in range(first - 1, last + 1)]
-    return [heads[second - first + 1] + b"%06d" % micro for second, micro in map(divmod, shifted, _MICRO)]
+             for second in range(first, last + 1)]
+    return [heads[second - first] + b"%06d" % micro for second, micro in map(divmod, tags, _MICRO)]
+
+
+EVENT_TEXT_BYTES = 26  # len("2018-07-31T21:56:42.972560"): datetime pads every year to four digits
 
 
 _MICRO = repeat(1_000_000)
@@ -137,23 +139,23 @@ class Traffic:
                 self._create_one(producer, first)
 
     # -- creating -------------------------------------------------------------------------------------
-    def _send(self, producer: _Producer, created: float) -> tuple[int, bytes, float]:
-        """(event time in µs, data, first attempt time) of a record created at ``created``."""
+    def _send(self, producer: _Producer, created: float) -> tuple[int, float]:
+        """(event time in µs, first attempt time) of a record created at ``created``."""
         spec = producer.spec
         event_us = self._start_us + round(created * 1_000_000)
         held = spec.outage_end(created) if spec.outages else None
         send = created if held is None else held
-        return event_us, _texts([event_us], producer.skew_us)[0], send + spec.lag.sample(producer.lag_rng)
+        return event_us, send + spec.lag.sample(producer.lag_rng)
 
     def _create_one(self, producer: _Producer, created: float) -> None:
         """An after-put record: created now, first attempt into the heap."""
         if created >= self.scenario.duration:
             return
-        event_us, data, first = self._send(producer, created)
+        event_us, first = self._send(producer, created)
         self.stats.produced += 1
         self.on_created(producer.spec.partition_key, [event_us])
         tag = event_us + producer.skew_us
-        self._lane(producer.index).push((first, producer.index, producer.next_k, 0, data, tag))
+        self._lane(producer.index).push((first, producer.index, producer.next_k, 0, tag))
         producer.next_k += 1
 
     def _create_fixed(self, until: float) -> None:
@@ -205,12 +207,11 @@ class Traffic:
 
     def _launch(self, producer: _Producer, first_k: int, times: list[float],
                 fresh: dict[str, list[Attempt]]) -> None:
-        """Event times, data and first attempts of records created at ``times``."""
+        """Event times and first attempts of records created at ``times``."""
         spec, start_us = producer.spec, self._start_us
         lags = spec.lag.samples(producer.lag_rng, len(times))
         events = list(map(start_us.__add__, map(round, map(_MILLION.__rmul__, times))))
         skew = producer.skew_us
-        datas = _texts(events, skew)
         if spec.outages:
             ends = [spec.outage_end(c) for c in times]
             sends = [c if end is None else end for c, end in zip(times, ends)]
@@ -219,7 +220,7 @@ class Traffic:
         index = producer.index
         tags = events if not skew else list(map(skew.__add__, events))
         fresh.setdefault(self.writer.lane(index), []).extend(
-            zip(map(add, sends, lags), repeat(index), range(first_k, first_k + len(times)), repeat(0), datas, tags))
+            zip(map(add, sends, lags), repeat(index), range(first_k, first_k + len(times)), repeat(0), tags))
         self.stats.produced += len(times)
         self.on_created(spec.partition_key, events)
 
@@ -268,17 +269,17 @@ class Traffic:
         self.stats.done = self.next_due() is None
 
     def _attempt(self, attempt: Attempt) -> None:
-        at, index, k, tries, data, tag = attempt
+        at, index, k, tries, tag = attempt
         producer = self._producers[index]
         spec = producer.spec
         held = spec.outage_end(at) if spec.outages else None
         if held is not None:  # a retry that ran into an outage waits for its end, then the link
-            self._lane(index).push((held + spec.lag.sample(producer.backoff_rng), index, k, tries, data, tag))
+            self._lane(index).push((held + spec.lag.sample(producer.backoff_rng), index, k, tries, tag))
             return
-        if not self.writer.write(at, index, data, tag):
+        if not self.writer.write(at, index, tag):
             self.stats.throttled_puts += 1
             backoff = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**tries) * (0.5 + producer.backoff_rng.random() / 2)
-            self._lane(index).push((at + backoff, index, k, tries + 1, data, tag))
+            self._lane(index).push((at + backoff, index, k, tries + 1, tag))
             return
         self.stats.delivered += 1
         self.stats.last_delivery = max(self.stats.last_delivery, at)

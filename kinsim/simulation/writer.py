@@ -8,7 +8,7 @@ from typing import Sequence
 from ..backends.base import Backend
 from ..clock import ManualClock
 from ..errors import ProvisionedThroughputExceededException
-from .traffic import Attempt
+from .traffic import Attempt, render
 
 __all__ = ["BackendWriter"]
 
@@ -27,10 +27,10 @@ class BackendWriter:
         self.clock = clock
         self.start_s = start_s
 
-    def write(self, time: float, producer: int, data: bytes, tag: int) -> bool:
+    def write(self, time: float, producer: int, tag: int) -> bool:
         self.clock.set(max(self.clock.now(), self.start_s + time))
         try:
-            self.backend.put_record(self.stream_name, data, self.partition_keys[producer])
+            self.backend.put_record(self.stream_name, render([tag])[0], self.partition_keys[producer])
         except ProvisionedThroughputExceededException:
             return False
         return True
