@@ -133,7 +133,7 @@ class RecordBatch:
     """What one GetRecords returned, column by column: what a consumer that counts needs, cheaply."""
 
     partition_keys: Sequence[str]
-    datas: Sequence[bytes]
+    datas: Optional[Sequence[bytes]]  # None when not asked for and ``event_us`` says it all
     last_sequence_number: Optional[str]
     next_shard_iterator: Optional[str]
     millis_behind_latest: int
@@ -141,6 +141,10 @@ class RecordBatch:
     #: event times the simulation's writer attached, when the backend kept them: equal to what parsing
     #: the data gives, without parsing
     event_us: Optional[Sequence[int]] = None
+
+    @property
+    def count(self) -> int:
+        return len(self.partition_keys)
 
     @classmethod
     def of(cls, result: GetRecordsResult) -> "RecordBatch":

@@ -73,8 +73,10 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def get_records(self, shard_iterator: str, limit: Optional[int] = None) -> GetRecordsResult: ...
 
-    def get_record_batch(self, shard_iterator: str, limit: Optional[int] = None) -> RecordBatch:
-        """``get_records``, column by column; a backend may answer it without building ``Record``s."""
+    def get_record_batch(self, shard_iterator: str, limit: Optional[int] = None, *,
+                         want_data: bool = True) -> RecordBatch:
+        """``get_records``, column by column; a backend may answer it without building ``Record``s, and
+        without the data when ``want_data`` is False and it has the event times."""
         return RecordBatch.of(self.get_records(shard_iterator, limit))
 
     # -- resharding ---------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 ``MemoryWriter`` puts the traffic's attempts without the API's request checks (the simulation's records
 are valid by construction). It stores each record's tag (the event time its data carries) and renders
-the data from it only when someone reads the data, like a compressed column; and, when it can prove no record of a batch would be throttled, appends the
-whole batch column by column; otherwise it declines and the traffic makes the attempts one by one.
+the data from it only when someone reads the data, like a compressed column. When it can prove no
+record of a batch would be throttled, it appends the whole batch column by column; otherwise it
+declines and the traffic makes the attempts one by one.
 Reads come back as columns (``RecordBatch``) without building a ``Record`` per record, with the tags,
 so the simulation's consumer need not parse back what its producers wrote.
 """

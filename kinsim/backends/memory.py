@@ -301,11 +301,14 @@ class MemoryBackend(Backend):
         records = tuple(shard.record(i) for i in range(start, stop))
         return GetRecordsResult(records, next_iterator, behind, () if next_iterator else shard.child_shards())
 
-    def get_record_batch(self, shard_iterator: str, limit: Optional[int] = None) -> RecordBatch:
+    def get_record_batch(self, shard_iterator: str, limit: Optional[int] = None, *,
+                         want_data: bool = True) -> RecordBatch:
         shard, start, stop, next_iterator, behind = self._read(shard_iterator, limit)
         last = str(shard.sequence_number(stop - 1)) if stop > start else None
-        return RecordBatch(shard.keys(start, stop), shard.datas_of(start, stop), last, next_iterator, behind,
-                           () if next_iterator else shard.child_shards(), shard.tags_of(start, stop))
+        tags = shard.tags_of(start, stop)
+        datas = shard.datas_of(start, stop) if want_data or tags is None else None
+        return RecordBatch(shard.keys(start, stop), datas, last, next_iterator, behind,
+                           () if next_iterator else shard.child_shards(), tags)
 
     def _read(self, shard_iterator: str, limit: Optional[int]) -> tuple[ShardLog, int, int, Optional[str], int]:
         """One GetRecords: (shard, first index, stop index, next iterator or None at a closed end, ms behind)."""

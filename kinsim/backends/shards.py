@@ -1,8 +1,9 @@
 """One simulated shard: its hash-key range, its lineage and its records, stored column by column.
 
 Sequence numbers are 56-digit decimal strings like the service's: ``49``, the shard's index in six
-digits, then a stream-wide put counter in 48 digits; a shard stores only the counter. They rise strictly within a shard, a child's are
-above its parents', and the shard a number belongs to can be read back from it.
+digits, then a stream-wide put counter in 48 digits (a shard stores only the counter). They rise
+strictly within a shard, a child's are above its parents', and the shard a number belongs to can be
+read back from it.
 """
 
 from __future__ import annotations

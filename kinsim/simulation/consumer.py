@@ -109,7 +109,7 @@ class Consumer:
 
     def _read(self, iterator: str) -> RecordBatch:
         if self.echo is None:
-            return self.backend.get_record_batch(iterator, self.spec.limit)
+            return self.backend.get_record_batch(iterator, self.spec.limit, want_data=False)
         result = self.backend.get_records(iterator, self.spec.limit)
         for record in result.records:
             self.echo(record)
@@ -131,7 +131,7 @@ class Consumer:
                 iterator = self._renew(shard_id, kind, last_sequence)
                 continue
             self.progress.polls += 1
-            if result.datas:
+            if result.count:
                 last_sequence = result.last_sequence_number
                 self._process(shard_id, result)
             if result.next_shard_iterator is None:
@@ -139,7 +139,7 @@ class Consumer:
                 self._check_end()
                 return
             iterator = result.next_shard_iterator
-            caught_up = result.millis_behind_latest == 0 and len(result.datas) < self.spec.limit
+            caught_up = result.millis_behind_latest == 0 and result.count < self.spec.limit
             self.progress.caught_up_at[shard_id] = self.env.now if caught_up else None
             self._check_end()
             if self.ended is None:
@@ -152,7 +152,7 @@ class Consumer:
                                                last_sequence)
 
     def _process(self, shard_id: str, batch: RecordBatch) -> None:
-        self.progress.read += len(batch.datas)
+        self.progress.read += batch.count
         times = tuple(batch.event_us if batch.event_us is not None else event_times(batch.datas))
         now_us = self._now_us()
         keys = tuple(batch.partition_keys)
