@@ -61,8 +61,10 @@ class Exponential:
         return rng.expovariate(1.0 / self.mean)
 
     def samples(self, rng: random.Random, n: int) -> list[float]:
-        draw, rate, log = rng.random, 1.0 / self.mean, math.log
-        return [-log(1.0 - draw()) / rate for _ in range(n)]  # random.expovariate, unrolled
+        # random.expovariate unrolled: -log(1 - u) / rate, written as log(1 - u) / -rate (the same bits)
+        draw = rng.random
+        uniforms = [draw() for _ in range(n)]
+        return list(map((-1.0 / self.mean).__rtruediv__, map(math.log, map((1.0).__sub__, uniforms))))
 
     def describe(self) -> str:
         return f"exponential, mean {self.mean:g} s"

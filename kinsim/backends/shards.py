@@ -12,6 +12,7 @@ import hashlib
 import sys
 from array import array
 from bisect import bisect_left, bisect_right
+from operator import itemgetter
 from typing import Optional
 
 from ..records import HASH_KEY_MAX, ChildShard, HashKeyRange, Record, Shard
@@ -193,9 +194,11 @@ class ShardLog:
         return Record(str(self.base + self.counters[i]), self.arrivals[i], self.datas_of(i, i + 1)[0],
                       self.key_table[self.key_ids[i]])
 
-    def keys(self, start: int, stop: int) -> list[str]:
-        table = self.key_table
-        return [table[i] for i in self.key_ids[start:stop]]
+    def keys(self, start: int, stop: int) -> tuple[str, ...]:
+        ids = self.key_ids[start:stop]
+        if len(ids) < 2:
+            return tuple(self.key_table[i] for i in ids)
+        return itemgetter(*ids)(self.key_table)
 
     def describe(self) -> Shard:
         parent = self.parents[0] if self.parents else None

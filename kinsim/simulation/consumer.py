@@ -155,7 +155,7 @@ class Consumer:
         self.progress.read += batch.count
         times = tuple(batch.event_us if batch.event_us is not None else event_times(batch.datas))
         now_us = self._now_us()
-        keys = tuple(batch.partition_keys)
+        keys = batch.partition_keys if type(batch.partition_keys) is tuple else tuple(batch.partition_keys)
         for counter in self.counters:
             counter.process_columns(shard_id, keys, times, now_us)
 
