@@ -102,7 +102,8 @@ class MemoryWriter:
         arrivals = list(map(start_s.__add__, times))
         sizes = list(map(self.sizes.__getitem__, producers))
         datas = [None] * len(attempts)  # rendered from the tags when read
-        numbers = range(counter + 1, counter + 1 + len(attempts))
+        numbers = list(range(counter + 1, counter + 1 + len(attempts)))
+        tags = list(tags)
         targets = {id(shards[p]): shards[p] for p in set(producers)}
         if len(targets) == 1:
             groups = {next(iter(targets)): (numbers, arrivals, datas, list(map(key_ids.__getitem__, producers)), sizes,

@@ -126,15 +126,17 @@ class ShardLog:
         self.sizes.append(size)
         self.tags.append(tag)
 
-    def extend(self, counters, arrivals, datas, key_ids, sizes, tags) -> None:
+    def extend(self, counters: list[int], arrivals: list[float], datas: list, key_ids: list[int],
+               sizes: list[int], tags: list[int]) -> None:
+        """Append records, column by column (lists: ``array.fromlist`` is the fast way in)."""
         if self.key_ids.typecode == "H" and max(key_ids) > 0xFFFF:
             self.key_ids = array("I", self.key_ids)
-        self.counters.extend(counters)
-        self.arrivals.extend(arrivals)
+        self.counters.fromlist(counters)
+        self.arrivals.fromlist(arrivals)
         self.datas.extend(datas)
-        self.key_ids.extend(key_ids)
-        self.sizes.extend(sizes)
-        self.tags.extend(tags)
+        self.key_ids.fromlist(key_ids)
+        self.sizes.fromlist(sizes)
+        self.tags.fromlist(tags)
 
     def tags_of(self, start: int, stop: int) -> Optional[tuple[int, ...]]:
         """The tags of records ``start`` to ``stop``, or None if any has none."""
