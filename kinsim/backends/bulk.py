@@ -11,6 +11,8 @@ so the simulation's consumer need not parse back what its producers wrote.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from itertools import accumulate
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from ..clock import ManualClock
@@ -119,10 +121,8 @@ class MemoryWriter:
                       for target, rows in members.items()}
         if self.backend.throttling:
             for target, group in groups.items():
-                count, written = targets[target].write_load(first)
-                if count + len(group[0]) > limits.SHARD_WRITE_RECORDS_PER_S or \
-                        written + sum(group[4]) > limits.SHARD_WRITE_BYTES_PER_S:
-                    return False  # a record might be refused: let the traffic try them one by one
+                if not _all_admitted(targets[target], group[1], group[4]):
+                    return False  # a record would be refused: let the traffic try them one by one
         for target, group in groups.items():
             targets[target].extend(*group)
         counter += len(attempts)
@@ -130,3 +130,21 @@ class MemoryWriter:
         stream.written(first)
         self.clock.set(max(self.clock.now(), start_s + attempts[-1][0]))
         return True
+
+
+def _all_admitted(shard: ShardLog, arrivals: list[float], sizes: list[int]) -> bool:
+    """Whether the shard's write limits would take every one of these records, appended in order."""
+    count, written = shard.write_load(arrivals[0])
+    if count + len(arrivals) <= limits.SHARD_WRITE_RECORDS_PER_S and \
+            written + sum(sizes) <= limits.SHARD_WRITE_BYTES_PER_S:
+        return True  # even all at one instant would fit
+    # the exact test: every record's one-second window, over what the shard holds and the batch before it
+    earlier = bisect_right(shard.arrivals, arrivals[0] - 1.0)
+    times = shard.arrivals[earlier:].tolist() + arrivals
+    totals = list(accumulate(shard.sizes[earlier:].tolist() + sizes, initial=0))
+    held = len(times) - len(arrivals)
+    for i in range(held, len(times)):
+        low = bisect_right(times, times[i] - 1.0, 0, i)
+        if i - low >= limits.SHARD_WRITE_RECORDS_PER_S or totals[i + 1] - totals[low] > limits.SHARD_WRITE_BYTES_PER_S:
+            return False
+    return True
