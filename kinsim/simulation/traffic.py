@@ -99,7 +99,8 @@ class TrafficStats:
 
 
 class _Producer:
-    __slots__ = ("index", "spec", "lag_rng", "jitter_rng", "backoff_rng", "next_k", "skew_us")
+    __slots__ = ("index", "spec", "lag_rng", "jitter_rng", "backoff_rng", "next_k", "skew_us", "offset_us",
+                 "step_us")
 
     def __init__(self, index: int, spec: ProducerSpec, seed: int) -> None:
         self.index = index
@@ -109,6 +110,11 @@ class _Producer:
         self.backoff_rng = random.Random(f"kinsim/{seed}/producer/{spec.name}/backoff")
         self.next_k = 0
         self.skew_us = round(spec.clock_skew * 1_000_000)
+        # with no jitter and whole microseconds, record k's event time is offset + k x interval exactly
+        self.offset_us = round(spec.offset * 1_000_000)
+        step = round(spec.interval * 1_000_000)
+        exact = not spec.jitter and self.offset_us / 1_000_000 == spec.offset and step / 1_000_000 == spec.interval
+        self.step_us = step if exact and step > 0 else 0
 
     def jitter(self) -> float:
         return self.jitter_rng.uniform(0.0, self.spec.jitter) if self.spec.jitter else 0.0
@@ -210,7 +216,12 @@ class Traffic:
         """Event times and first attempts of records created at ``times``."""
         spec, start_us = producer.spec, self._start_us
         lags = spec.lag.samples(producer.lag_rng, len(times))
-        events = list(map(start_us.__add__, map(round, map(_MILLION.__rmul__, times))))
+        if producer.step_us and times:
+            # whole-microsecond offset and interval: the float formula's rounding lands on these integers
+            first = start_us + producer.offset_us + first_k * producer.step_us
+            events = list(range(first, first + len(times) * producer.step_us, producer.step_us))
+        else:
+            events = list(map(start_us.__add__, map(round, map(_MILLION.__rmul__, times))))
         skew = producer.skew_us
         if spec.outages:
             ends = [spec.outage_end(c) for c in times]
