@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
+import zlib
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -24,7 +24,7 @@ from .stream_state import StreamState
 
 __all__ = ["IteratorPosition", "encode_iterator", "decode_iterator", "check_expiry", "starting_floor"]
 
-_VERSION = "k1"
+_VERSION = "k2"
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class IteratorPosition:
 
 
 def _checksum(payload: str) -> str:
-    return hashlib.md5(payload.encode("utf-8")).hexdigest()[:12]
+    return f"{zlib.crc32(payload.encode('utf-8')):08x}"
 
 
 def encode_iterator(position: IteratorPosition) -> str:

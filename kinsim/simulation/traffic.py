@@ -134,6 +134,7 @@ class Traffic:
         self._fixed = [p for p in self._producers if p.spec.pacing is Pacing.FIXED]
         self._fixed_next: dict[int, float] = {}        # producer → creation time of its next record
         self._created_until = float("-inf")            # fixed-pacing records are created up to here
+        self._delivered_until = float("-inf")          # every attempt due by here is made
         self._lanes: dict[str, _Lane] = {}
         self._lanes_version = writer.lanes_version
         for producer in self._producers:
@@ -265,6 +266,9 @@ class Traffic:
 
     def deliver_until(self, t: float) -> None:
         """Make every attempt due at or before ``t``, in order within each lane."""
+        if t <= self._delivered_until and self.writer.lanes_version == self._lanes_version:
+            return  # every shard's poll at one instant pulls: the first did it all
+        self._delivered_until = t
         if self.writer.lanes_version != self._lanes_version:
             self._relane()
         self._create_fixed(t)
