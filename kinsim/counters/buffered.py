@@ -95,8 +95,9 @@ class BufferedCounter:
         created: list[int] = []                       # index of the record that made each new cell
         windows, grace, lateness = shard.windows, self.grace_us, self.allowed_lateness_us
         firsts = None
+        tumbling = self.windowing.size_us == self.windowing.slide_us
         for (start, key), count in self.windowing.tally(event_us, keys).items():
-            for hop in self.windowing.hops(start):
+            for hop in (start,) if tumbling else self.windowing.hops(start):
                 cells = windows.get(hop)
                 if cells is None:
                     cells = windows[hop] = {}

@@ -40,17 +40,25 @@ class NaiveCounter:
         if not keys:
             return
         cells, windowing = self.cells, self.windowing
-        changed = set()
         self.records_counted += len(keys)
-        for (start, key), count in windowing.tally(event_us, keys).items():
-            for hop in windowing.hops(start):
-                cell = (hop, key)
-                cells[cell] = cells.get(cell, 0) + count
-                changed.add(cell)
+        tally = windowing.tally(event_us, keys)
+        if windowing.size_us == windowing.slide_us:  # tumbling: a record's latest window is its only one
+            get = cells.get
+            for cell, count in tally.items():
+                cells[cell] = get(cell, 0) + count
+            changed = tally.keys()
+        else:
+            changed = set()
+            for (start, key), count in tally.items():
+                for hop in windowing.hops(start):
+                    cell = (hop, key)
+                    cells[cell] = cells.get(cell, 0) + count
+                    changed.add(cell)
         self.peak_state_cells = max(self.peak_state_cells, len(cells))
         self.emitted_rows += len(cells)
+        sink = self._sink
         for cell in sorted(changed):
-            self._sink(cell[0], cell[1], cells[cell], now_us)
+            sink(cell[0], cell[1], cells[cell], now_us)
 
     def close(self, now_us: int) -> None:
         """Nothing to flush: every count was printed when it changed."""
