@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import zlib
 import math
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Optional, Union

@@ -72,9 +72,15 @@ def render(tags: Sequence[int]) -> list[bytes]:
     if not tags:
         return []
     first, last = min(tags) // 1_000_000, max(tags) // 1_000_000
-    heads = [((_EPOCH + timedelta(seconds=second)).isoformat() + ".").encode("ascii")
-             for second in range(first, last + 1)]
-    return [heads[second - first] + b"%06d" % micro for second, micro in map(divmod, tags, _MICRO)]
+    if last - first > 4 * len(tags) + 64:  # far apart: one head per distinct second, not per second between
+        heads = {second: _head(second) for second in {tag // 1_000_000 for tag in tags}}
+        return [heads[second] + b"%06d" % micro for second, micro in map(divmod, tags, _MICRO)]
+    dense = [_head(second) for second in range(first, last + 1)]
+    return [dense[second - first] + b"%06d" % micro for second, micro in map(divmod, tags, _MICRO)]
+
+
+def _head(second: int) -> bytes:
+    return ((_EPOCH + timedelta(seconds=second)).isoformat() + ".").encode("ascii")
 
 
 EVENT_TEXT_BYTES = 26  # len("2018-07-31T21:56:42.972560"): datetime pads every year to four digits
@@ -287,7 +293,7 @@ class Traffic:
         at, index, k, tries, tag = attempt
         producer = self._producers[index]
         spec = producer.spec
-        held = spec.outage_end(at) if spec.outages else None
+        held = spec.outage_end(at) if spec.outages and tries else None  # retries only: a first attempt left before
         if held is not None:  # a retry that ran into an outage waits for its end, then the link
             self._lane(index).push((held + spec.lag.sample(producer.backoff_rng), index, k, tries, tag))
             return

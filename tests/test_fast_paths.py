@@ -1,0 +1,170 @@
+"""Every shortcut taken for speed gives exactly what the plain way gives.
+
+The plain way: the traffic puts each record through ``Backend.put_record`` (the backend's clock set to
+the attempt's time), the consumer parses each record's data, counters take records one by one. The
+fast way: bulk writes per simulated shard, records stored as tags and rendered when read, counters
+taking a poll at once, event times computed by integer steps, lags drawn in batches.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kinsim.backends import MemoryBackend
+from kinsim.counters import BufferedCounter, Windowing
+from kinsim.lag import Constant, Exponential, LogNormal, Normal, Pareto, Uniform
+from kinsim.report import report_dict
+from kinsim.runner import run
+from kinsim.scenario import load_scenario, parse_scenario
+from kinsim.simulation import event_text, event_times
+from kinsim.simulation.traffic import EVENT_TEXT_BYTES, render
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class PlainMemoryBackend(MemoryBackend):
+    """Simulated shards without the simulation's fast writer: every record through ``put_record``, so
+    records carry their data and no tag, and the consumer parses each one."""
+
+    writer = None
+
+
+def _plain(clock):
+    return PlainMemoryBackend(clock)
+
+
+def both_ways(scenario) -> tuple[dict, dict]:
+    return report_dict(run(scenario)), report_dict(run(scenario, backend_factory=_plain))
+
+
+def document(**changes) -> dict:
+    base = {
+        "seed": 3, "start": "2018-07-31T21:56:00Z", "duration": "3m", "window": "1m",
+        "stream": {"name": "s", "shards": 2},
+        "producers": [
+            {"name": "a", "partition_key": "10.0.0.1", "interval": "500ms", "lag": {"exponential": {"mean": "1s"}}},
+            {"name": "b", "partition_key": "10.0.0.2", "interval": "1s", "lag": {"constant": "2s"}},
+            {"name": "c", "partition_key": "10.0.0.3", "interval": "1s", "lag": {"constant": "2s"}},
+        ],
+        "consumer": {"poll_interval": "2s", "limit": 50},
+        "counters": ["naive", {"kind": "buffered", "name": "short", "grace": "1s", "allowed_lateness": "10s"},
+                     {"kind": "buffered", "name": "hopping", "size": "1m", "slide": "20s", "grace": "5s"}],
+    }
+    base.update(changes)
+    return base
+
+
+SPECIAL = {
+    "ties at one instant": document(),
+    "throttled hard": document(producers=[
+        {"name": f"p{i}", "partition_key": "same", "interval": "1ms", "lag": {"uniform": ["0s", "50ms"]}}
+        for i in range(2)], duration="4s"),
+    "after put, jitter, skew": document(producers=[
+        {"name": "a", "partition_key": "k1", "interval": "700ms", "pacing": "after_put", "jitter": "300ms",
+         "lag": {"normal": {"mean": "200ms", "stddev": "100ms"}}, "clock_skew": "-3s"},
+        {"name": "b", "partition_key": "k2", "rate": "7/s", "jitter": "20ms",
+         "lag": {"lognormal": {"median": "1s", "sigma": 1.0}}}]),
+    "outages releasing at one instant": document(producers=[
+        {"name": f"p{i}", "partition_key": f"k{i}", "interval": "300ms", "lag": {"constant": "100ms"},
+         "outages": [{"at": "40s", "for": "30s"}]} for i in range(3)]),
+    "long polls, small limit": document(consumer={"poll_interval": "7s", "limit": 13}),
+    "latest, late start": document(consumer={"poll_interval": "1s", "iterator": "LATEST", "start": "30s"}),
+    "pareto lag": document(producers=[
+        {"name": "a", "partition_key": "k", "interval": "250ms", "lag": {"pareto": {"scale": "100ms", "shape": 1.1}}}]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPECIAL))
+def test_the_fast_way_reports_what_the_plain_way_reports(name):
+    fast, plain = both_ways(parse_scenario(SPECIAL[name], "<test>", name.replace(" ", "-")))
+    assert fast == plain
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.yaml")), ids=lambda p: p.stem)
+def test_shipped_scenarios_report_the_same_both_ways(path):
+    fast, plain = both_ways(load_scenario(path))
+    assert fast == plain
+
+
+def test_the_hard_case_really_throttles():
+    result = run(parse_scenario(SPECIAL["throttled hard"], "<test>", "t"))
+    assert result.throttled_puts > 0 and result.produced == result.delivered
+
+
+@st.composite
+def small_documents(draw):
+    producers = []
+    for i in range(draw(st.integers(1, 4))):
+        lag = draw(st.sampled_from([{"constant": "1s"}, {"uniform": ["0s", "3s"]}, {"exponential": {"mean": "500ms"}}]))
+        producer = {"name": f"p{i}", "partition_key": f"k{draw(st.integers(0, 5))}",
+                    "interval": f"{draw(st.integers(5, 2000))}ms", "lag": lag,
+                    "offset": f"{draw(st.integers(0, 3000))}ms"}
+        if draw(st.booleans()):
+            producer["pacing"] = "after_put"
+        producers.append(producer)
+    return document(producers=producers, seed=draw(st.integers(0, 1000)),
+                    consumer={"poll_interval": f"{draw(st.integers(1, 9))}s", "limit": draw(st.integers(1, 300))},
+                    stream={"name": "s", "shards": draw(st.integers(1, 4))}, duration=f"{draw(st.integers(5, 90))}s")
+
+
+@settings(max_examples=25, deadline=None)
+@given(small_documents())
+def test_any_small_scenario_reports_the_same_both_ways(doc):
+    fast, plain = both_ways(parse_scenario(doc, "<generated>", "generated"))
+    assert fast == plain
+
+
+# -- the pieces ---------------------------------------------------------------------------------------------
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abc"), st.integers(0, 400), st.integers(0, 40)), max_size=60),
+       st.sampled_from([(60, 60), (60, 20), (10, 10)]), st.integers(0, 30), st.integers(0, 30),
+       st.lists(st.integers(1, 9), min_size=1, max_size=5))
+def test_a_buffered_counter_takes_a_poll_at_once_exactly_as_one_by_one(records, window, grace, lateness, cuts):
+    windowing = Windowing.of_seconds(*window)
+    outcomes = []
+    for bulk in (True, False):
+        rows = []
+        counter = BufferedCounter("b", windowing, lambda *row: rows.append(row), grace * 10**6, lateness * 10**6,
+                                  bulk=bulk)
+        ordered = sorted(records, key=lambda r: r[1] + r[2])  # arrival = event time + lag
+        i, turn = 0, 0
+        while i < len(ordered):
+            batch = ordered[i:i + cuts[turn % len(cuts)]]
+            i, turn = i + len(batch), turn + 1
+            counter.process("s", [(key, ts * 10**6) for key, ts, _ in batch], turn)
+        counter.close(turn + 1)
+        outcomes.append((rows, counter.late, counter.peak_state_cells, counter.emitted_rows,
+                         counter.records_counted, counter.state_cells))
+    assert outcomes[0] == outcomes[1]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from([Constant(0.2), Uniform(0.1, 9.0), Exponential(0.3), Normal(1.0, 2.0), LogNormal(1.0, 0.7),
+                        Pareto(0.5, 1.3)]), st.integers(0, 10**6), st.integers(0, 500))
+def test_lags_drawn_in_batches_are_the_lags_drawn_one_by_one(model, seed, n):
+    one, many = random.Random(seed), random.Random(seed)
+    assert [model.sample(one) for _ in range(n)] == model.samples(many, n)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 10**7), st.integers(1, 10**8), st.integers(0, 10**6), st.integers(1, 400))
+def test_integer_steps_give_the_float_formulas_event_times(offset_us, step_us, first_k, n):
+    offset, interval, start_us = offset_us / 1e6, step_us / 1e6, 1_533_074_160_000_000
+    floats = [start_us + round((offset + k * interval) * 1_000_000) for k in range(first_k, first_k + n)]
+    ints = list(range(start_us + offset_us + first_k * step_us, start_us + offset_us + (first_k + n) * step_us,
+                      step_us))
+    assert ints == floats
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(-62_135_596_800_000_000, 253_402_300_799_999_999), min_size=1, max_size=50))
+def test_rendered_event_times_are_the_tutorials_text_and_parse_back(tags):
+    datas = render(tags)
+    assert [d.decode() for d in datas] == [event_text(tag) for tag in tags]
+    assert {len(d) for d in datas} == {EVENT_TEXT_BYTES}
+    assert event_times(datas) == tags
