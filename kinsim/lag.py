@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from itertools import repeat
 from dataclasses import dataclass
 from typing import Union
 
@@ -42,8 +43,8 @@ class Uniform:
         return rng.uniform(self.low, self.high)
 
     def samples(self, rng: random.Random, n: int) -> list[float]:
-        low, span, draw = self.low, self.high - self.low, rng.random
-        return [low + span * draw() for _ in range(n)]  # rng.uniform, unrolled
+        low, span = self.low, self.high - self.low
+        return [low + span * u for u in map(random.Random.random, repeat(rng, n))]  # rng.uniform, unrolled
 
     def describe(self) -> str:
         return f"uniform {self.low:g}-{self.high:g} s"
@@ -62,8 +63,7 @@ class Exponential:
 
     def samples(self, rng: random.Random, n: int) -> list[float]:
         # random.expovariate unrolled: -log(1 - u) / rate, written as log(1 - u) / -rate (the same bits)
-        draw = rng.random
-        uniforms = [draw() for _ in range(n)]
+        uniforms = map(random.Random.random, repeat(rng, n))
         return list(map((-1.0 / self.mean).__rtruediv__, map(math.log, map((1.0).__sub__, uniforms))))
 
     def describe(self) -> str:
