@@ -103,25 +103,22 @@ class MemoryWriter:
         times, producers, _, _, tags = zip(*attempts)
         arrivals = list(map(start_s.__add__, times))
         sizes = list(map(self.sizes.__getitem__, producers))
-        datas = [None] * len(attempts)  # rendered from the tags when read
         numbers = list(range(counter + 1, counter + 1 + len(attempts)))
         tags = list(tags)
         targets = {id(shards[p]): shards[p] for p in set(producers)}
         if len(targets) == 1:
-            groups = {next(iter(targets)): (numbers, arrivals, datas, list(map(key_ids.__getitem__, producers)), sizes,
-                                            tags)}
+            groups = {next(iter(targets)): (numbers, arrivals, list(map(key_ids.__getitem__, producers)), sizes, tags)}
         else:
             slot = {p: id(shards[p]) for p in set(producers)}
             members: dict[int, list[int]] = {target: [] for target in targets}
             for i, p in enumerate(producers):
                 members[slot[p]].append(i)
-            groups = {target: ([numbers[i] for i in rows], [arrivals[i] for i in rows], [datas[i] for i in rows],
-                               [key_ids[producers[i]] for i in rows], [sizes[i] for i in rows],
-                               [tags[i] for i in rows])
+            groups = {target: ([numbers[i] for i in rows], [arrivals[i] for i in rows],
+                               [key_ids[producers[i]] for i in rows], [sizes[i] for i in rows], [tags[i] for i in rows])
                       for target, rows in members.items()}
         if self.backend.throttling:
             for target, group in groups.items():
-                if not _all_admitted(targets[target], group[1], group[4]):
+                if not _all_admitted(targets[target], group[1], group[3]):
                     return False  # a record would be refused: let the traffic try them one by one
         for target, group in groups.items():
             targets[target].extend(*group)
