@@ -12,7 +12,8 @@ so the simulation's consumer need not parse back what its producers wrote.
 from __future__ import annotations
 
 from bisect import bisect_right
-from itertools import accumulate
+from itertools import accumulate, islice, repeat
+from operator import sub
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from ..clock import ManualClock
@@ -140,8 +141,7 @@ def _all_admitted(shard: ShardLog, arrivals: list[float], sizes: list[int]) -> b
     times = shard.arrivals[earlier:].tolist() + arrivals
     totals = list(accumulate(shard.sizes[earlier:].tolist() + sizes, initial=0))
     held = len(times) - len(arrivals)
-    for i in range(held, len(times)):
-        low = bisect_right(times, times[i] - 1.0, 0, i)
-        if i - low >= limits.SHARD_WRITE_RECORDS_PER_S or totals[i + 1] - totals[low] > limits.SHARD_WRITE_BYTES_PER_S:
-            return False
-    return True
+    lows = list(map(bisect_right, repeat(times), map((-1.0).__add__, arrivals)))  # first in each window
+    before = max(map(sub, range(held, len(times)), lows))                         # records already in it
+    written = max(map(sub, islice(totals, held + 1, None), map(totals.__getitem__, lows)))
+    return before < limits.SHARD_WRITE_RECORDS_PER_S and written <= limits.SHARD_WRITE_BYTES_PER_S
