@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import math
 import random
-from itertools import repeat
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Union
 
 __all__ = ["Constant", "Uniform", "Exponential", "Normal", "LogNormal", "Pareto", "LagModel", "LAG_KINDS"]
+
+
+class _OneByOne:
+    """``samples`` as ``n`` calls of ``sample``, for models with no faster way."""
+
+    def samples(self, rng: random.Random, n: int) -> list[float]:
+        return [self.sample(rng) for _ in range(n)]
 
 
 @dataclass(frozen=True)
@@ -71,22 +78,19 @@ class Exponential:
 
 
 @dataclass(frozen=True)
-class Normal:
+class Normal(_OneByOne):
     mean: float
     stddev: float
 
     def sample(self, rng: random.Random) -> float:
         return max(0.0, rng.gauss(self.mean, self.stddev))
 
-    def samples(self, rng: random.Random, n: int) -> list[float]:
-        return [self.sample(rng) for _ in range(n)]
-
     def describe(self) -> str:
         return f"normal {self.mean:g} ± {self.stddev:g} s"
 
 
 @dataclass(frozen=True)
-class LogNormal:
+class LogNormal(_OneByOne):
     median: float
     sigma: float
 
@@ -97,15 +101,12 @@ class LogNormal:
     def sample(self, rng: random.Random) -> float:
         return rng.lognormvariate(math.log(self.median), self.sigma)
 
-    def samples(self, rng: random.Random, n: int) -> list[float]:
-        return [self.sample(rng) for _ in range(n)]
-
     def describe(self) -> str:
         return f"lognormal, median {self.median:g} s, sigma {self.sigma:g}"
 
 
 @dataclass(frozen=True)
-class Pareto:
+class Pareto(_OneByOne):
     scale: float
     shape: float
 
@@ -115,9 +116,6 @@ class Pareto:
 
     def sample(self, rng: random.Random) -> float:
         return self.scale * rng.paretovariate(self.shape)  # at least ``scale``, heavy tail past it
-
-    def samples(self, rng: random.Random, n: int) -> list[float]:
-        return [self.sample(rng) for _ in range(n)]
 
     def describe(self) -> str:
         return f"pareto, minimum {self.scale:g} s, shape {self.shape:g}"

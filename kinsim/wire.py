@@ -11,7 +11,14 @@ from typing import Any, Optional
 
 from dateutil.tz import tzlocal
 
-from .records import ChildShard, GetRecordsResult, HashKeyRange, Record, Shard, StreamDescription
+from .records import (
+    ChildShard,
+    GetRecordsResult,
+    HashKeyRange,
+    Record,
+    Shard,
+    StreamDescription,
+)
 
 __all__ = [
     "timestamp_to_wire",

@@ -42,7 +42,12 @@ from ..records import (
     StreamDescription,
     StreamStatus,
 )
-from ..wire import child_shard_from_wire, record_from_wire, shard_from_wire, timestamp_from_wire
+from ..wire import (
+    child_shard_from_wire,
+    record_from_wire,
+    shard_from_wire,
+    timestamp_from_wire,
+)
 from .base import Backend
 
 __all__ = ["KinesisBackend", "RetryPolicy", "KinesisStats"]
