@@ -16,34 +16,23 @@ from . import limits
 __all__ = ["ShardThroughput"]
 
 
-class _SlidingWindow:
-    """Sums of (count, bytes) over the half-open span (now - span, now]."""
+class _Calls:
+    """How many calls fell in the half-open span (now - span, now]."""
 
-    __slots__ = ("_span", "_entries", "count", "size")
+    __slots__ = ("_span", "_times")
 
     def __init__(self, span: float = 1.0) -> None:
         self._span = span
-        self._entries: deque[list] = deque()  # [time, count, size], times non-decreasing
-        self.count = 0
-        self.size = 0
+        self._times: deque[float] = deque()
 
-    def expire(self, now: float) -> None:
-        entries = self._entries
-        horizon = now - self._span
-        while entries and entries[0][0] <= horizon:
-            _, count, size = entries.popleft()
-            self.count -= count
-            self.size -= size
+    def count(self, now: float) -> int:
+        times, horizon = self._times, now - self._span
+        while times and times[0] <= horizon:
+            times.popleft()
+        return len(times)
 
-    def add(self, now: float, count: int, size: int) -> None:
-        entries = self._entries
-        if entries and entries[-1][0] == now:
-            entries[-1][1] += count
-            entries[-1][2] += size
-        else:
-            entries.append([now, count, size])
-        self.count += count
-        self.size += size
+    def add(self, now: float) -> None:
+        self._times.append(now)
 
 
 class ShardThroughput:
@@ -52,16 +41,14 @@ class ShardThroughput:
     __slots__ = ("_read_calls", "_read_busy_until")
 
     def __init__(self) -> None:
-        self._read_calls = _SlidingWindow()
+        self._read_calls = _Calls()
         self._read_busy_until = float("-inf")
 
     def admit_read(self, now: float) -> bool:
         """Whether a GetRecords call may run now; a refused call takes nothing."""
-        calls = self._read_calls
-        calls.expire(now)
-        if calls.count >= limits.SHARD_READ_CALLS_PER_S or self._read_busy_until > now:
+        if self._read_calls.count(now) >= limits.SHARD_READ_CALLS_PER_S or self._read_busy_until > now:
             return False
-        calls.add(now, 1, 0)
+        self._read_calls.add(now)
         return True
 
     def charge_read(self, now: float, size: int) -> None:

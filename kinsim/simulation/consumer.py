@@ -62,7 +62,6 @@ def event_times(datas: Sequence[bytes]) -> list[int]:
 
 @dataclass
 class _Progress:
-    read: int = 0
     polls: int = 0
     throttled_polls: int = 0
     caught_up_at: dict[str, Optional[float]] = field(default_factory=dict)  # shard → last caught-up poll
@@ -152,7 +151,6 @@ class Consumer:
                                                last_sequence)
 
     def _process(self, shard_id: str, batch: RecordBatch) -> None:
-        self.progress.read += batch.count
         times = tuple(batch.event_us if batch.event_us is not None else event_times(batch.datas))
         now_us = self._now_us()
         keys = batch.partition_keys if type(batch.partition_keys) is tuple else tuple(batch.partition_keys)

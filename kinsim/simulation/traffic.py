@@ -152,21 +152,16 @@ class Traffic:
                 self._create_one(producer, first)
 
     # -- creating -------------------------------------------------------------------------------------
-    def _send(self, producer: _Producer, created: float) -> tuple[int, float]:
-        """(event time in µs, first attempt time) of a record created at ``created``."""
-        spec = producer.spec
-        event_us = self._start_us + round(created * 1_000_000)
-        held = spec.outage_end(created) if spec.outages else None
-        send = created if held is None else held
-        return event_us, send + spec.lag.sample(producer.lag_rng)
-
     def _create_one(self, producer: _Producer, created: float) -> None:
         """An after-put record: created now, first attempt into the heap."""
         if created >= self.scenario.duration:
             return
-        event_us, first = self._send(producer, created)
+        spec = producer.spec
+        event_us = self._start_us + round(created * 1_000_000)
+        held = spec.outage_end(created) if spec.outages else None
+        first = (created if held is None else held) + spec.lag.sample(producer.lag_rng)
         self.stats.produced += 1
-        self.on_created(producer.spec.partition_key, [event_us])
+        self.on_created(spec.partition_key, [event_us])
         tag = event_us + producer.skew_us
         self._lane(producer.index).push((first, producer.index, producer.next_k, 0, tag))
         producer.next_k += 1
