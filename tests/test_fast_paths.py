@@ -9,6 +9,7 @@ taking a poll at once, event times computed by integer steps, lags drawn in batc
 from __future__ import annotations
 
 import random
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -141,6 +142,17 @@ def test_a_buffered_counter_takes_a_poll_at_once_exactly_as_one_by_one(records, 
         outcomes.append((rows, counter.late, counter.peak_state_cells, counter.emitted_rows,
                          counter.records_counted, counter.state_cells))
     assert outcomes[0] == outcomes[1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abcd"), st.integers(-400, 400)), min_size=1, max_size=80),
+       st.sampled_from([(60, 60), (60, 20), (10, 10), (1, 1)]))
+def test_a_poll_tallied_window_by_window_is_the_record_by_record_tally(records, window):
+    windowing = Windowing.of_seconds(*window)  # times within 800 s: from one window to hundreds of them
+    keys, times = tuple(key for key, _ in records), tuple(ts * 10**6 + 1 for _, ts in records)
+    model = Counter((ts - ts % windowing.slide_us, key) for key, ts in zip(keys, times))
+    assert windowing.tally(times, keys) == model
+    assert windowing.tally(list(times), list(keys)) == model  # not remembered: computed again
 
 
 @settings(max_examples=100, deadline=None)

@@ -94,21 +94,22 @@ class MemoryWriter:
         stream.written(now)
         return True
 
-    def bulk(self, attempts: Sequence[tuple]) -> bool:
-        first = self.start_s + attempts[0][0]
+    def bulk(self, times: Sequence[float], producers: Sequence[int], tags: Sequence[int]) -> bool:
+        """Put these records (columns, in order): all of them, or none (False) if the stream is not
+        active or a record would be throttled."""
+        start_s = self.start_s
+        first = start_s + times[0]
         stream = self._stream(first)
         if self.backend._status(stream) is not StreamStatus.ACTIVE or stream.pending_reshard is not None:
             return False
-        shards, key_ids = self._shards, self._key_ids
-        start_s, counter = self.start_s, stream.counter
-        times, producers, _, _, tags = zip(*attempts)
+        shards, key_ids, counter = self._shards, self._key_ids, stream.counter
         arrivals = list(map(start_s.__add__, times))
         sizes = list(map(self.sizes.__getitem__, producers))
-        numbers = list(range(counter + 1, counter + 1 + len(attempts)))
-        tags = list(tags)
+        numbers = list(range(counter + 1, counter + 1 + len(times)))
         targets = {id(shards[p]): shards[p] for p in set(producers)}
         if len(targets) == 1:
-            groups = {next(iter(targets)): (numbers, arrivals, list(map(key_ids.__getitem__, producers)), sizes, tags)}
+            groups = {next(iter(targets)): (numbers, arrivals, list(map(key_ids.__getitem__, producers)), sizes,
+                                            tags)}
         else:
             slot = {p: id(shards[p]) for p in set(producers)}
             members: dict[int, list[int]] = {target: [] for target in targets}
@@ -123,10 +124,9 @@ class MemoryWriter:
                     return False  # a record would be refused: let the traffic try them one by one
         for target, group in groups.items():
             targets[target].extend(*group)
-        counter += len(attempts)
-        stream.counter = counter
+        stream.counter = counter + len(times)
         stream.written(first)
-        self.clock.set(max(self.clock.now(), start_s + attempts[-1][0]))
+        self.clock.set(max(self.clock.now(), arrivals[-1]))
         return True
 
 

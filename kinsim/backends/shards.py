@@ -141,7 +141,9 @@ class ShardLog:
     def tags_of(self, start: int, stop: int) -> Optional[tuple[int, ...]]:
         """The tags of records ``start`` to ``stop``, or None if any has none."""
         tags = self.tags[start:stop]
-        return None if NO_TAG in tags else tuple(tags)
+        if self.datas and NO_TAG in tags:  # a record has a tag or its data (no data stored: no scan)
+            return None
+        return tuple(tags)
 
     def write_load(self, now: float) -> tuple[int, int]:
         """(records, bytes) written in the last second, ``(now - 1, now]``."""

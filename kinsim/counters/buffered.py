@@ -86,43 +86,58 @@ class BufferedCounter:
     def _in_bulk(self, shard: _Shard, keys: Sequence[str], event_us: Sequence[int], now_us: int) -> bool:
         """Take the whole poll at once when no record in it meets a window the watermark has passed (no
         late record, no correction), with results identical to taking them one by one; else False."""
-        reach = self.windowing.slide_us + self.grace_us
-        maxima = list(accumulate(event_us, max, initial=_NONE if shard.max_ts is None else shard.max_ts))
-        latest = self.windowing.latest_starts(event_us)
-        # one record whose earliest window ends at or before the watermark: no bulk
-        if any(map(le, map(add, latest, repeat(reach)), maxima)):
-            return False
-        created: list[int] = []                       # index of the record that made each new cell
-        windows, grace, lateness = shard.windows, self.grace_us, self.allowed_lateness_us
-        firsts = None
-        tumbling = self.windowing.size_us == self.windowing.slide_us
-        for (start, key), count in self.windowing.tally(event_us, keys).items():
-            for hop in (start,) if tumbling else self.windowing.hops(start):
+        windowing, grace, lateness = self.windowing, self.grace_us, self.allowed_lateness_us
+        before = _NONE if shard.max_ts is None else shard.max_ts
+        low, highest = min(event_us), max(before, max(event_us))
+        if low - low % windowing.slide_us + windowing.slide_us + grace <= highest:
+            # some record may meet a window the watermark has passed: look at each one
+            reach = windowing.slide_us + grace
+            maxima = accumulate(event_us, max, initial=before)  # the max_ts each record meets
+            if any(map(le, map(add, windowing.latest_starts(event_us), repeat(reach)), maxima)):
+                return False
+        created: list[tuple[int, str]] = []           # the new cells
+        windows = shard.windows
+        tumbling = windowing.size_us == windowing.slide_us
+        for (start, key), count in windowing.tally(event_us, keys).items():
+            for hop in (start,) if tumbling else windowing.hops(start):
                 cells = windows.get(hop)
                 if cells is None:
                     cells = windows[hop] = {}
                     heapq.heappush(shard.to_fire, hop)
                 if key not in cells:
-                    if firsts is None:
-                        firsts = dict(zip(zip(reversed(latest), reversed(keys)), range(len(keys) - 1, -1, -1)))
-                    created.append(firsts[(start, key)])
+                    created.append((hop, key))
                     cells[key] = count
                 else:
                     cells[key] += count
         self.records_counted += len(keys)
         cells_now = self._cells
         self._cells += len(created)
-        shard.max_ts = maxima[-1]
-        evicted = self._advance(shard, maxima[-1] - grace, now_us)
+        shard.max_ts = highest
+        evicted = self._advance(shard, highest - grace, now_us)
+        if not evicted:
+            self.peak_state_cells = max(self.peak_state_cells, self._cells)
+            return True
         # the peak, as one-by-one would measure it: after each record's new cells, before its evictions
-        size, events = self.windowing.size_us, [(i, 0, 1) for i in created]
+        events = [(i, 0, 1) for i in self._first_records(created, keys, event_us)]
+        maxima = list(accumulate(event_us, max, initial=before))
         for start, count in evicted:
-            events.append((bisect_left(maxima, start + size + lateness + grace, 1) - 1, 1, -count))
+            events.append((bisect_left(maxima, start + windowing.size_us + lateness + grace, 1) - 1, 1, -count))
         for _, _, change in sorted(events):
             cells_now += change
             if change > 0 and cells_now > self.peak_state_cells:
                 self.peak_state_cells = cells_now
         return True
+
+    def _first_records(self, created: list[tuple[int, str]], keys: Sequence[str],
+                       event_us: Sequence[int]) -> list[int]:
+        """For each new cell (window start, key), the index of the poll's first record that falls in it."""
+        latest = self.windowing.latest_starts(event_us)
+        firsts = dict(zip(zip(reversed(latest), reversed(keys)), range(len(keys) - 1, -1, -1)))
+        if self.windowing.size_us == self.windowing.slide_us:
+            return [firsts[cell] for cell in created]
+        slide, size = self.windowing.slide_us, self.windowing.size_us
+        return [min(firsts[(start, key)] for start in range(hop, hop + size, slide) if (start, key) in firsts)
+                for hop, key in created]
 
     def _one_by_one(self, shard_id: str, shard: _Shard, keys: Sequence[str], event_us: Sequence[int],
                     now_us: int) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections import Counter as Tally
 from dataclasses import dataclass
+from itertools import compress
 from typing import Sequence
 
 __all__ = ["Windowing"]
 
 _last_starts: list = [None, None, None]  # (times, slide, starts): one poll's answer, for its next counter
 _last_tally: list = [None, None, None, None]  # (times, keys, slide, counts): likewise
+_FEW_WINDOWS = 4  # a poll spanning at most this many windows is tallied window by window
 
 
 @dataclass(frozen=True)
@@ -41,11 +43,25 @@ class Windowing:
 
     def tally(self, event_us: Sequence[int], keys: Sequence[str]) -> dict[tuple[int, str], int]:
         """How many records of each key have each latest window start; kept for the poll's next counter,
-        like ``latest_starts``."""
+        like ``latest_starts``. A poll's times mostly span a few windows: then the keys are counted
+        from each window's start on, and the counts subtracted, without a start per record."""
         last = _last_tally
         if last[0] is event_us and last[1] is keys and last[2] == self.slide_us:
             return last[3]
-        counts = Tally(zip(self.latest_starts(event_us), keys))
+        slide = self.slide_us
+        low, high = min(event_us), max(event_us)
+        first, final = low - low % slide, high - high % slide
+        if final - first < _FEW_WINDOWS * slide:
+            counts: dict[tuple[int, str], int] = {}
+            later: dict[str, int] = {}  # keys of the records in the windows after ``start``
+            for start in range(final, first - 1, -slide):
+                from_here = Tally(keys if start == first else compress(keys, map(start.__le__, event_us)))
+                for key, count in from_here.items():
+                    if count != later.get(key, 0):
+                        counts[(start, key)] = count - later.get(key, 0)
+                later = from_here
+        else:
+            counts = Tally(zip(self.latest_starts(event_us), keys))
         if type(event_us) is tuple and type(keys) is tuple:
             last[:] = [event_us, keys, self.slide_us, counts]
         return counts

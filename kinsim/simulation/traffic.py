@@ -15,10 +15,11 @@ or in bulk (DESIGN §3: at one instant, scenario order, then sequence):
   a time run before a consumer polls at that time.
 
 The traffic is pulled: before each poll at time ``t`` the consumer asks it to ``deliver_until(t)``.
-Fixed-pacing records are created ahead, in chunks, into per-lane sorted lists (a lane per simulated
+Fixed-pacing records are created ahead, in chunks, into per-lane sorted columns (a lane per simulated
 shard: records of different shards never wait for each other); retries and after-put records wait in a
 heap per lane. When nothing dynamic is due in a lane, its whole batch goes to the stream in one call
-(``Writer.bulk``), which a writer may decline, and then each attempt is made alone, in order.
+(``Writer.bulk``, column by column), which a writer may decline, and then each attempt is made alone,
+in order.
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice, repeat
-from operator import add, eq, itemgetter
+from operator import add, eq
 from typing import Callable, Iterator, Optional, Protocol, Sequence
 
 from ..scenario import Pacing, ProducerSpec, Scenario
 
-__all__ = ["Traffic", "TrafficStats", "Writer", "event_text", "render", "Attempt", "EVENT_TEXT_BYTES"]
+__all__ = ["Traffic", "TrafficStats", "Writer", "event_text", "render", "Attempt", "Columns", "EVENT_TEXT_BYTES"]
 
 _EPOCH = datetime(1970, 1, 1)
 BACKOFF_BASE_S = 0.1
@@ -44,6 +45,9 @@ CREATE_AHEAD_S = 30.0
 #: (time, producer, record number, attempt, tag): one try at putting a record, its time in seconds after
 #: the start; the tag is the event time its data carries, in µs (``render`` gives the data)
 Attempt = tuple
+
+#: first attempts, column by column: (times, producers, record numbers, tags), lists of equal length
+Columns = tuple
 
 
 class Writer(Protocol):
@@ -61,8 +65,9 @@ class Writer(Protocol):
     def write(self, time: float, producer: int, tag: int) -> bool:
         """Put one record at ``time`` (its data: ``render([tag])``); False if the stream throttled it."""
 
-    def bulk(self, attempts: Sequence[Attempt]) -> bool:
-        """Put all of these (in order) and return True, or put none and return False."""
+    def bulk(self, times: Sequence[float], producers: Sequence[int], tags: Sequence[int]) -> bool:
+        """Put all of these first attempts (columns, in order) and return True, or put none and return
+        False."""
 
 
 def render(tags: Sequence[int]) -> list[bytes]:
@@ -172,17 +177,16 @@ class Traffic:
         if until < self._created_until:
             return
         horizon = until + CREATE_AHEAD_S
-        fresh: dict[str, list[Attempt]] = {}
+        fresh: dict[str, Columns] = {}
         for producer in self._fixed:
             created = self._fixed_next.get(producer.index)
             if created is not None and created <= horizon:
                 self._create_run(producer, created, horizon, fresh)
         self._created_until = horizon
-        for lane, attempts in fresh.items():
-            self._lane_named(lane).add(attempts)
+        for lane, columns in fresh.items():
+            self._lane_named(lane).add(*columns)
 
-    def _create_run(self, producer: _Producer, created: float, until: float,
-                    fresh: dict[str, list[Attempt]]) -> None:
+    def _create_run(self, producer: _Producer, created: float, until: float, fresh: dict[str, Columns]) -> None:
         """One producer's records from the one created at ``created`` on, while due by ``until``."""
         spec, index, duration = producer.spec, producer.index, self.scenario.duration
         first_k = producer.next_k
@@ -202,7 +206,7 @@ class Traffic:
                 k += 1  # the float formula decides, not the division
             while k >= first_k and not (offset + k * interval <= until and offset + k * interval < duration):
                 k -= 1
-            times = [offset + j * interval for j in range(first_k, k + 1)]
+            times = list(map(float(offset).__add__, map(float(interval).__rmul__, range(first_k, k + 1))))
             created = offset + (k + 1) * interval
             if created >= duration:
                 created = None
@@ -213,8 +217,7 @@ class Traffic:
         producer.next_k = first_k + len(times)
         self._launch(producer, first_k, times, fresh)
 
-    def _launch(self, producer: _Producer, first_k: int, times: list[float],
-                fresh: dict[str, list[Attempt]]) -> None:
+    def _launch(self, producer: _Producer, first_k: int, times: list[float], fresh: dict[str, Columns]) -> None:
         """Event times and first attempts of records created at ``times``."""
         spec, start_us = producer.spec, self._start_us
         lags = spec.lag.samples(producer.lag_rng, len(times))
@@ -230,10 +233,14 @@ class Traffic:
             sends = [c if end is None else end for c, end in zip(times, ends)]
         else:
             sends = times
-        index = producer.index
-        tags = events if not skew else list(map(skew.__add__, events))
-        fresh.setdefault(self.writer.lane(index), []).extend(
-            zip(map(add, sends, lags), repeat(index), range(first_k, first_k + len(times)), repeat(0), tags))
+        index, lane = producer.index, self.writer.lane(producer.index)
+        columns = fresh.get(lane)
+        if columns is None:
+            columns = fresh[lane] = ([], [], [], [])
+        columns[0].extend(map(add, sends, lags))
+        columns[1].extend(repeat(index, len(times)))
+        columns[2].extend(range(first_k, first_k + len(times)))
+        columns[3].extend(events if not skew else map(skew.__add__, events))
         self.stats.produced += len(times)
         self.on_created(spec.partition_key, events)
 
@@ -249,14 +256,20 @@ class Traffic:
 
     def _relane(self) -> None:
         """The writer split producers anew (a reshard): put every waiting attempt in its new lane."""
-        waiting = [a for lane in self._lanes.values() for a in lane.flight[lane.head:] + lane.dynamic]
-        self._lanes = {}
+        old, self._lanes = self._lanes, {}
         self._lanes_version = self.writer.lanes_version
-        by_lane: dict[str, list[Attempt]] = {}
-        for attempt in waiting:
-            by_lane.setdefault(self.writer.lane(attempt[1]), []).append(attempt)
-        for name, attempts in by_lane.items():
-            self._lane_named(name).add(attempts)
+        by_lane: dict[str, Columns] = {}
+        for lane in old.values():
+            for attempt in zip(*lane.pending()):
+                columns = by_lane.get(self.writer.lane(attempt[1]))
+                if columns is None:
+                    columns = by_lane[self.writer.lane(attempt[1])] = ([], [], [], [])
+                for column, value in zip(columns, attempt):
+                    column.append(value)
+            for attempt in lane.dynamic:
+                self._lane(attempt[1]).push(attempt)
+        for name, columns in by_lane.items():
+            self._lane_named(name).add(*columns)
 
     def next_due(self) -> Optional[float]:
         """When something next happens (a creation or an attempt), or None when all is delivered."""
@@ -275,12 +288,12 @@ class Traffic:
         self._create_fixed(t)
         for name in sorted(self._lanes):
             lane = self._lanes[name]
-            ready = lane.take_until(t)
-            if ready and not lane.dynamic_due(t) and self.writer.bulk(ready):
-                self.stats.delivered += len(ready)
-                self.stats.last_delivery = max(self.stats.last_delivery, ready[-1][0])
+            times, producers, numbers, tags = lane.take_until(t)
+            if times and not lane.dynamic_due(t) and self.writer.bulk(times, producers, tags):
+                self.stats.delivered += len(times)
+                self.stats.last_delivery = max(self.stats.last_delivery, times[-1])
             else:
-                for attempt in lane.merged(ready, t):
+                for attempt in lane.merged(zip(times, producers, numbers, repeat(0), tags), t):
                     self._attempt(attempt)
         self.stats.done = self.next_due() is None
 
@@ -304,27 +317,38 @@ class Traffic:
 
 
 class _Lane:
-    """Attempts waiting in one lane: first attempts of fixed-pacing records, sorted, and a heap of the
-    rest (retries and after-put records), which can only be known as deliveries happen."""
+    """Attempts waiting in one lane: first attempts of fixed-pacing records in columns sorted by (time,
+    producer, record number), and a heap of the rest (retries and after-put records), which can only be
+    known as deliveries happen."""
 
-    __slots__ = ("flight", "head", "dynamic")
+    __slots__ = ("times", "producers", "numbers", "tags", "head", "dynamic")
 
     def __init__(self) -> None:
-        self.flight: list[Attempt] = []
+        self.times: list[float] = []
+        self.producers: list[int] = []
+        self.numbers: list[int] = []
+        self.tags: list[int] = []
         self.head = 0
         self.dynamic: list[Attempt] = []
 
-    def add(self, attempts: list[Attempt]) -> None:
+    def pending(self) -> Columns:
+        """The first attempts not yet taken, in order."""
+        head = self.head
+        return self.times[head:], self.producers[head:], self.numbers[head:], self.tags[head:]
+
+    def add(self, times: list[float], producers: list[int], numbers: list[int], tags: list[int]) -> None:
         """Merge freshly created first attempts in."""
-        pending = self.flight[self.head:]
-        pending.extend(attempts)
-        self.flight, self.head = _in_order(pending), 0
+        columns = self.pending()
+        for column, fresh in zip(columns, (times, producers, numbers, tags)):
+            column.extend(fresh)
+        self.times, self.producers, self.numbers, self.tags = _in_order(*columns)
+        self.head = 0
 
     def push(self, attempt: Attempt) -> None:
         heapq.heappush(self.dynamic, attempt)
 
     def next_due(self) -> Optional[float]:
-        times = [self.flight[self.head][0]] if self.head < len(self.flight) else []
+        times = [self.times[self.head]] if self.head < len(self.times) else []
         if self.dynamic:
             times.append(self.dynamic[0][0])
         return min(times) if times else None
@@ -332,44 +356,37 @@ class _Lane:
     def dynamic_due(self, t: float) -> bool:
         return bool(self.dynamic) and self.dynamic[0][0] <= t
 
-    def take_until(self, t: float) -> list[Attempt]:
-        """The sorted first attempts due at or before ``t``, taken out."""
-        cut = bisect_right(self.flight, t, self.head, key=_time)
-        ready = self.flight[self.head:cut]
+    def take_until(self, t: float) -> Columns:
+        """The first attempts due at or before ``t``, taken out: (times, producers, numbers, tags)."""
+        head, cut = self.head, bisect_right(self.times, t, self.head)
         self.head = cut
-        return ready
+        return self.times[head:cut], self.producers[head:cut], self.numbers[head:cut], self.tags[head:cut]
 
-    def merged(self, ready: list[Attempt], t: float) -> Iterator[Attempt]:
-        """``ready`` and the heap's attempts due by ``t``, in order; the heap may grow meanwhile."""
-        dynamic, i = self.dynamic, 0
+    def merged(self, ready: Iterator[Attempt], t: float) -> Iterator[Attempt]:
+        """``ready`` (in order) and the heap's attempts due by ``t``, in order; the heap may grow meanwhile."""
+        dynamic = self.dynamic
+        following = next(ready, None)
         while True:
-            if dynamic and dynamic[0][0] <= t and (i == len(ready) or dynamic[0] < ready[i]):
+            if dynamic and dynamic[0][0] <= t and (following is None or dynamic[0] < following):
                 yield heapq.heappop(dynamic)
-            elif i < len(ready):
-                i += 1
-                yield ready[i - 1]
+            elif following is not None:
+                yield following
+                following = next(ready, None)
             else:
                 return
 
 
-_time = itemgetter(0)
-
-def _in_order(attempts: list[Attempt]) -> list[Attempt]:
-    """Sorted by (time, producer, record number): by time first (fast, on floats), then any run of equal
-    times by the whole key."""
-    attempts.sort(key=_time)
-    times = list(map(_time, attempts))
-    if not any(map(eq, times, islice(times, 1, None))):
-        return attempts
-    start = end = None
-    for i in range(1, len(times)):
-        if times[i] != times[i - 1]:
-            continue
-        if start is not None and i - 1 > end:
-            attempts[start:end + 1] = sorted(attempts[start:end + 1])
-            start = None
-        if start is None:
-            start = i - 1
-        end = i
-    attempts[start:end + 1] = sorted(attempts[start:end + 1])
-    return attempts
+def _in_order(times: list[float], producers: list[int], numbers: list[int], tags: list[int]) -> Columns:
+    """The columns sorted by (time, producer, record number): an order by time first (fast, on floats),
+    then any run of equal times by the whole key."""
+    order = sorted(range(len(times)), key=times.__getitem__)
+    times = list(map(times.__getitem__, order))
+    if any(map(eq, times, islice(times, 1, None))):
+        start = 0
+        for i in range(1, len(times) + 1):
+            if i == len(times) or times[i] != times[start]:
+                if i - start > 1:
+                    order[start:i] = sorted(order[start:i], key=lambda j: (producers[j], numbers[j]))
+                start = i
+    return times, list(map(producers.__getitem__, order)), list(map(numbers.__getitem__, order)), \
+        list(map(tags.__getitem__, order))

@@ -8,7 +8,7 @@ from typing import Sequence
 from ..backends.base import Backend
 from ..clock import ManualClock
 from ..errors import ProvisionedThroughputExceededException
-from .traffic import Attempt, render
+from .traffic import render
 
 __all__ = ["BackendWriter"]
 
@@ -35,5 +35,5 @@ class BackendWriter:
             return False
         return True
 
-    def bulk(self, attempts: Sequence[Attempt]) -> bool:
+    def bulk(self, times: Sequence[float], producers: Sequence[int], tags: Sequence[int]) -> bool:
         return False  # one call per attempt, so every attempt meets the service on its own
