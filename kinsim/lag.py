@@ -11,6 +11,7 @@ import math
 import random
 from dataclasses import dataclass
 from itertools import repeat
+from operator import sub, truediv
 from typing import Union
 
 __all__ = ["Constant", "Uniform", "Exponential", "Normal", "LogNormal", "Pareto", "LagModel", "LAG_KINDS"]
@@ -71,7 +72,7 @@ class Exponential:
     def samples(self, rng: random.Random, n: int) -> list[float]:
         # random.expovariate unrolled: -log(1 - u) / rate, written as log(1 - u) / -rate (the same bits)
         uniforms = map(random.Random.random, repeat(rng, n))
-        return list(map((-1.0 / self.mean).__rtruediv__, map(math.log, map((1.0).__sub__, uniforms))))
+        return list(map(truediv, map(math.log, map(sub, repeat(1.0), uniforms)), repeat(-1.0 / self.mean)))
 
     def describe(self) -> str:
         return f"exponential, mean {self.mean:g} s"

@@ -17,13 +17,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kinsim.backends import MemoryBackend
+from kinsim.clock import ManualClock
 from kinsim.counters import BufferedCounter, Windowing
 from kinsim.lag import Constant, Exponential, LogNormal, Normal, Pareto, Uniform
 from kinsim.report import report_dict
 from kinsim.runner import run
 from kinsim.scenario import load_scenario, parse_scenario
 from kinsim.simulation import event_text, event_times
-from kinsim.simulation.traffic import EVENT_TEXT_BYTES, render
+from kinsim.simulation.traffic import EVENT_TEXT_BYTES, Traffic, render
+from kinsim.simulation.writer import BackendWriter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -180,3 +182,44 @@ def test_rendered_event_times_are_the_tutorials_text_and_parse_back(tags):
     assert [d.decode() for d in datas] == [event_text(tag) for tag in tags]
     assert {len(d) for d in datas} == {EVENT_TEXT_BYTES}
     assert event_times(datas) == tags
+
+
+# -- a reshard in the middle of the traffic ---------------------------------------------------------------
+def _split_midway(fast: bool, update_delay: float) -> tuple[dict, int]:
+    """Traffic into a 1-shard stream that is split after 2 s (the split taking ``update_delay`` to
+    complete): each shard's records (key, data, arrival), and how many puts were throttled."""
+    spec = parse_scenario(document(duration="6s", stream={"name": "s", "shards": 1}, producers=[
+        {"name": f"p{i}", "partition_key": f"10.0.0.{i}", "interval": f"{2 + i}ms",
+         "lag": {"uniform": ["0s", "3s"]} if i % 2 else {"constant": "10ms"}} for i in range(4)]),
+        "<generated>", "split")
+    clock = ManualClock(spec.start_us / 1e6)
+    backend = MemoryBackend(clock, update_delay=update_delay)
+    backend.create_stream("s", 1)
+    keys, start_s = [p.partition_key for p in spec.producers], spec.start_us / 1e6
+    writer = backend.writer("s", keys, start_s, render, EVENT_TEXT_BYTES) if fast else \
+        BackendWriter(backend, "s", keys, clock, start_s)
+    traffic = Traffic(spec, writer, spec.seed, lambda key, events: None)
+    t = 0.0
+    while not traffic.stats.done:
+        t += 0.25
+        traffic.deliver_until(t)
+        if t == 2.0:
+            backend.split_shard("s", "shardId-000000000000", str(2**127))
+    contents = {}
+    for shard in backend.list_shards("s"):
+        iterator, records = backend.get_shard_iterator("s", shard.shard_id, "TRIM_HORIZON"), []
+        while iterator is not None:
+            result = backend.get_records(iterator, 10_000)
+            records += [(r.partition_key, r.data, r.approximate_arrival_timestamp) for r in result.records]
+            iterator = result.next_shard_iterator if result.records else None
+        contents[shard.shard_id] = records
+    return contents, traffic.stats.throttled_puts
+
+
+@pytest.mark.parametrize("update_delay", [0.0, 1.0])
+def test_a_split_midway_moves_waiting_attempts_to_their_new_lanes(update_delay):
+    fast, plain = _split_midway(True, update_delay), _split_midway(False, update_delay)
+    assert fast == plain
+    contents, throttled = fast
+    assert len(contents) == 3 and all(contents.values()) and throttled > 0
+    assert sum(map(len, contents.values())) == sum(6000 // (2 + i) for i in range(4))  # none lost, none twice

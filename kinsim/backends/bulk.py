@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from itertools import accumulate, islice, repeat
-from operator import sub
+from operator import add, sub
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from ..clock import ManualClock
@@ -103,7 +103,7 @@ class MemoryWriter:
         if self.backend._status(stream) is not StreamStatus.ACTIVE or stream.pending_reshard is not None:
             return False
         shards, key_ids, counter = self._shards, self._key_ids, stream.counter
-        arrivals = list(map(start_s.__add__, times))
+        arrivals = list(map(add, repeat(start_s), times))
         sizes = list(map(self.sizes.__getitem__, producers))
         numbers = list(range(counter + 1, counter + 1 + len(times)))
         targets = {id(shards[p]): shards[p] for p in set(producers)}
@@ -141,7 +141,7 @@ def _all_admitted(shard: ShardLog, arrivals: list[float], sizes: list[int]) -> b
     times = shard.arrivals[earlier:].tolist() + arrivals
     totals = list(accumulate(shard.sizes[earlier:].tolist() + sizes, initial=0))
     held = len(times) - len(arrivals)
-    lows = list(map(bisect_right, repeat(times), map((-1.0).__add__, arrivals)))  # first in each window
+    lows = list(map(bisect_right, repeat(times), map(add, arrivals, repeat(-1.0))))  # first in each window
     before = max(map(sub, range(held, len(times)), lows))                         # records already in it
     written = max(map(sub, islice(totals, held + 1, None), map(totals.__getitem__, lows)))
     return before < limits.SHARD_WRITE_RECORDS_PER_S and written <= limits.SHARD_WRITE_BYTES_PER_S

@@ -30,7 +30,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice, repeat
-from operator import add, eq
+from operator import add, eq, mul
 from typing import Callable, Iterator, Optional, Protocol, Sequence
 
 from ..scenario import Pacing, ProducerSpec, Scenario
@@ -206,7 +206,7 @@ class Traffic:
                 k += 1  # the float formula decides, not the division
             while k >= first_k and not (offset + k * interval <= until and offset + k * interval < duration):
                 k -= 1
-            times = list(map(float(offset).__add__, map(float(interval).__rmul__, range(first_k, k + 1))))
+            times = [offset + j * interval for j in range(first_k, k + 1)]
             created = offset + (k + 1) * interval
             if created >= duration:
                 created = None
@@ -226,7 +226,7 @@ class Traffic:
             first = start_us + producer.offset_us + first_k * producer.step_us
             events = list(range(first, first + len(times) * producer.step_us, producer.step_us))
         else:
-            events = list(map(start_us.__add__, map(round, map(_MILLION.__rmul__, times))))
+            events = list(map(add, repeat(start_us), map(round, map(mul, times, repeat(_MILLION)))))
         skew = producer.skew_us
         if spec.outages:
             ends = [spec.outage_end(c) for c in times]
@@ -240,7 +240,7 @@ class Traffic:
         columns[0].extend(map(add, sends, lags))
         columns[1].extend(repeat(index, len(times)))
         columns[2].extend(range(first_k, first_k + len(times)))
-        columns[3].extend(events if not skew else map(skew.__add__, events))
+        columns[3].extend(events if not skew else map(add, events, repeat(skew)))
         self.stats.produced += len(times)
         self.on_created(spec.partition_key, events)
 
@@ -288,11 +288,12 @@ class Traffic:
         self._create_fixed(t)
         for name in sorted(self._lanes):
             lane = self._lanes[name]
-            times, producers, numbers, tags = lane.take_until(t)
+            times, producers, tags = lane.take_until(t)
             if times and not lane.dynamic_due(t) and self.writer.bulk(times, producers, tags):
                 self.stats.delivered += len(times)
                 self.stats.last_delivery = max(self.stats.last_delivery, times[-1])
             else:
+                numbers = lane.numbers_at(lane.taken)
                 for attempt in lane.merged(zip(times, producers, numbers, repeat(0), tags), t):
                     self._attempt(attempt)
         self.stats.done = self.next_due() is None
@@ -319,29 +320,38 @@ class Traffic:
 class _Lane:
     """Attempts waiting in one lane: first attempts of fixed-pacing records in columns sorted by (time,
     producer, record number), and a heap of the rest (retries and after-put records), which can only be
-    known as deliveries happen."""
+    known as deliveries happen. Record numbers are looked up only when needed (to try attempts one by
+    one): they stay in the order they came, with the sorting permutation."""
 
-    __slots__ = ("times", "producers", "numbers", "tags", "head", "dynamic")
+    __slots__ = ("times", "producers", "tags", "numbers", "order", "head", "taken", "dynamic")
 
     def __init__(self) -> None:
         self.times: list[float] = []
         self.producers: list[int] = []
-        self.numbers: list[int] = []
         self.tags: list[int] = []
+        self.numbers: list[int] = []  # unsorted: the record at sorted position i has numbers[order[i]]
+        self.order: list[int] = []
         self.head = 0
+        self.taken = slice(0, 0)      # the positions the last ``take_until`` took
         self.dynamic: list[Attempt] = []
+
+    def numbers_at(self, positions: slice) -> list[int]:
+        return list(map(self.numbers.__getitem__, self.order[positions]))
 
     def pending(self) -> Columns:
         """The first attempts not yet taken, in order."""
         head = self.head
-        return self.times[head:], self.producers[head:], self.numbers[head:], self.tags[head:]
+        return self.times[head:], self.producers[head:], self.numbers_at(slice(head, None)), self.tags[head:]
 
     def add(self, times: list[float], producers: list[int], numbers: list[int], tags: list[int]) -> None:
         """Merge freshly created first attempts in."""
         columns = self.pending()
         for column, fresh in zip(columns, (times, producers, numbers, tags)):
             column.extend(fresh)
-        self.times, self.producers, self.numbers, self.tags = _in_order(*columns)
+        self.order, self.times = _in_order(*columns)
+        self.numbers = columns[2]
+        self.producers = list(map(columns[1].__getitem__, self.order))
+        self.tags = list(map(columns[3].__getitem__, self.order))
         self.head = 0
 
     def push(self, attempt: Attempt) -> None:
@@ -356,11 +366,12 @@ class _Lane:
     def dynamic_due(self, t: float) -> bool:
         return bool(self.dynamic) and self.dynamic[0][0] <= t
 
-    def take_until(self, t: float) -> Columns:
-        """The first attempts due at or before ``t``, taken out: (times, producers, numbers, tags)."""
+    def take_until(self, t: float) -> tuple[list[float], list[int], list[int]]:
+        """The first attempts due at or before ``t``, taken out: (times, producers, tags); their record
+        numbers are ``numbers_at(taken)``."""
         head, cut = self.head, bisect_right(self.times, t, self.head)
-        self.head = cut
-        return self.times[head:cut], self.producers[head:cut], self.numbers[head:cut], self.tags[head:cut]
+        self.head, self.taken = cut, slice(head, cut)
+        return self.times[head:cut], self.producers[head:cut], self.tags[head:cut]
 
     def merged(self, ready: Iterator[Attempt], t: float) -> Iterator[Attempt]:
         """``ready`` (in order) and the heap's attempts due by ``t``, in order; the heap may grow meanwhile."""
@@ -376,9 +387,9 @@ class _Lane:
                 return
 
 
-def _in_order(times: list[float], producers: list[int], numbers: list[int], tags: list[int]) -> Columns:
-    """The columns sorted by (time, producer, record number): an order by time first (fast, on floats),
-    then any run of equal times by the whole key."""
+def _in_order(times: list[float], producers: list[int], numbers: list[int], tags: list[int]) -> tuple[list, list]:
+    """The permutation that sorts the columns by (time, producer, record number), and the sorted times:
+    an order by time first (fast, on floats), then any run of equal times by the whole key."""
     order = sorted(range(len(times)), key=times.__getitem__)
     times = list(map(times.__getitem__, order))
     if any(map(eq, times, islice(times, 1, None))):
@@ -388,5 +399,4 @@ def _in_order(times: list[float], producers: list[int], numbers: list[int], tags
                 if i - start > 1:
                     order[start:i] = sorted(order[start:i], key=lambda j: (producers[j], numbers[j]))
                 start = i
-    return times, list(map(producers.__getitem__, order)), list(map(numbers.__getitem__, order)), \
-        list(map(tags.__getitem__, order))
+    return order, times
