@@ -14,12 +14,17 @@ from .conftest import ROOT
 @pytest.mark.kinesalite
 def test_the_benchmark_runs_and_writes_its_figures(tmp_path, kinesalite_server):
     output = tmp_path / "results.json"
-    done = subprocess.run([sys.executable, "benchmarks/bench.py", "--sizes", "10000", "--client-records", "1000",
-                           "--output", str(output)], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    done = subprocess.run([sys.executable, "benchmarks/bench.py", "--sizes", "10000", "20000", "--repeat", "2",
+                           "--client-records", "1000", "--output", str(output)],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     report = json.loads(output.read_text())
-    [row] = report["end_to_end"]
-    assert row["records"] > 9000 and row["records_per_s"] > 0
+    small, large = report["end_to_end"]
+    row = small
+    assert 9000 < small["records"] < 10_000 < 18_000 < large["records"] < 20_000 and row["records_per_s"] > 0
+    assert len(row["runs_seconds"]) == 2 and row["seconds"] == min(row["runs_seconds"])
+    assert report["scaling"] == [{"records_x": round(large["records"] / small["records"], 2),
+                                  "time_x": round(large["seconds"] / small["seconds"], 2)}]
     assert 0 < row["bytes_per_retained_record"] < 200
     assert set(report["clients_records_per_s"]) == {"kinsim_client_memory", "moto_in_process", "boto3_kinesalite"}
     assert report["ratios"]["kinsim_over_moto"] > 0
