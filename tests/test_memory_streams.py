@@ -121,6 +121,24 @@ def test_partition_keys_route_by_md5(kinesis):
         assert [got] == owner
 
 
+def test_more_partition_keys_than_fit_in_sixteen_bits_read_back(backend, kinesis):
+    """A shard keeps each record's key as an index into the stream's key table, two bytes wide until
+    the table outgrows them: keys past 65,535 come back whole, through puts and the simulation's writer."""
+    kinesis.create_stream(StreamName="s", ShardCount=1)
+    keys = [f"10.{i >> 16}.{(i >> 8) & 255}.{i & 255}" for i in range(70_000)]
+    for first in range(0, 65_000, 500):
+        kinesis.put_records(StreamName="s", Records=[{"Data": b"x", "PartitionKey": key}
+                                                     for key in keys[first:first + 500]])
+    writer = backend.writer("s", keys[65_000:], START, lambda tags: [b"%d" % tag for tag in tags], 2)
+    producers = list(range(5_000))
+    assert writer.bulk([0.0] * len(producers), producers, producers)
+    batch = backend.get_record_batch(backend.get_shard_iterator("s", SHARD0, "TRIM_HORIZON"), 10_000)
+    assert batch.partition_keys == tuple(keys[:10_000])
+    [shard] = backend._streams["s"].shards.values()
+    assert shard.keys(0, len(shard)) == tuple(keys)
+    assert shard.datas_of(len(shard) - 2, len(shard)) == [b"4998", b"4999"]
+
+
 def test_records_carry_sequence_number_arrival_data_and_key(kinesis, clock):
     kinesis.create_stream(StreamName="s", ShardCount=1)
     put = kinesis.put_record(StreamName="s", Data="2018-07-31T21:56:42.972560", PartitionKey="8.8.8.8")

@@ -130,7 +130,7 @@ class ShardLog:
     def extend(self, counters: list[int], arrivals: list[float], key_ids: list[int], sizes: list[int],
                tags: list[int]) -> None:
         """Append records stored as tags, column by column (lists: ``array.fromlist`` is the fast way in)."""
-        if self.key_ids.typecode == "H" and max(key_ids) > 0xFFFF:
+        if self.key_ids.typecode == "H" and len(self.key_table) > 0x10000 and max(key_ids) > 0xFFFF:
             self.key_ids = array("I", self.key_ids)
         self.counters.fromlist(counters)
         self.arrivals.fromlist(arrivals)
