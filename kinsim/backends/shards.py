@@ -136,7 +136,10 @@ class ShardLog:
         self.arrivals.fromlist(arrivals)
         self.key_ids.fromlist(key_ids)
         self.sizes.fromlist(sizes)
-        self.tags.fromlist(tags)
+        if type(tags) is array:
+            self.tags.extend(tags)
+        else:
+            self.tags.fromlist(tags)
 
     def tags_of(self, start: int, stop: int) -> Optional[tuple[int, ...]]:
         """The tags of records ``start`` to ``stop``, or None if any has none."""

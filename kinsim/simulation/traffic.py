@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import heapq
 import random
+from array import array
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -326,13 +327,13 @@ class _Lane:
     __slots__ = ("times", "producers", "tags", "numbers", "order", "head", "taken", "dynamic")
 
     def __init__(self) -> None:
-        self.times: list[float] = []
-        self.producers: list[int] = []
-        self.tags: list[int] = []
-        self.numbers: list[int] = []  # unsorted: the record at sorted position i has numbers[order[i]]
-        self.order: list[int] = []
+        self.times = array("d")
+        self.producers = array("I")
+        self.tags = array("q")
+        self.numbers = array("q")  # unsorted: the record at sorted position i has numbers[order[i]]
+        self.order = array("I")
         self.head = 0
-        self.taken = slice(0, 0)      # the positions the last ``take_until`` took
+        self.taken = slice(0, 0)   # the positions the last ``take_until`` took
         self.dynamic: list[Attempt] = []
 
     def numbers_at(self, positions: slice) -> list[int]:
@@ -341,17 +342,20 @@ class _Lane:
     def pending(self) -> Columns:
         """The first attempts not yet taken, in order."""
         head = self.head
-        return self.times[head:], self.producers[head:], self.numbers_at(slice(head, None)), self.tags[head:]
+        return (self.times[head:].tolist(), self.producers[head:].tolist(), self.numbers_at(slice(head, None)),
+                self.tags[head:].tolist())
 
     def add(self, times: list[float], producers: list[int], numbers: list[int], tags: list[int]) -> None:
-        """Merge freshly created first attempts in."""
+        """Merge freshly created first attempts in. The columns are kept in typed arrays: no Python
+        object per waiting record (objects that outlive their neighbours scatter the heap)."""
         columns = self.pending()
         for column, fresh in zip(columns, (times, producers, numbers, tags)):
             column.extend(fresh)
-        self.order, self.times = _in_order(*columns)
-        self.numbers = columns[2]
-        self.producers = list(map(columns[1].__getitem__, self.order))
-        self.tags = list(map(columns[3].__getitem__, self.order))
+        order, sorted_times = _in_order(*columns)
+        self.order, self.times = array("I", order), array("d", sorted_times)
+        self.numbers = array("q", columns[2])
+        self.producers = array("I", map(columns[1].__getitem__, order))
+        self.tags = array("q", map(columns[3].__getitem__, order))
         self.head = 0
 
     def push(self, attempt: Attempt) -> None:
@@ -366,7 +370,7 @@ class _Lane:
     def dynamic_due(self, t: float) -> bool:
         return bool(self.dynamic) and self.dynamic[0][0] <= t
 
-    def take_until(self, t: float) -> tuple[list[float], list[int], list[int]]:
+    def take_until(self, t: float) -> tuple[Sequence[float], Sequence[int], Sequence[int]]:
         """The first attempts due at or before ``t``, taken out: (times, producers, tags); their record
         numbers are ``numbers_at(taken)``."""
         head, cut = self.head, bisect_right(self.times, t, self.head)
