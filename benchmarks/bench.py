@@ -85,16 +85,18 @@ def run_one(records: int) -> dict:
 
 
 def end_to_end(sizes: list[int], repeat: int) -> list[dict]:
-    """Each size ``repeat`` times, each run in a fresh process: the fastest run's row, with every run's
-    seconds (a shared machine's noise only ever slows a run down)."""
-    rows = []
-    for size in sizes:
-        runs = []
-        for _ in range(repeat):
+    """Every size ``repeat`` times, taking the sizes in turn (a noisy spell on a shared machine then
+    slows one run of several sizes, not every run of one), each run in a fresh process: the fastest
+    run's row, with every run's seconds (noise only ever slows a run down)."""
+    runs: dict[int, list[dict]] = {size: [] for size in sizes}
+    for _ in range(repeat):
+        for size in sizes:
             done = subprocess.run([sys.executable, __file__, "--one", str(size)], capture_output=True, text=True,
                                   check=True)
-            runs.append(json.loads(done.stdout))
-        row = dict(min(runs, key=lambda run: run["seconds"]), runs_seconds=[run["seconds"] for run in runs])
+            runs[size].append(json.loads(done.stdout))
+    rows = []
+    for size in sizes:
+        row = dict(min(runs[size], key=lambda run: run["seconds"]), runs_seconds=[run["seconds"] for run in runs[size]])
         rows.append(row)
         print(f"  {size:>10,} records: {row['records_per_s']:>10,} records/s (runs: "
               f"{', '.join(f'{t:.3f} s' for t in row['runs_seconds'])})", file=sys.stderr)
