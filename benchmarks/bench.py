@@ -96,7 +96,8 @@ def end_to_end(sizes: list[int], repeat: int) -> list[dict]:
             runs[size].append(json.loads(done.stdout))
     rows = []
     for size in sizes:
-        row = dict(min(runs[size], key=lambda run: run["seconds"]), runs_seconds=[run["seconds"] for run in runs[size]])
+        row = dict(min(runs[size], key=lambda run: run["seconds"]),
+                   runs_seconds=[run["seconds"] for run in runs[size]])
         rows.append(row)
         print(f"  {size:>10,} records: {row['records_per_s']:>10,} records/s (runs: "
               f"{', '.join(f'{t:.3f} s' for t in row['runs_seconds'])})", file=sys.stderr)
@@ -171,8 +172,8 @@ def main(argv=None) -> int:
     through = clients(args.client_records)
     scaling = [{"records_x": round(b["records"] / a["records"], 2), "time_x": round(b["seconds"] / a["seconds"], 2)}
                for a, b in zip(rows, rows[1:])]
-    report = {"machine": machine(), "repeat": args.repeat, "end_to_end": rows, "scaling": scaling, "client_records": args.client_records,
-              "clients_records_per_s": through,
+    report = {"machine": machine(), "repeat": args.repeat, "end_to_end": rows, "scaling": scaling,
+              "client_records": args.client_records, "clients_records_per_s": through,
               "ratios": {"kinsim_over_moto": round(through["kinsim_client_memory"] / through["moto_in_process"], 1),
                          "kinsim_over_kinesalite": round(through["kinsim_client_memory"] / through["boto3_kinesalite"],
                                                          1)}}

@@ -13,7 +13,7 @@ import sys
 from array import array
 from bisect import bisect_left, bisect_right
 from operator import itemgetter
-from typing import Optional
+from typing import Optional, Union
 
 from ..records import HASH_KEY_MAX, ChildShard, HashKeyRange, Record, Shard
 
@@ -128,8 +128,9 @@ class ShardLog:
         self.tags.append(tag)
 
     def extend(self, counters: list[int], arrivals: list[float], key_ids: list[int], sizes: list[int],
-               tags: list[int]) -> None:
-        """Append records stored as tags, column by column (lists: ``array.fromlist`` is the fast way in)."""
+               tags: Union[list[int], array]) -> None:
+        """Append records stored as tags, column by column: lists (``array.fromlist`` is the fast way in),
+        and the tags as a list or an array of 64-bit integers."""
         if self.key_ids.typecode == "H" and len(self.key_table) > 0x10000 and max(key_ids) > 0xFFFF:
             self.key_ids = array("I", self.key_ids)
         self.counters.fromlist(counters)

@@ -47,7 +47,7 @@ CREATE_AHEAD_S = 30.0
 #: the start; the tag is the event time its data carries, in µs (``render`` gives the data)
 Attempt = tuple
 
-#: first attempts, column by column: (times, producers, record numbers, tags), lists of equal length
+#: first attempts, column by column: (times, producers, record numbers, tags), sequences of equal length
 Columns = tuple
 
 
@@ -351,7 +351,7 @@ class _Lane:
         columns = self.pending()
         for column, fresh in zip(columns, (times, producers, numbers, tags)):
             column.extend(fresh)
-        order, sorted_times = _in_order(*columns)
+        order, sorted_times = _in_order(*columns[:3])
         self.order, self.times = array("I", order), array("d", sorted_times)
         self.numbers = array("q", columns[2])
         self.producers = array("I", map(columns[1].__getitem__, order))
@@ -391,7 +391,7 @@ class _Lane:
                 return
 
 
-def _in_order(times: list[float], producers: list[int], numbers: list[int], tags: list[int]) -> tuple[list, list]:
+def _in_order(times: list[float], producers: list[int], numbers: list[int]) -> tuple[list[int], list[float]]:
     """The permutation that sorts the columns by (time, producer, record number), and the sorted times:
     an order by time first (fast, on floats), then any run of equal times by the whole key."""
     order = sorted(range(len(times)), key=times.__getitem__)
