@@ -207,7 +207,8 @@ class Traffic:
                 k += 1  # the float formula decides, not the division
             while k >= first_k and not (offset + k * interval <= until and offset + k * interval < duration):
                 k -= 1
-            times = [offset + j * interval for j in range(first_k, k + 1)]
+            times = None  # record j is created at offset + j x interval, for j in first_k..k
+            count = k + 1 - first_k
             created = offset + (k + 1) * interval
             if created >= duration:
                 created = None
@@ -215,34 +216,42 @@ class Traffic:
             del self._fixed_next[index]
         else:
             self._fixed_next[index] = created
-        producer.next_k = first_k + len(times)
-        self._launch(producer, first_k, times, fresh)
+        if times is not None:
+            count = len(times)
+        producer.next_k = first_k + count
+        self._launch(producer, first_k, count, times, fresh)
 
-    def _launch(self, producer: _Producer, first_k: int, times: list[float], fresh: dict[str, Columns]) -> None:
-        """Event times and first attempts of records created at ``times``."""
+    def _launch(self, producer: _Producer, first_k: int, count: int, times: Optional[list[float]],
+                fresh: dict[str, Columns]) -> None:
+        """Event times and first attempts of records ``first_k`` on, created at ``times`` (None: on the
+        producer's fixed schedule, offset + k x interval)."""
         spec, start_us = producer.spec, self._start_us
-        lags = spec.lag.samples(producer.lag_rng, len(times))
-        if producer.step_us and times:
+        offset, interval = spec.offset, spec.interval
+        lags = spec.lag.samples(producer.lag_rng, count)
+        if times is None and (spec.outages or not producer.step_us):
+            times = [offset + j * interval for j in range(first_k, first_k + count)]
+        if producer.step_us and count:
             # whole-microsecond offset and interval: the float formula's rounding lands on these integers
             first = start_us + producer.offset_us + first_k * producer.step_us
-            events = list(range(first, first + len(times) * producer.step_us, producer.step_us))
+            events = list(range(first, first + count * producer.step_us, producer.step_us))
         else:
             events = list(map(add, repeat(start_us), map(round, map(mul, times, repeat(_MILLION)))))
-        skew = producer.skew_us
-        if spec.outages:
+        if times is None:  # created on schedule and sent at once: arrival = creation + lag, in one pass
+            arrivals = [offset + j * interval + lag for j, lag in zip(range(first_k, first_k + count), lags)]
+        elif spec.outages:
             ends = [spec.outage_end(c) for c in times]
-            sends = [c if end is None else end for c, end in zip(times, ends)]
+            arrivals = list(map(add, [c if end is None else end for c, end in zip(times, ends)], lags))
         else:
-            sends = times
-        index, lane = producer.index, self.writer.lane(producer.index)
+            arrivals = list(map(add, times, lags))
+        skew, index, lane = producer.skew_us, producer.index, self.writer.lane(producer.index)
         columns = fresh.get(lane)
         if columns is None:
             columns = fresh[lane] = ([], [], [], [])
-        columns[0].extend(map(add, sends, lags))
-        columns[1].extend(repeat(index, len(times)))
-        columns[2].extend(range(first_k, first_k + len(times)))
+        columns[0].extend(arrivals)
+        columns[1].extend(repeat(index, count))
+        columns[2].extend(range(first_k, first_k + count))
         columns[3].extend(events if not skew else map(add, events, repeat(skew)))
-        self.stats.produced += len(times)
+        self.stats.produced += count
         self.on_created(spec.partition_key, events)
 
     # -- delivering -----------------------------------------------------------------------------------
