@@ -104,11 +104,17 @@ def small_documents(draw):
     producers = []
     for i in range(draw(st.integers(1, 4))):
         lag = draw(st.sampled_from([{"constant": "1s"}, {"uniform": ["0s", "3s"]}, {"exponential": {"mean": "500ms"}}]))
+        interval = draw(st.integers(5, 2000))
         producer = {"name": f"p{i}", "partition_key": f"k{draw(st.integers(0, 5))}",
-                    "interval": f"{draw(st.integers(5, 2000))}ms", "lag": lag,
-                    "offset": f"{draw(st.integers(0, 3000))}ms"}
+                    "interval": f"{interval}ms", "lag": lag, "offset": f"{draw(st.integers(0, 3000))}ms"}
         if draw(st.booleans()):
             producer["pacing"] = "after_put"
+        if draw(st.booleans()):
+            producer["jitter"] = f"{draw(st.integers(0, interval - 1))}ms"
+        if draw(st.booleans()):
+            producer["clock_skew"] = f"{draw(st.integers(-5000, 5000))}ms"
+        if draw(st.booleans()):
+            producer["outages"] = [{"at": f"{draw(st.integers(0, 60))}s", "for": f"{draw(st.integers(1, 30))}s"}]
         producers.append(producer)
     return document(producers=producers, seed=draw(st.integers(0, 1000)),
                     consumer={"poll_interval": f"{draw(st.integers(1, 9))}s", "limit": draw(st.integers(1, 300))},
