@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections import Counter as Tally
 from dataclasses import dataclass
-from itertools import compress
+from itertools import compress, repeat
+from operator import le
 from typing import Sequence
 
 __all__ = ["Windowing"]
@@ -55,7 +56,7 @@ class Windowing:
             counts: dict[tuple[int, str], int] = {}
             later: dict[str, int] = {}  # keys of the records in the windows after ``start``
             for start in range(final, first - 1, -slide):
-                from_here = Tally(keys if start == first else compress(keys, map(start.__le__, event_us)))
+                from_here = Tally(keys if start == first else compress(keys, map(le, repeat(start), event_us)))
                 for key, count in from_here.items():
                     if count != later.get(key, 0):
                         counts[(start, key)] = count - later.get(key, 0)
