@@ -199,6 +199,7 @@ class Traffic:
                 if created >= duration:
                     created = None
                     break
+            count = len(times)
         else:
             offset, interval = spec.offset, spec.interval
             last = min(until, duration)
@@ -216,8 +217,6 @@ class Traffic:
             del self._fixed_next[index]
         else:
             self._fixed_next[index] = created
-        if times is not None:
-            count = len(times)
         producer.next_k = first_k + count
         self._launch(producer, first_k, count, times, fresh)
 
