@@ -58,8 +58,9 @@ class Windowing:
             for start in range(final, first - 1, -slide):
                 from_here = Tally(keys if start == first else compress(keys, map(le, repeat(start), event_us)))
                 for key, count in from_here.items():
-                    if count != later.get(key, 0):
-                        counts[(start, key)] = count - later.get(key, 0)
+                    count -= later.get(key, 0)
+                    if count:
+                        counts[(start, key)] = count
                 later = from_here
         else:
             counts = Tally(zip(self.latest_starts(event_us), keys))

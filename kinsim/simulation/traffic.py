@@ -24,17 +24,15 @@ in order.
 
 from __future__ import annotations
 
-import heapq
 import random
-from array import array
-from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import islice, repeat
-from operator import add, eq, mul
-from typing import Callable, Iterator, Optional, Protocol, Sequence
+from itertools import repeat
+from operator import add, mul
+from typing import Callable, Optional, Protocol, Sequence
 
 from ..scenario import Pacing, ProducerSpec, Scenario
+from .lanes import Attempt, Columns, Lane
 
 __all__ = ["Traffic", "TrafficStats", "Writer", "event_text", "render", "Attempt", "Columns", "EVENT_TEXT_BYTES"]
 
@@ -42,13 +40,6 @@ _EPOCH = datetime(1970, 1, 1)
 BACKOFF_BASE_S = 0.1
 BACKOFF_CAP_S = 5.0
 CREATE_AHEAD_S = 30.0
-
-#: (time, producer, record number, attempt, tag): one try at putting a record, its time in seconds after
-#: the start; the tag is the event time its data carries, in µs (``render`` gives the data)
-Attempt = tuple
-
-#: first attempts, column by column: (times, producers, record numbers, tags), sequences of equal length
-Columns = tuple
 
 
 class Writer(Protocol):
@@ -147,7 +138,7 @@ class Traffic:
         self._fixed_next: dict[int, float] = {}        # producer → creation time of its next record
         self._created_until = float("-inf")            # fixed-pacing records are created up to here
         self._delivered_until = float("-inf")          # every attempt due by here is made
-        self._lanes: dict[str, _Lane] = {}
+        self._lanes: dict[str, Lane] = {}
         self._lanes_version = writer.lanes_version
         for producer in self._producers:
             first = producer.spec.offset + producer.jitter()
@@ -254,13 +245,13 @@ class Traffic:
         self.on_created(spec.partition_key, events)
 
     # -- delivering -----------------------------------------------------------------------------------
-    def _lane_named(self, name: str) -> "_Lane":
+    def _lane_named(self, name: str) -> Lane:
         lane = self._lanes.get(name)
         if lane is None:
-            lane = self._lanes[name] = _Lane()
+            lane = self._lanes[name] = Lane()
         return lane
 
-    def _lane(self, producer: int) -> "_Lane":
+    def _lane(self, producer: int) -> Lane:
         return self._lane_named(self.writer.lane(producer))
 
     def _relane(self) -> None:
@@ -297,12 +288,12 @@ class Traffic:
         self._create_fixed(t)
         for name in sorted(self._lanes):
             lane = self._lanes[name]
-            times, producers, tags = lane.take_until(t)
+            times, producers, tags, taken = lane.take_until(t)
             if times and not lane.dynamic_due(t) and self.writer.bulk(times, producers, tags):
                 self.stats.delivered += len(times)
                 self.stats.last_delivery = max(self.stats.last_delivery, times[-1])
             else:
-                numbers = lane.numbers_at(lane.taken)
+                numbers = lane.numbers_at(taken)
                 for attempt in lane.merged(zip(times, producers, numbers, repeat(0), tags), t):
                     self._attempt(attempt)
         self.stats.done = self.next_due() is None
@@ -324,91 +315,3 @@ class Traffic:
         self.stats.last_delivery = max(self.stats.last_delivery, at)
         if spec.pacing is Pacing.AFTER_PUT:
             self._create_one(producer, at + spec.interval + producer.jitter())
-
-
-class _Lane:
-    """Attempts waiting in one lane: first attempts of fixed-pacing records in columns sorted by (time,
-    producer, record number), and a heap of the rest (retries and after-put records), which can only be
-    known as deliveries happen. Record numbers are looked up only when needed (to try attempts one by
-    one): they stay in the order they came, with the sorting permutation."""
-
-    __slots__ = ("times", "producers", "tags", "numbers", "order", "head", "taken", "dynamic")
-
-    def __init__(self) -> None:
-        self.times = array("d")
-        self.producers = array("I")
-        self.tags = array("q")
-        self.numbers = array("q")  # unsorted: the record at sorted position i has numbers[order[i]]
-        self.order = array("I")
-        self.head = 0
-        self.taken = slice(0, 0)   # the positions the last ``take_until`` took
-        self.dynamic: list[Attempt] = []
-
-    def numbers_at(self, positions: slice) -> list[int]:
-        return list(map(self.numbers.__getitem__, self.order[positions]))
-
-    def pending(self) -> Columns:
-        """The first attempts not yet taken, in order."""
-        head = self.head
-        return (self.times[head:].tolist(), self.producers[head:].tolist(), self.numbers_at(slice(head, None)),
-                self.tags[head:].tolist())
-
-    def add(self, times: list[float], producers: list[int], numbers: list[int], tags: list[int]) -> None:
-        """Merge freshly created first attempts in. The columns are kept in typed arrays: no Python
-        object per waiting record (objects that outlive their neighbours scatter the heap)."""
-        columns = self.pending()
-        for column, fresh in zip(columns, (times, producers, numbers, tags)):
-            column.extend(fresh)
-        order, sorted_times = _in_order(*columns[:3])
-        self.order, self.times = array("I", order), array("d", sorted_times)
-        self.numbers = array("q", columns[2])
-        self.producers = array("I", list(map(columns[1].__getitem__, order)))  # from a list: far faster
-        self.tags = array("q", list(map(columns[3].__getitem__, order)))
-        self.head = 0
-
-    def push(self, attempt: Attempt) -> None:
-        heapq.heappush(self.dynamic, attempt)
-
-    def next_due(self) -> Optional[float]:
-        times = [self.times[self.head]] if self.head < len(self.times) else []
-        if self.dynamic:
-            times.append(self.dynamic[0][0])
-        return min(times) if times else None
-
-    def dynamic_due(self, t: float) -> bool:
-        return bool(self.dynamic) and self.dynamic[0][0] <= t
-
-    def take_until(self, t: float) -> tuple[Sequence[float], Sequence[int], Sequence[int]]:
-        """The first attempts due at or before ``t``, taken out: (times, producers, tags); their record
-        numbers are ``numbers_at(taken)``."""
-        head, cut = self.head, bisect_right(self.times, t, self.head)
-        self.head, self.taken = cut, slice(head, cut)
-        return self.times[head:cut], self.producers[head:cut], self.tags[head:cut]
-
-    def merged(self, ready: Iterator[Attempt], t: float) -> Iterator[Attempt]:
-        """``ready`` (in order) and the heap's attempts due by ``t``, in order; the heap may grow meanwhile."""
-        dynamic = self.dynamic
-        following = next(ready, None)
-        while True:
-            if dynamic and dynamic[0][0] <= t and (following is None or dynamic[0] < following):
-                yield heapq.heappop(dynamic)
-            elif following is not None:
-                yield following
-                following = next(ready, None)
-            else:
-                return
-
-
-def _in_order(times: list[float], producers: list[int], numbers: list[int]) -> tuple[list[int], list[float]]:
-    """The permutation that sorts the columns by (time, producer, record number), and the sorted times:
-    an order by time first (fast, on floats), then any run of equal times by the whole key."""
-    order = sorted(range(len(times)), key=times.__getitem__)
-    times = list(map(times.__getitem__, order))
-    if any(map(eq, times, islice(times, 1, None))):
-        start = 0
-        for i in range(1, len(times) + 1):
-            if i == len(times) or times[i] != times[start]:
-                if i - start > 1:
-                    order[start:i] = sorted(order[start:i], key=lambda j: (producers[j], numbers[j]))
-                start = i
-    return order, times
