@@ -10,7 +10,9 @@
     │   ├── ProvisionedThroughputExceededException
     │   └── ExpiredIteratorException
     ├── BackendError                     the service cannot be reached or used (no credentials,
-    │                                    no region, connection refused, an answer lost for good)
+    │   │                                no region, connection refused)
+    │   └── AnswerLostError              a call got no answer (a timeout, a dropped connection, a
+    │                                    5xx): it may or may not have taken effect
     ├── StreamNotOwnedError              kinsim will not write into a stream it did not create
     └── ScenarioError                    a bad scenario file (file, key path, what is wrong)
 
@@ -31,6 +33,7 @@ __all__ = [
     "ProvisionedThroughputExceededException",
     "ExpiredIteratorException",
     "BackendError",
+    "AnswerLostError",
     "StreamNotOwnedError",
     "ScenarioError",
     "kinesis_error",
@@ -108,6 +111,16 @@ def kinesis_error(code: str, message: str) -> KinesisError:
 
 class BackendError(KinsimError):
     """The Kinesis service could not be reached or used; the message says why."""
+
+
+class AnswerLostError(BackendError):
+    """A call whose answer was lost: it may or may not have taken effect, so sending it again may do it
+    twice. ``operation`` names the call; ``code`` is the service's error code when it sent one."""
+
+    def __init__(self, operation: str, detail: str, code: str = "") -> None:
+        super().__init__(f"{operation} got no answer: {detail}")
+        self.operation = operation
+        self.code = code
 
 
 class StreamNotOwnedError(KinsimError):

@@ -1,6 +1,6 @@
 """Domain types of a Kinesis stream: small frozen records and enums, no wire format.
 
-PascalCase dictionaries and base64 exist only at the boto3 border and in the boto3-shaped client;
+PascalCase dictionaries and base64 exist only in the api layer, its adapters and the boto3 backend;
 everything between them speaks these types. Hash keys are ints, sequence numbers are the API's
 decimal strings (compare them with ``int()``), times are float seconds since the Unix epoch.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Optional, Sequence, Union
+from typing import Iterator, Optional, Protocol, Sequence, Union
 
 __all__ = [
     "HASH_KEY_MAX",
@@ -24,7 +24,8 @@ __all__ = [
     "PutFailure",
     "PutOutcome",
     "GetRecordsResult",
-    "RecordBatch",
+    "Records",
+    "PayloadCodec",
     "StreamDescription",
 ]
 
@@ -120,38 +121,121 @@ class PutFailure:
 PutOutcome = Union[PutResult, PutFailure]
 
 
-@dataclass(frozen=True)
-class GetRecordsResult:
-    records: tuple[Record, ...]
-    next_shard_iterator: Optional[str]
-    millis_behind_latest: int
-    child_shards: tuple[ChildShard, ...] = ()
+class PayloadCodec(Protocol):
+    """Stores record data compactly as 64-bit integers and renders the bytes only when someone reads them.
+
+    A writer that knows what its data says (the simulation's producers write an event time as text)
+    may append values instead of bytes; a stream keeps the codec and renders each value to exactly
+    ``data_bytes`` bytes when the data is read. ``parse`` is the way back from bytes, for records that
+    were written as bytes (by any client) or read from a real stream.
+    """
+
+    data_bytes: int
+
+    def render(self, values: Sequence[int]) -> list[bytes]:
+        """The data the values stand for."""
+
+    def parse(self, datas: Sequence[bytes]) -> list[int]:
+        """The values these data stand for (``render``'s inverse)."""
 
 
-@dataclass(frozen=True)
-class RecordBatch:
-    """What one GetRecords returned, column by column: what a consumer that counts needs, cheaply."""
+class Records(Sequence[Record]):
+    """The records one GetRecords returned, column by column: a ``Record`` is built only when one is
+    asked for, and the data only rendered when it is read. A consumer that counts takes the columns."""
 
-    partition_keys: Sequence[str]
-    datas: Optional[Sequence[bytes]]  # None when not asked for and ``event_us`` says it all
-    last_sequence_number: Optional[str]
-    next_shard_iterator: Optional[str]
-    millis_behind_latest: int
-    child_shards: tuple[ChildShard, ...] = ()
-    #: event times the simulation's writer attached, when the backend kept them: equal to what parsing
-    #: the data gives, without parsing
-    event_us: Optional[Sequence[int]] = None
+    __slots__ = ("partition_keys", "_sequence_numbers", "_arrivals", "_datas", "_values", "_codec")
 
-    @property
-    def count(self) -> int:
-        return len(self.partition_keys)
+    def __init__(self, partition_keys: Sequence[str], sequence_numbers: Sequence[int], arrivals: Sequence[float],
+                 datas: Optional[Sequence[Optional[bytes]]] = None, values: Optional[Sequence[int]] = None,
+                 codec: Optional[PayloadCodec] = None) -> None:
+        """``datas[i]`` is record i's data, or None where ``values[i]`` holds it for ``codec``; ``datas`` is
+        None when every record is held as a value, ``values`` None when none is."""
+        self.partition_keys = tuple(partition_keys)
+        self._sequence_numbers = sequence_numbers
+        self._arrivals = arrivals
+        self._datas = datas
+        self._values = values
+        self._codec = codec
 
     @classmethod
-    def of(cls, result: GetRecordsResult) -> "RecordBatch":
-        records = result.records
-        return cls([r.partition_key for r in records], [r.data for r in records],
-                   records[-1].sequence_number if records else None, result.next_shard_iterator,
-                   result.millis_behind_latest, result.child_shards)
+    def of(cls, records: Sequence[Record]) -> "Records":
+        return cls([r.partition_key for r in records], [int(r.sequence_number) for r in records],
+                   [r.approximate_arrival_timestamp for r in records], [r.data for r in records])
+
+    def __len__(self) -> int:
+        return len(self.partition_keys)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("record index out of range")
+        return Record(str(self._sequence_numbers[index]), self._arrivals[index], self.datas[index],
+                      self.partition_keys[index])
+
+    def __iter__(self) -> Iterator[Record]:
+        return iter([Record(str(number), arrival, data, key) for number, arrival, data, key in
+                     zip(self._sequence_numbers, self._arrivals, self.datas, self.partition_keys)])
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __add__(self, other: Sequence[Record]) -> tuple[Record, ...]:
+        return tuple(self) + tuple(other)
+
+    def __radd__(self, other: Sequence[Record]) -> tuple[Record, ...]:
+        return tuple(other) + tuple(self)
+
+    def __repr__(self) -> str:
+        return f"Records({list(self)!r})"
+
+    @property
+    def sequence_numbers(self) -> list[str]:
+        return [str(number) for number in self._sequence_numbers]
+
+    @property
+    def last_sequence_number(self) -> Optional[str]:
+        return str(self._sequence_numbers[-1]) if self.partition_keys else None
+
+    @property
+    def arrival_times(self) -> list[float]:
+        return list(self._arrivals)
+
+    @property
+    def datas(self) -> list[bytes]:
+        """Every record's data, rendered from its value where it is held as one."""
+        if self._values is None:
+            return list(self._datas or ())
+        if self._datas is None:
+            return self._codec.render(self._values)
+        datas = list(self._datas)
+        held = [i for i, data in enumerate(datas) if data is None]
+        for i, data in zip(held, self._codec.render([self._values[i] for i in held])):
+            datas[i] = data
+        return datas
+
+    def values(self, codec: PayloadCodec) -> tuple[int, ...]:
+        """What each record's data stands for under ``codec``: the values themselves where the records
+        were written through that codec, else parsed from the data."""
+        if self._values is not None and self._datas is None and self._codec is codec:
+            return tuple(self._values)
+        if self._values is None or self._codec is not codec:
+            return tuple(codec.parse(self.datas))
+        raw = self._datas
+        parsed = iter(codec.parse([data for data in raw if data is not None]))
+        return tuple(next(parsed) if data is not None else value for data, value in zip(raw, self._values))
+
+
+@dataclass(frozen=True)
+class GetRecordsResult:
+    records: Records
+    next_shard_iterator: Optional[str]
+    millis_behind_latest: int
+    child_shards: tuple[ChildShard, ...] = ()
 
 
 @dataclass(frozen=True)

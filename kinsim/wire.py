@@ -1,15 +1,14 @@
-"""The Kinesis API's wire shapes (boto3's PascalCase dictionaries) to and from kinsim's domain types.
+"""The Kinesis API's shapes (PascalCase dictionaries) to and from kinsim's domain types.
 
-Used at the two borders only: the boto3-shaped client facade turns domain results into what
-``boto3.client("kinesis")`` returns, and the boto3 backend turns boto3's answers back into domain types.
+Used at the borders only: the api layer turns domain results into the API's responses, and the boto3
+backend turns boto3's answers back into domain types. Timestamps leave as float seconds since the
+epoch (each adapter gives them its own form) and come back from whatever boto3 gives.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Optional
-
-from dateutil.tz import tzlocal
 
 from .records import (
     ChildShard,
@@ -21,7 +20,6 @@ from .records import (
 )
 
 __all__ = [
-    "timestamp_to_wire",
     "timestamp_from_wire",
     "hash_key_range_to_wire",
     "hash_key_range_from_wire",
@@ -36,11 +34,6 @@ __all__ = [
 ]
 
 Wire = dict[str, Any]
-
-
-def timestamp_to_wire(instant: float) -> datetime:
-    """A time as boto3 returns it: an aware datetime in the local zone, to the millisecond."""
-    return datetime.fromtimestamp(round(instant, 3), tzlocal())
 
 
 def timestamp_from_wire(value: Any) -> float:
@@ -81,7 +74,7 @@ def shard_from_wire(wire: Wire) -> Shard:
 def record_to_wire(record: Record) -> Wire:
     return {
         "SequenceNumber": record.sequence_number,
-        "ApproximateArrivalTimestamp": timestamp_to_wire(record.approximate_arrival_timestamp),
+        "ApproximateArrivalTimestamp": record.approximate_arrival_timestamp,
         "Data": record.data,
         "PartitionKey": record.partition_key,
     }
@@ -102,7 +95,11 @@ def child_shard_from_wire(wire: Wire) -> ChildShard:
 
 
 def get_records_to_wire(result: GetRecordsResult) -> Wire:
-    wire: Wire = {"Records": [record_to_wire(r) for r in result.records]}
+    records = result.records  # column by column: no Record object on the way
+    wire: Wire = {"Records": [
+        {"SequenceNumber": number, "ApproximateArrivalTimestamp": arrival, "Data": data, "PartitionKey": key}
+        for number, arrival, data, key in zip(records.sequence_numbers, records.arrival_times, records.datas,
+                                              records.partition_keys)]}
     if result.next_shard_iterator is not None:
         wire["NextShardIterator"] = result.next_shard_iterator
     wire["MillisBehindLatest"] = result.millis_behind_latest
@@ -121,7 +118,7 @@ def stream_description_to_wire(description: StreamDescription, shards: list[Shar
         "Shards": [shard_to_wire(s) for s in shards],
         "HasMoreShards": bool(has_more_shards),
         "RetentionPeriodHours": description.retention_period_hours,
-        "StreamCreationTimestamp": timestamp_to_wire(description.created_at),
+        "StreamCreationTimestamp": description.created_at,
         "EnhancedMonitoring": [{"ShardLevelMetrics": []}],
         "EncryptionType": "NONE",
     }

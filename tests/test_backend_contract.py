@@ -2,7 +2,8 @@
 
 Targets: ``MemoryBackend`` (simulated shards), ``KinesisBackend`` → kinesalite and ``KinesisBackend`` →
 moto's server, both servers started by the tests on 127.0.0.1. The backends over servers make each
-call once (no retries), so what is checked is the service's own answer.
+call once (no retries; they only wait for the stream to be ACTIVE after creating and resharding), so
+what is checked is the service's own answer.
 
 Where an emulator is known to be unfaithful to the real service, the test says so with
 ``unfaithful(...)``: a strict xfail with the reason, so it fails loudly if the emulator is ever fixed.
@@ -18,7 +19,8 @@ import pytest
 
 import kinsim
 from kinsim import errors
-from kinsim.backends.kinesis import KinesisBackend, RetryPolicy
+from kinsim.backends.kinesis import KinesisBackend
+from kinsim.backends.retrying import RetryingBackend, RetryPolicy
 from kinsim.backends.shards import partition_key_hash
 from kinsim.clock import ManualClock
 from kinsim.records import HASH_KEY_MAX, PutEntry, PutFailure, PutResult, StreamStatus
@@ -36,7 +38,8 @@ def target(request):
     if request.param == "memory":
         return "memory", kinsim.MemoryBackend(ManualClock(START))
     server = request.getfixturevalue("kinesalite_server" if request.param == "kinesalite" else "moto_server")
-    backend = KinesisBackend(loopback_client(server.endpoint_url), retry=RetryPolicy(attempts=1))
+    # one call per call; only waiting for ACTIVE after creating and resharding, as the servers take a moment
+    backend = RetryingBackend(KinesisBackend(loopback_client(server.endpoint_url)), retry=RetryPolicy(attempts=1))
     return request.param, backend
 
 

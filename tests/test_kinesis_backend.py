@@ -1,8 +1,9 @@
-"""``KinesisBackend`` on its own: retries, lost answers, renewed iterators, paging, error mapping, safety.
+"""``KinesisBackend`` (one call per call, errors mapped) and ``RetryingBackend`` over it and over
+simulated shards: retries, lost answers, renewed iterators, paging, error mapping, safety.
 
 Faults come from ``FaultyClient`` wrapped around kinsim's boto3-shaped client over simulated shards, so
-what the stream really holds can be read back and compared with the backend's bookkeeping; the
-backend's sleeps are recorded instead of slept.
+what the stream really holds can be read back and compared with the wrapper's bookkeeping; its sleeps
+are recorded instead of slept.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import pytest
 
 import kinsim
 from kinsim import errors
-from kinsim.backends.kinesis import KinesisBackend, RetryPolicy
+from kinsim.backends.kinesis import KinesisBackend
+from kinsim.backends.retrying import RetryingBackend, RetryPolicy
 from kinsim.clock import ManualClock
 from kinsim.faults import FaultyClient
 from kinsim.records import PutEntry, PutFailure, PutResult
@@ -42,8 +44,8 @@ def faulty_backend(seed: int, **faults):
     memory = kinsim.MemoryBackend(ManualClock(START), throttling=False)
     client = FaultyClient(kinsim.client(memory), seed=seed, **faults)
     slept: list[float] = []
-    backend = KinesisBackend(client, sleep=slept.append, rng=random.Random(seed),
-                             retry=RetryPolicy(attempts=60))
+    backend = RetryingBackend(KinesisBackend(client, wall_clock=memory.clock.now), sleep=slept.append,
+                              rng=random.Random(seed), retry=RetryPolicy(attempts=60))
     return memory, client, backend, slept
 
 
@@ -114,7 +116,6 @@ def test_an_expired_iterator_is_renewed_after_the_last_record_read():
 def test_a_latest_iterator_renewed_before_any_read_misses_nothing():
     memory, client, backend, _ = faulty_backend(3)
     memory.create_stream("s", 1)
-    backend._wall_clock = memory.clock.now
     iterator = backend.get_shard_iterator("s", "shardId-000000000000", "LATEST")
     memory.clock.advance(10)
     backend.put_record("s", b"after", "k")
@@ -138,6 +139,40 @@ def test_botocore_errors_do_not_escape():
     assert type(excinfo.value.__cause__).__module__.startswith("botocore")  # the cause is kept
     with pytest.raises(errors.ValidationException):
         backend.put_record("s", "not bytes", 42)
+
+
+def test_the_raw_backend_makes_one_call_and_answers_as_the_service_did():
+    memory = kinsim.MemoryBackend(ManualClock(START), throttling=False)
+    client = FaultyClient(kinsim.client(memory), seed=4, throttle=1.0)
+    backend = KinesisBackend(client)
+    memory.create_stream("s", 1)
+    with pytest.raises(errors.ProvisionedThroughputExceededException):
+        backend.put_record("s", b"x", "k")
+    assert client.injected["throttled_calls"] == 1                 # no retry behind the caller's back
+    client.rates.update(throttle=0.0, lost_response=1.0)
+    with pytest.raises(errors.AnswerLostError) as lost:
+        backend.put_record("s", b"y", "k")
+    assert lost.value.operation == "put_record"
+    assert read_everything(memory, "s") == [b"y"]                  # written, though the answer was lost
+    client.rates.update(lost_response=0.0, expire=1.0)
+    iterator = backend.get_shard_iterator("s", "shardId-000000000000", "TRIM_HORIZON")
+    with pytest.raises(errors.ExpiredIteratorException):
+        backend.get_records(iterator)
+
+
+def test_the_same_policy_over_simulated_shards_sleeps_on_their_clock():
+    """RetryingBackend over a MemoryBackend: 2,500 records into one shard in one second of its clock are
+    all written, the excess after backing off on that clock, and nothing twice."""
+    clock = ManualClock(START)
+    memory = kinsim.MemoryBackend(clock)
+    backend = RetryingBackend(memory, sleep=clock.advance, rng=random.Random(1), retry=RetryPolicy(attempts=30))
+    backend.create_stream("s", 1)
+    sent = [str(i).encode() for i in range(2_500)]
+    for first in range(0, len(sent), 500):
+        outcomes = backend.put_records("s", [PutEntry(data, "k") for data in sent[first:first + 500]])
+        assert all(isinstance(o, PutResult) for o in outcomes)
+    assert backend.stats.retried_records > 0 and clock.now() > START + 1
+    assert sorted(read_everything(memory, "s")) == sorted(sent)
 
 
 def test_an_unreachable_endpoint_is_a_backend_error():

@@ -121,22 +121,61 @@ def test_partition_keys_route_by_md5(kinesis):
         assert [got] == owner
 
 
+class Digits:
+    """A payload codec for the test: a value is its data's decimal digits (rendered 8 bytes wide)."""
+
+    data_bytes = 8
+
+    def render(self, values):
+        return [b"%08d" % value for value in values]
+
+    def parse(self, datas):
+        return [int(data) for data in datas]
+
+
 def test_more_partition_keys_than_fit_in_sixteen_bits_read_back(backend, kinesis):
     """A shard keeps each record's key as an index into the stream's key table, two bytes wide until
-    the table outgrows them: keys past 65,535 come back whole, through puts and the simulation's writer."""
+    the table outgrows them: keys past 65,535 come back whole, through puts and through an appender."""
     kinesis.create_stream(StreamName="s", ShardCount=1)
     keys = [f"10.{i >> 16}.{(i >> 8) & 255}.{i & 255}" for i in range(70_000)]
     for first in range(0, 65_000, 500):
         kinesis.put_records(StreamName="s", Records=[{"Data": b"x", "PartitionKey": key}
                                                      for key in keys[first:first + 500]])
-    writer = backend.writer("s", keys[65_000:], START, lambda tags: [b"%d" % tag for tag in tags], 2)
-    producers = list(range(5_000))
-    assert writer.bulk([0.0] * len(producers), producers, producers)
-    batch = backend.get_record_batch(backend.get_shard_iterator("s", SHARD0, "TRIM_HORIZON"), 10_000)
-    assert batch.partition_keys == tuple(keys[:10_000])
-    [shard] = backend._streams["s"].shards.values()
-    assert shard.keys(0, len(shard)) == tuple(keys)
-    assert shard.datas_of(len(shard) - 2, len(shard)) == [b"4998", b"4999"]
+    codec = Digits()
+    appender = backend.appender("s", keys[65_000:], codec)
+    sources = list(range(5_000))
+    backend.throttling = False
+    assert appender.append(SHARD0, [START] * len(sources), sources, sources) == len(sources)
+    iterator = backend.get_shard_iterator("s", SHARD0, "TRIM_HORIZON")
+    first = backend.get_records(iterator, 10_000)
+    assert first.records.partition_keys == tuple(keys[:10_000])
+    rest = []
+    while iterator is not None and len(rest) < 70_000:
+        result = backend.get_records(iterator, 10_000)
+        rest += list(result.records)
+        iterator = result.next_shard_iterator if result.records else None
+    assert [r.partition_key for r in rest] == keys
+    assert [r.data for r in rest[-2:]] == [b"00004998", b"00004999"]
+    assert [r.data for r in rest[:2]] == [b"x", b"x"]
+    tail = backend.get_records(backend.get_shard_iterator("s", SHARD0, "AT_SEQUENCE_NUMBER",
+                                                          rest[-3].sequence_number))
+    assert tail.records.values(codec) == (4997, 4998, 4999)   # held as values: no parsing
+
+
+def test_records_written_as_bytes_and_as_values_read_back_in_order(backend):
+    """A shard may hold both: data written as bytes (any client) and as values of the stream's codec."""
+    backend.create_stream("s", 1)
+    codec = Digits()
+    appender = backend.appender("s", ["k"], codec)
+    backend.put_record("s", b"00000007", "k")
+    assert appender.append(SHARD0, [START], [0], [8]) == 1
+    backend.put_record("s", b"00000009", "k")
+    result = backend.get_records(backend.get_shard_iterator("s", SHARD0, "TRIM_HORIZON"))
+    assert [r.data for r in result.records] == [b"00000007", b"00000008", b"00000009"]
+    assert result.records.values(codec) == (7, 8, 9)
+    assert result.records.datas == [b"00000007", b"00000008", b"00000009"]
+    with pytest.raises(ValueError, match="after the clock's now"):
+        appender.append(SHARD0, [START + 1], [0], [10])  # no record arrives from the future
 
 
 def test_records_carry_sequence_number_arrival_data_and_key(kinesis, clock):

@@ -1,9 +1,13 @@
 """The one seam: what kinsim needs from a Kinesis stream, simulated or real.
 
-Everything above this interface (the simulation, counters, the boto3-shaped client) is the same
+Everything above this interface (the simulation, the api layer and the clients on it) is the same
 whether records live in ``MemoryBackend``'s simulated shards or in a real stream behind boto3.
 Methods take and return the domain types of ``kinsim.records`` and raise ``kinsim.errors.KinesisError``
 subclasses named after the API's error codes.
+
+A backend is the raw service: one call does one thing, and a throttled call, an expired iterator or a
+stream still CREATING comes back as the service's error. Retrying, backing off, renewing iterators and
+waiting belong above it, to the actors or to an explicit wrapper (``kinsim.backends.retrying``).
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from ..records import (
     PutEntry,
     PutOutcome,
     PutResult,
-    RecordBatch,
     Shard,
     StreamDescription,
 )
@@ -31,6 +34,10 @@ class Backend(abc.ABC):
 
     #: Name written into reports ("memory", "kinesis").
     name: str = "backend"
+
+    @abc.abstractmethod
+    def now(self) -> float:
+        """The service's clock, in seconds since the epoch: what arrival times and AT_TIMESTAMP use."""
 
     # -- streams ------------------------------------------------------------------------------------
     @abc.abstractmethod
@@ -71,13 +78,8 @@ class Backend(abc.ABC):
                            timestamp: Union[datetime, float, None] = None) -> str: ...
 
     @abc.abstractmethod
-    def get_records(self, shard_iterator: str, limit: Optional[int] = None) -> GetRecordsResult: ...
-
-    def get_record_batch(self, shard_iterator: str, limit: Optional[int] = None, *,
-                         want_data: bool = True) -> RecordBatch:
-        """``get_records``, column by column; a backend may answer it without building ``Record``s, and
-        without the data when ``want_data`` is False and it has the event times."""
-        return RecordBatch.of(self.get_records(shard_iterator, limit))
+    def get_records(self, shard_iterator: str, limit: Optional[int] = None) -> GetRecordsResult:
+        """The records from the iterator's position, as columns (``Records``), and where to read next."""
 
     # -- resharding ---------------------------------------------------------------------------------
     @abc.abstractmethod

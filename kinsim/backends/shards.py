@@ -1,4 +1,5 @@
-"""One simulated shard: its hash-key range, its lineage and its records, stored column by column.
+"""One simulated shard: its hash-key range, its lineage and its records, stored column by column, with
+the one primitive that appends records and the one that reads them, each checking the shard's limits.
 
 Sequence numbers are 56-digit decimal strings like the service's: ``49``, the shard's index in six
 digits, then a stream-wide put counter in 48 digits (a shard stores only the counter). They rise
@@ -12,10 +13,12 @@ import hashlib
 import sys
 from array import array
 from bisect import bisect_left, bisect_right
-from operator import itemgetter
-from typing import Optional, Union
+from itertools import accumulate, islice, repeat
+from operator import add, ge, gt, itemgetter, sub
+from typing import Optional, Sequence
 
-from ..records import HASH_KEY_MAX, ChildShard, HashKeyRange, Record, Shard
+from ..records import HASH_KEY_MAX, ChildShard, HashKeyRange, PayloadCodec, Records, Shard
+from .throughput import ReadBudget, ShardLimits
 
 __all__ = [
     "ShardLog",
@@ -26,7 +29,7 @@ __all__ = [
     "shard_id_for",
 ]
 
-NO_TAG = -(2**63)  # no tag: the smallest int64, far before any event
+DATA_HELD_AS_BYTES = -(2**63)  # in the values column: this record's data is stored as bytes
 _SEQ_PREFIX = 49 * 10**54
 _SHARD_SPAN = 10**48
 
@@ -63,10 +66,10 @@ class ShardLog:
     """A shard and its records, column by column, in sequence order.
 
     A record costs its put counter (the low part of its sequence number), arrival time, partition key
-    (an index into the stream's key table), size (data plus key) and tag in typed arrays, and its data
-    as a bytes object in a table by put counter. The simulation's writer stores its records as tags
-    alone (the event time their data carries): their data is rendered from the tag when read, so such
-    a record costs about 32 bytes, and no Python object.
+    (an index into the stream's key table), size (data plus key) and value in typed arrays. Its data is
+    either a bytes object in a table by put counter, or, for records appended as values of the
+    stream's payload codec, rendered from the value when read: such a record costs about 32 bytes,
+    and no Python object.
     """
 
     __slots__ = (
@@ -80,17 +83,19 @@ class ShardLog:
         "closed_at",
         "base",
         "key_table",
+        "limits",
+        "reads",
         "counters",
         "arrivals",
         "datas",
         "key_ids",
         "sizes",
-        "tags",
-        "owner",
+        "values",
     )
 
     def __init__(self, index: int, hash_key_range: HashKeyRange, starting_sequence_number: int,
-                 parents: tuple[str, ...] = (), key_table: Optional[list[str]] = None, owner=None) -> None:
+                 parents: tuple[str, ...] = (), key_table: Optional[list[str]] = None,
+                 shard_limits: Optional[ShardLimits] = None) -> None:
         self.index = index
         self.shard_id = shard_id_for(index)
         self.hash_key_range = hash_key_range
@@ -101,13 +106,14 @@ class ShardLog:
         self.closed_at: Optional[float] = None
         self.base = encode_sequence_number(index, 0)
         self.key_table = key_table if key_table is not None else []
+        self.limits = shard_limits   # None: no throughput limits
+        self.reads = ReadBudget()
         self.counters = array("q")
         self.arrivals = array("d")
-        self.datas: dict[int, bytes] = {}  # put counter → data, for records that are not stored as tags
+        self.datas: dict[int, bytes] = {}  # put counter → data, for records not held as values
         self.key_ids = array("H")   # widened to "I" past 65,535 distinct keys
         self.sizes = array("I")
-        self.tags = array("q")      # what the simulation's writer attached (the event time), or NO_TAG
-        self.owner = owner          # the stream, whose ``render`` turns tags into data
+        self.values = array("q")    # the payload codec's value, or DATA_HELD_AS_BYTES
 
     @property
     def is_open(self) -> bool:
@@ -116,44 +122,112 @@ class ShardLog:
     def __len__(self) -> int:
         return len(self.counters)
 
-    def append(self, counter: int, arrival: float, data: bytes, key_id: int, size: int, tag: int = NO_TAG) -> None:
-        if key_id > 0xFFFF and self.key_ids.typecode == "H":
-            self.key_ids = array("I", self.key_ids)
-        self.counters.append(counter)
-        self.arrivals.append(arrival)
-        if data is not None:
-            self.datas[counter] = data
-        self.key_ids.append(key_id)
-        self.sizes.append(size)
-        self.tags.append(tag)
+    # -- the write primitive ------------------------------------------------------------------------
+    def append(self, first_counter: int, arrivals: list[float], key_ids: list[int], sizes: list[int],
+               values: Optional[list[int]] = None, datas: Optional[Sequence[bytes]] = None) -> int:
+        """Append the longest prefix of these records that the shard's write limits admit, each checked
+        at its own arrival time against what the shard already holds; returns how many were appended.
 
-    def extend(self, counters: list[int], arrivals: list[float], key_ids: list[int], sizes: list[int],
-               tags: Union[list[int], array]) -> None:
-        """Append records stored as tags, column by column: lists (``array.fromlist`` is the fast way in),
-        and the tags as a list or an array of 64-bit integers."""
+        Records come in arrival order, none before the shard's last one; their put counters are
+        ``first_counter`` on. Each record's data is ``datas[i]``, or ``values[i]`` of the stream's
+        payload codec when ``datas`` is None. (Lists: ``array.fromlist`` is the fast way in.)
+        """
+        count = len(arrivals)
+        if not count:
+            return 0
+        if self.counters and arrivals[0] < self.arrivals[-1]:
+            raise ValueError(f"records must reach {self.shard_id} in arrival order")
+        admitted = count if self.limits is None else self._admitted(arrivals, sizes)
+        if admitted < count:
+            arrivals, key_ids, sizes = arrivals[:admitted], key_ids[:admitted], sizes[:admitted]
+            values = None if values is None else values[:admitted]
+            datas = None if datas is None else datas[:admitted]
+        if not admitted:
+            return 0
+        counters = list(range(first_counter, first_counter + admitted))
         if self.key_ids.typecode == "H" and len(self.key_table) > 0x10000 and max(key_ids) > 0xFFFF:
             self.key_ids = array("I", self.key_ids)
         self.counters.fromlist(counters)
         self.arrivals.fromlist(arrivals)
         self.key_ids.fromlist(key_ids)
         self.sizes.fromlist(sizes)
-        if type(tags) is array:
-            self.tags.extend(tags)
+        if datas is None:
+            self.values.fromlist(values)
         else:
-            self.tags.fromlist(tags)
+            self.values.fromlist([DATA_HELD_AS_BYTES] * admitted)
+            self.datas.update(zip(counters, datas))
+        return admitted
 
-    def tags_of(self, start: int, stop: int) -> Optional[tuple[int, ...]]:
-        """The tags of records ``start`` to ``stop``, or None if any has none."""
-        tags = self.tags[start:stop]
-        if self.datas and NO_TAG in tags:  # a record has a tag or its data (no data stored: no scan)
-            return None
-        return tuple(tags)
+    def _admitted(self, arrivals: list[float], sizes: list[int]) -> int:
+        """How many of these records, from the first, the write limits take: record i fits if fewer than
+        the record limit and, with it, at most the byte limit arrived in ``(arrival_i - 1, arrival_i]``."""
+        most_records, most_bytes = self.limits.write_records_per_s, self.limits.write_bytes_per_s
+        held, written = self.write_load(arrivals[0])
+        if held + len(arrivals) <= most_records and written + sum(sizes) <= most_bytes:
+            return len(arrivals)  # even all at one instant would fit
+        # the exact test: every record's one-second window, over what the shard holds and the batch before it
+        earlier = bisect_right(self.arrivals, arrivals[0] - 1.0)
+        times = self.arrivals[earlier:].tolist() + arrivals
+        totals = list(accumulate(self.sizes[earlier:].tolist() + sizes, initial=0))
+        held = len(times) - len(arrivals)
+        lows = list(map(bisect_right, repeat(times), map(add, arrivals, repeat(-1.0))))  # first in each window
+        too_many = list(map(ge, map(sub, range(held, len(times)), lows), repeat(most_records)))
+        too_big = list(map(gt, map(sub, islice(totals, held + 1, None), map(totals.__getitem__, lows)),
+                           repeat(most_bytes)))
+        refused = [a or b for a, b in zip(too_many, too_big)] if True in too_big else too_many
+        return refused.index(True) if True in refused else len(arrivals)
 
     def write_load(self, now: float) -> tuple[int, int]:
         """(records, bytes) written in the last second, ``(now - 1, now]``."""
         first = bisect_right(self.arrivals, now - 1.0)
         return len(self.counters) - first, sum(self.sizes[first:])
 
+    # -- the read primitive -------------------------------------------------------------------------
+    def read(self, sequence_floor: int, limit: int, max_bytes: int, now: float,
+             retention_cutoff: float) -> Optional[tuple[int, int]]:
+        """(start, stop) indexes of what one GetRecords from ``sequence_floor`` returns at ``now``: at most
+        ``limit`` records and ``max_bytes`` bytes, none that arrived at or before ``retention_cutoff``;
+        None if the shard's read limits refuse the call."""
+        if self.limits is not None and not self.reads.admit(now, self.limits):
+            return None
+        start = bisect_left(self.counters, sequence_floor - self.base)
+        if self.arrivals and self.arrivals[0] <= retention_cutoff:
+            start = max(start, bisect_right(self.arrivals, retention_cutoff))
+        stop = min(len(self.counters), start + limit)
+        size = sum(self.sizes[start:stop])
+        if size > max_bytes:
+            sizes, stop, size = self.sizes, start, 0
+            while size + sizes[stop] <= max_bytes:
+                size += sizes[stop]
+                stop += 1
+        if self.limits is not None:
+            self.reads.charge(now, size, self.limits)
+        return start, stop
+
+    def records(self, start: int, stop: int, codec: Optional[PayloadCodec]) -> Records:
+        """Records ``start`` to ``stop``, as columns."""
+        if stop <= start:
+            return Records((), (), (), ())
+        counters = self.counters[start:stop]
+        values = self.values[start:stop]
+        ids = self.key_ids[start:stop]
+        keys = itemgetter(*ids)(self.key_table) if len(ids) > 1 else tuple(self.key_table[i] for i in ids)
+        numbers = list(map(add, repeat(self.base), counters))
+        arrivals = self.arrivals[start:stop]
+        if not self.datas or DATA_HELD_AS_BYTES not in values:  # every record is held as a value
+            return Records(keys, numbers, arrivals, None, values, codec)
+        datas = list(map(self.datas.get, counters))
+        if None not in datas:  # every record is held as bytes
+            return Records(keys, numbers, arrivals, datas)
+        return Records(keys, numbers, arrivals, datas, values, codec)
+
+    def sequence_number(self, i: int) -> int:
+        return self.base + self.counters[i]
+
+    def first_at_or_after(self, instant: float) -> int:
+        return bisect_left(self.arrivals, instant)
+
+    # -- lineage and retention ----------------------------------------------------------------------
     def close(self, now: float, ending_sequence_number: int, children: list["ShardLog"]) -> None:
         self.closed_at = now
         self.ending_sequence_number = ending_sequence_number
@@ -166,51 +240,8 @@ class ShardLog:
             if self.datas:
                 for counter in self.counters[:drop]:
                     self.datas.pop(counter, None)
-            for column in (self.counters, self.arrivals, self.key_ids, self.sizes, self.tags):
+            for column in (self.counters, self.arrivals, self.key_ids, self.sizes, self.values):
                 del column[:drop]
-
-    def sequence_number(self, i: int) -> int:
-        return self.base + self.counters[i]
-
-    def position(self, sequence_floor: int) -> int:
-        """Index of the first retained record whose sequence number is at least ``sequence_floor``."""
-        return bisect_left(self.counters, sequence_floor - self.base)
-
-    def span(self, start: int, limit: int, max_bytes: int) -> tuple[int, int]:
-        """(stop, bytes) of the records one read from ``start`` returns: at most ``limit`` records and
-        ``max_bytes`` bytes."""
-        stop = min(len(self.counters), start + limit)
-        total = sum(self.sizes[start:stop])
-        if total <= max_bytes:
-            return stop, total
-        sizes, stop, total = self.sizes, start, 0
-        while total + sizes[stop] <= max_bytes:
-            total += sizes[stop]
-            stop += 1
-        return stop, total
-
-    def first_at_or_after(self, instant: float) -> int:
-        return bisect_left(self.arrivals, instant)
-
-    def datas_of(self, start: int, stop: int) -> list[bytes]:
-        """The data of records ``start`` to ``stop``; records stored as tags are rendered now."""
-        stored = self.datas
-        datas = [stored.get(counter) for counter in self.counters[start:stop]]
-        if None in datas:
-            missing = [i for i, data in enumerate(datas) if data is None]
-            for i, data in zip(missing, self.owner.render([self.tags[start + i] for i in missing])):
-                datas[i] = data
-        return datas
-
-    def record(self, i: int) -> Record:
-        return Record(str(self.base + self.counters[i]), self.arrivals[i], self.datas_of(i, i + 1)[0],
-                      self.key_table[self.key_ids[i]])
-
-    def keys(self, start: int, stop: int) -> tuple[str, ...]:
-        ids = self.key_ids[start:stop]
-        if len(ids) < 2:
-            return tuple(self.key_table[i] for i in ids)
-        return itemgetter(*ids)(self.key_table)
 
     def describe(self) -> Shard:
         parent = self.parents[0] if self.parents else None
@@ -222,7 +253,7 @@ class ShardLog:
     def storage_bytes(self) -> int:
         """Bytes the record columns take, their contents included (for the benchmark)."""
         total = sum(sys.getsizeof(column) for column in (self.counters, self.arrivals, self.datas, self.key_ids,
-                                                          self.sizes, self.tags))
+                                                          self.sizes, self.values))
         return total + sum(sys.getsizeof(data) for data in self.datas.values())
 
     def child_shards(self) -> tuple[ChildShard, ...]:

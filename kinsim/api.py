@@ -1,0 +1,232 @@
+"""The Kinesis API over any ``Backend``: ``KinesisApi(backend).handle(operation, params) -> response``.
+
+This is the service as a client sees it, in one place for every front end (the boto3-shaped client
+now; a botocore mock and an HTTP endpoint stand on it too): the operations by their API names, their
+parameters and responses in the API's shapes, paging with ``NextToken``, the rule that ``NextToken``
+comes alone, ``ShardFilter``, stream summaries, and errors raised as ``kinsim.errors.KinesisError``
+subclasses carrying the API's error code.
+
+Values are the API's with Python types: a blob is ``bytes``, a timestamp is float seconds since the
+epoch (each adapter puts them in its own form: boto3's datetimes, JSON's numbers and base64).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any, Callable, Optional
+
+from . import wire
+from .backends.base import Backend
+from .errors import InvalidArgumentException, kinesis_error
+from .records import PutEntry, PutFailure, Shard
+
+__all__ = ["KinesisApi", "OPERATIONS"]
+
+Params = dict[str, Any]
+
+
+class KinesisApi:
+    """Answers Kinesis API operations from a backend."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    def handle(self, operation: str, params: Params) -> Params:
+        """The response to one call of ``operation`` (e.g. ``"PutRecord"``), or the API's error."""
+        handler = _HANDLERS.get(operation)
+        if handler is None:
+            raise kinesis_error("UnknownOperationException", f"kinsim does not serve the operation {operation}.")
+        return handler(self.backend, params)
+
+
+# -- streams ----------------------------------------------------------------------------------------
+def _create_stream(backend: Backend, p: Params) -> Params:
+    backend.create_stream(p.get("StreamName"), p.get("ShardCount"))
+    return {}
+
+
+def _delete_stream(backend: Backend, p: Params) -> Params:
+    backend.delete_stream(_stream_name(p))
+    return {}
+
+
+def _describe_stream(backend: Backend, p: Params) -> Params:
+    description = backend.describe_stream(_stream_name(p))
+    shards = sorted(description.shards, key=lambda s: s.shard_id)
+    start = p.get("ExclusiveStartShardId")
+    if start is not None:
+        shards = [s for s in shards if s.shard_id > start]
+    page, more = _page(shards, p.get("Limit", 100))
+    return {"StreamDescription": wire.stream_description_to_wire(description, page, more)}
+
+
+def _describe_stream_summary(backend: Backend, p: Params) -> Params:
+    d = backend.describe_stream(_stream_name(p))
+    return {"StreamDescriptionSummary": {
+        "StreamName": d.name, "StreamARN": d.arn, "StreamStatus": d.status.value,
+        "StreamModeDetails": {"StreamMode": "PROVISIONED"}, "RetentionPeriodHours": d.retention_period_hours,
+        "StreamCreationTimestamp": d.created_at,
+        "EnhancedMonitoring": [{"ShardLevelMetrics": []}], "EncryptionType": "NONE",
+        "OpenShardCount": d.open_shard_count, "ConsumerCount": 0}}
+
+
+def _list_streams(backend: Backend, p: Params) -> Params:
+    names = backend.list_streams()
+    start = p.get("ExclusiveStartStreamName")
+    if p.get("NextToken") is not None:
+        start = _decode_token(p["NextToken"])
+    if start is not None:
+        names = [n for n in names if n > start]
+    page, more = _page(names, p.get("Limit", 100))
+    summaries = []
+    for name in page:
+        d = backend.describe_stream(name)
+        summaries.append({"StreamName": d.name, "StreamARN": d.arn, "StreamStatus": d.status.value,
+                          "StreamModeDetails": {"StreamMode": "PROVISIONED"},
+                          "StreamCreationTimestamp": d.created_at})
+    response: Params = {"StreamNames": page, "HasMoreStreams": more, "StreamSummaries": summaries}
+    if more:
+        response["NextToken"] = _encode_token(page[-1])
+    return response
+
+
+def _list_shards(backend: Backend, p: Params) -> Params:
+    token = p.get("NextToken")
+    for other in ("StreamName", "StreamARN", "ExclusiveStartShardId", "StreamCreationTimestamp"):
+        if token is not None and p.get(other) is not None:
+            raise InvalidArgumentException(f"NextToken and {other} cannot be provided together.")
+    if token is not None:
+        stream_name, after = _decode_token(token).split("/", 1)
+    else:
+        stream_name, after = _stream_name(p), p.get("ExclusiveStartShardId")
+    shards = sorted(backend.list_shards(stream_name), key=lambda s: s.shard_id)
+    shards = _filter_shards(shards, p.get("ShardFilter"))
+    if after:
+        shards = [s for s in shards if s.shard_id > after]
+    page, more = _page(shards, p.get("MaxResults", 1000))
+    response: Params = {"Shards": [wire.shard_to_wire(s) for s in page]}
+    if more:
+        response["NextToken"] = _encode_token(f"{stream_name}/{page[-1].shard_id}")
+    return response
+
+
+def _increase_stream_retention_period(backend: Backend, p: Params) -> Params:
+    backend.set_retention_period(_stream_name(p), p.get("RetentionPeriodHours"), increase=True)
+    return {}
+
+
+def _decrease_stream_retention_period(backend: Backend, p: Params) -> Params:
+    backend.set_retention_period(_stream_name(p), p.get("RetentionPeriodHours"), increase=False)
+    return {}
+
+
+# -- records ----------------------------------------------------------------------------------------
+def _put_record(backend: Backend, p: Params) -> Params:
+    result = backend.put_record(_stream_name(p), p.get("Data"), p.get("PartitionKey"), p.get("ExplicitHashKey"),
+                                p.get("SequenceNumberForOrdering"))
+    return {"ShardId": result.shard_id, "SequenceNumber": result.sequence_number}
+
+
+def _put_records(backend: Backend, p: Params) -> Params:
+    entries = [PutEntry(r.get("Data"), r.get("PartitionKey"), r.get("ExplicitHashKey")) for r in p.get("Records", ())]
+    outcomes = backend.put_records(_stream_name(p), entries)
+    records = [{"ErrorCode": o.error_code, "ErrorMessage": o.error_message} if isinstance(o, PutFailure)
+               else {"SequenceNumber": o.sequence_number, "ShardId": o.shard_id} for o in outcomes]
+    return {"FailedRecordCount": sum(isinstance(o, PutFailure) for o in outcomes), "Records": records}
+
+
+def _get_shard_iterator(backend: Backend, p: Params) -> Params:
+    iterator = backend.get_shard_iterator(_stream_name(p), p.get("ShardId"), p.get("ShardIteratorType"),
+                                          p.get("StartingSequenceNumber"), p.get("Timestamp"))
+    return {"ShardIterator": iterator}
+
+
+def _get_records(backend: Backend, p: Params) -> Params:
+    return wire.get_records_to_wire(backend.get_records(p.get("ShardIterator"), p.get("Limit")))
+
+
+# -- resharding -------------------------------------------------------------------------------------
+def _split_shard(backend: Backend, p: Params) -> Params:
+    backend.split_shard(_stream_name(p), p.get("ShardToSplit"), p.get("NewStartingHashKey"))
+    return {}
+
+
+def _merge_shards(backend: Backend, p: Params) -> Params:
+    backend.merge_shards(_stream_name(p), p.get("ShardToMerge"), p.get("AdjacentShardToMerge"))
+    return {}
+
+
+def _update_shard_count(backend: Backend, p: Params) -> Params:
+    name = _stream_name(p)
+    current = backend.update_shard_count(name, p.get("TargetShardCount"))
+    arn = backend.describe_stream(name).arn
+    return {"StreamName": name, "CurrentShardCount": current, "TargetShardCount": p.get("TargetShardCount"),
+            "StreamARN": arn}
+
+
+_HANDLERS: dict[str, Callable[[Backend, Params], Params]] = {
+    "CreateStream": _create_stream,
+    "DeleteStream": _delete_stream,
+    "DescribeStream": _describe_stream,
+    "DescribeStreamSummary": _describe_stream_summary,
+    "ListStreams": _list_streams,
+    "ListShards": _list_shards,
+    "IncreaseStreamRetentionPeriod": _increase_stream_retention_period,
+    "DecreaseStreamRetentionPeriod": _decrease_stream_retention_period,
+    "PutRecord": _put_record,
+    "PutRecords": _put_records,
+    "GetShardIterator": _get_shard_iterator,
+    "GetRecords": _get_records,
+    "SplitShard": _split_shard,
+    "MergeShards": _merge_shards,
+    "UpdateShardCount": _update_shard_count,
+}
+
+#: The operations kinsim serves, by their API names.
+OPERATIONS = tuple(_HANDLERS)
+
+
+# -- the API's parameter rules ----------------------------------------------------------------------
+def _stream_name(params: Params) -> str:
+    """The stream a request names, by ``StreamName`` or by ``StreamARN``."""
+    if params.get("StreamName") is not None:
+        return params["StreamName"]
+    arn = params.get("StreamARN")
+    if arn is not None:
+        return arn.rsplit("/", 1)[-1]
+    raise InvalidArgumentException("Either StreamName or StreamARN should be provided.")
+
+
+def _page(items: list, limit: int) -> tuple[list, bool]:
+    return items[:limit], len(items) > limit
+
+
+def _encode_token(value: str) -> str:
+    return base64.b64encode(value.encode("utf-8")).decode("ascii")
+
+
+def _decode_token(token: str) -> str:
+    try:
+        return base64.b64decode(token.encode("ascii"), validate=True).decode("utf-8")
+    except (ValueError, binascii.Error):
+        raise InvalidArgumentException(f"NextToken {token} is invalid.") from None
+
+
+def _filter_shards(shards: list[Shard], shard_filter: Optional[Params]) -> list[Shard]:
+    """ListShards' ShardFilter over the listed shards (open ones and closed ones still retained)."""
+    if not shard_filter:
+        return shards
+    kind = shard_filter["Type"]
+    if kind == "AT_LATEST":
+        return [s for s in shards if s.is_open]
+    if kind == "AFTER_SHARD_ID":
+        if shard_filter.get("ShardId") is None:
+            raise InvalidArgumentException("ShardId must be specified with ShardFilter type AFTER_SHARD_ID.")
+        return [s for s in shards if s.shard_id > shard_filter["ShardId"]]
+    if kind == "FROM_TRIM_HORIZON":
+        return shards
+    if kind == "AT_TRIM_HORIZON":
+        listed = {s.shard_id for s in shards}
+        return [s for s in shards if s.parent_shard_id not in listed and s.adjacent_parent_shard_id not in listed]
+    raise InvalidArgumentException(f"ShardFilter type {kind} is not supported by kinsim's simulated shards.")
