@@ -51,11 +51,7 @@ def scenario_document(records: int) -> dict:
 
 def retained_bytes(backend) -> int:
     """Bytes the simulated shards hold for their records (columns and their contents)."""
-    total = 0
-    for stream in backend._streams.values():
-        for shard in stream.shards.values():
-            total += shard.storage_bytes()
-    return total
+    return sum(shard.storage_bytes() for name in backend.list_streams() for shard in backend.shards_of(name).values())
 
 
 def run_one(records: int) -> dict:

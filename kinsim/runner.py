@@ -1,34 +1,43 @@
-"""Run a scenario: build the backend, the simulation and the counters, run it, measure against truth.
+"""Run a scenario: build the timeline, the backend, the simulation and the counters, run it to the end of
+its input, and measure every counter against the truth.
 
-The runner owns time and randomness: a simpy environment times the consumer's polls, a ``ManualClock``
-the backend reads is moved to each attempt's and each poll's time, and every random draw comes from
-generators seeded from the scenario's seed.
+The runner owns time and randomness: one simpy timeline is the only clock (the backend reads it), the
+end of input is a condition it defines (``InputEnd``), and every random draw comes from generators
+seeded from the scenario's seed. Setting up a real stream (and waiting for it) happens before the
+simulated time starts, on the wall clock.
 """
 
 from __future__ import annotations
 
 import gc
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Optional
-
-import simpy
-import simpy.rt
+from typing import Callable, Generator, Optional, Sequence
 
 from .backends import Backend, MemoryBackend
-from .clock import Clock, ManualClock
+from .backends.retrying import wait_for_stream
+from .clock import Clock
 from .counters import BufferedCounter, Counter, NaiveCounter, Windowing
 from .errors import ResourceNotFoundException, StreamNotOwnedError
 from .metrics import Observations, Truth, counter_metrics
-from .records import Record
+from .records import Record, StreamStatus
 from .scenario import CounterKind, CounterSpec, Scenario
-from .simulation import Consumer, Traffic
-from .simulation.traffic import EVENT_TEXT_BYTES, render
-from .simulation.writer import BackendWriter
+from .simulation import Consumer, InputEnd, RealtimeTimeline, Timeline, Traffic, writer_for
 
-__all__ = ["run", "RunResult", "CounterResult", "build_counter"]
+__all__ = ["run", "RunResult", "CounterResult", "StreamAction", "build_counter"]
 
 BackendFactory = Callable[[Clock], Backend]
+STREAM_WAIT_S = 300.0  # a real stream gets this long to become ACTIVE, or to go
+
+
+@dataclass(frozen=True)
+class StreamAction:
+    """A call made on the stream at ``at`` seconds after the start (after the records due then arrive,
+    before the polls then): ``call(backend, stream_name)``, e.g. a reshard."""
+
+    at: float
+    call: Callable[[Backend, str], object]
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,7 @@ class RunResult:
     backend: str
     produced: int
     delivered: int
-    possible_duplicates: int  # records a backend sent again after losing an answer (0 on simulated shards)
+    possible_duplicates: int  # records sent again after an answer was lost (never on simulated shards)
     throttled_puts: int
     polls: int
     throttled_polls: int
@@ -66,29 +75,29 @@ def build_counter(spec: CounterSpec, sink) -> Counter:
 def run(scenario: Scenario, seed: Optional[int] = None, backend_factory: Optional[BackendFactory] = None,
         echo: Optional[Callable[[Record], None]] = None, *, stream_name: Optional[str] = None,
         use_existing_stream: bool = False, keep_stream: bool = False,
-        realtime_speed: Optional[float] = None) -> RunResult:
+        realtime_speed: Optional[float] = None, actions: Sequence[StreamAction] = ()) -> RunResult:
     """Simulate ``scenario`` to the end of its input and compare every counter with the truth.
 
-    The backend comes from ``backend_factory(clock)`` (default: fresh simulated shards). kinsim creates
-    the stream and deletes it afterwards (unless ``keep_stream``); it refuses a stream that already
-    exists unless ``use_existing_stream``. ``realtime_speed`` paces the run on the wall clock, that many
-    simulated seconds per real second.
+    The backend comes from ``backend_factory(clock)`` (default: fresh simulated shards on the run's
+    clock). kinsim creates the stream and deletes it afterwards (unless ``keep_stream``); it refuses a
+    stream that already exists unless ``use_existing_stream``. ``realtime_speed`` paces the run on the
+    wall clock, that many simulated seconds per real second. ``actions`` are calls made on the stream
+    at their instants.
     """
     seed = scenario.seed if seed is None else seed
-    if realtime_speed is None:
-        env = simpy.Environment()
-    else:
-        env = simpy.rt.RealtimeEnvironment(factor=1.0 / realtime_speed, strict=False)
-    clock = ManualClock(scenario.start_us / 1_000_000)
-    backend = (backend_factory or MemoryBackend)(clock)
+    start_s = scenario.start_us / 1_000_000
+    timeline = Timeline(start_s) if realtime_speed is None else RealtimeTimeline(start_s, realtime_speed)
+    backend = (backend_factory or MemoryBackend)(timeline.clock)
     name = stream_name or scenario.stream.name or f"kinsim-{scenario.name}"
     created = _claim_stream(backend, name, scenario.stream.shards, use_existing_stream)
     try:
         with _fewer_collections():
-            return _simulate(scenario, seed, env, backend, clock, name, echo, realtime_speed is not None)
+            return _simulate(scenario, seed, timeline, backend, name, echo, actions)
     finally:
         if created and not keep_stream:
             backend.delete_stream(name)
+            if not isinstance(backend, MemoryBackend):
+                _wait(backend, name, lambda status: status is None)
 
 
 @contextmanager
@@ -105,62 +114,64 @@ def _fewer_collections():
             gc.enable()
 
 
+def _wait(backend: Backend, name: str, done: Callable[[Optional[StreamStatus]], bool]) -> None:
+    """Wait on the wall clock (before or after simulated time) for a real stream's status."""
+    wait_for_stream(backend, name, done, time.sleep, time.monotonic, STREAM_WAIT_S)
+
+
 def _claim_stream(backend: Backend, name: str, shards: int, use_existing: bool) -> bool:
-    """Create the run's stream; True if kinsim created it (and so may delete it)."""
+    """Create the run's stream and wait until it is ACTIVE; True if kinsim created it (and so may delete it)."""
     try:
         backend.describe_stream(name)
     except ResourceNotFoundException:
         backend.create_stream(name, shards)
+        _wait(backend, name, lambda status: status is StreamStatus.ACTIVE)
         return True
     if not use_existing:
         raise StreamNotOwnedError(name)
     return False
 
 
-def _simulate(scenario: Scenario, seed: int, env: simpy.Environment, backend: Backend, clock: ManualClock,
-              stream_name: str, echo: Optional[Callable[[Record], None]], realtime: bool) -> RunResult:
+def _simulate(scenario: Scenario, seed: int, timeline: Timeline, backend: Backend, stream_name: str,
+              echo: Optional[Callable[[Record], None]], actions: Sequence[StreamAction]) -> RunResult:
     truths: dict[Windowing, Truth] = {}
     parts = []
     for spec in scenario.counters:
-        windowing = Windowing.of_seconds(spec.size, spec.slide)
-        truth = truths.setdefault(windowing, Truth(windowing))
         observations = Observations()
-        parts.append((spec, build_counter(spec, observations), truth, observations))
+        counter = build_counter(spec, observations)
+        truth = truths.setdefault(counter.windowing, Truth(counter.windowing))
+        parts.append((spec, counter, truth, observations))
 
     def on_created(key: str, event_us: list[int]) -> None:
         for truth in truths.values():
             truth.add(key, event_us)
 
-    start_s = scenario.start_us / 1_000_000
+    def on_end(_: float) -> None:
+        now_us = scenario.start_us + round(timeline.now * 1_000_000)
+        for part in parts:
+            part[1].close(now_us)
+
     keys = [producer.partition_key for producer in scenario.producers]
-    writer = getattr(backend, "writer", None)
-    writer = writer(stream_name, keys, start_s, render, EVENT_TEXT_BYTES) if writer else \
-        BackendWriter(backend, stream_name, keys, clock, start_s)
-    traffic = Traffic(scenario, writer, seed, on_created)
-    consumer = Consumer(env, backend, stream_name, scenario.consumer, [p[1] for p in parts], traffic, clock,
+    traffic = Traffic(scenario, writer_for(backend, stream_name, keys, timeline), seed, timeline, on_created)
+    end = InputEnd(traffic.stats, timeline.event(), on_end)
+    consumer = Consumer(timeline, backend, stream_name, scenario.consumer, [part[1] for part in parts], end,
                         scenario.start_us, echo)
-    env.process(consumer.start())
-    if realtime:
-        env.process(_pace(env, traffic))
-    env.run()
-    if consumer.ended is None:
-        raise RuntimeError("the simulation stopped before its input ended")  # a kinsim bug, not bad input
+    timeline.process(traffic.run())
+    for action in actions:
+        timeline.process(_act(timeline, action, backend, stream_name))
+    timeline.process(consumer.start())
+    try:
+        timeline.run(until=end.event)
+    except RuntimeError as exc:  # nothing left to happen, and input never ended: a kinsim bug, not bad input
+        raise RuntimeError("the simulation stopped before its input ended") from exc
 
     counters = tuple(CounterResult(spec, counter, truth, observations, counter_metrics(truth, observations, counter))
                      for spec, counter, truth, observations in parts)
     stats = traffic.stats
-    duplicates = getattr(getattr(backend, "stats", None), "possible_duplicates", 0)
-    return RunResult(scenario, seed, backend.name, stats.produced, stats.delivered, duplicates,
-                     stats.throttled_puts, consumer.progress.polls, consumer.progress.throttled_polls,
-                     consumer.ended, counters)
+    return RunResult(scenario, seed, backend.name, stats.produced, stats.delivered, stats.possible_duplicates,
+                     stats.throttled_puts, consumer.stats.polls, consumer.stats.throttled_polls, end.at, counters)
 
 
-def _pace(env: simpy.Environment, traffic: Traffic):
-    """On the wall clock, put each record when it is due rather than just before the poll that reads it."""
-    while True:
-        due = traffic.next_due()
-        if due is None:
-            return
-        if due > env.now:
-            yield env.timeout(due - env.now)
-        traffic.deliver_until(env.now)
+def _act(timeline: Timeline, action: StreamAction, backend: Backend, stream_name: str) -> Generator:
+    yield timeline.timeout(action.at)
+    action.call(backend, stream_name)

@@ -1,9 +1,11 @@
 """Every shortcut taken for speed gives exactly what the plain way gives.
 
-The plain way: the traffic puts each record through ``Backend.put_record`` (the backend's clock set to
-the attempt's time), the consumer parses each record's data, counters take records one by one. The
-fast way: bulk writes per simulated shard, records stored as tags and rendered when read, counters
-taking a poll at once, event times computed by integer steps, lags drawn in batches.
+The plain way: the traffic puts each record through ``Backend.put_record`` at its own instant (the
+``CallingWriter``, as on a real stream), the consumer parses each record's data, counters take records
+one by one. The fast way: runs of records appended per simulated shard at their own arrival times,
+held as event times and rendered when read, counters taking a poll at once, event times computed by
+integer steps, lags drawn in batches. (``tests/test_reference.py`` checks both against a model that
+shares no code with the simulation.)
 """
 
 from __future__ import annotations
@@ -16,29 +18,68 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kinsim.backends import MemoryBackend
-from kinsim.clock import ManualClock
+from kinsim.backends import Backend, MemoryBackend
 from kinsim.counters import BufferedCounter, Windowing
 from kinsim.lag import Constant, Exponential, LogNormal, Normal, Pareto, Uniform
 from kinsim.report import report_dict
-from kinsim.runner import run
+from kinsim.runner import StreamAction, run
 from kinsim.scenario import load_scenario, parse_scenario
-from kinsim.simulation import event_text, event_times
-from kinsim.simulation.traffic import EVENT_TEXT_BYTES, Traffic, render
-from kinsim.simulation.writer import BackendWriter
+from kinsim.simulation import EVENT_TEXT_BYTES, EVENT_TIMES, event_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class PlainMemoryBackend(MemoryBackend):
-    """Simulated shards without the simulation's fast writer: every record through ``put_record``, so
-    records carry their data and no tag, and the consumer parses each one."""
+class PlainBackend(Backend):
+    """Simulated shards seen only through the ``Backend`` interface, as a real stream is: the runner
+    then puts every record with ``put_record`` (so records carry their data as bytes) and the
+    consumer parses each one."""
 
-    writer = None
+    def __init__(self, memory: MemoryBackend) -> None:
+        self.memory = memory
+        self.name = memory.name
+
+    def now(self):
+        return self.memory.now()
+
+    def create_stream(self, *args):
+        return self.memory.create_stream(*args)
+
+    def delete_stream(self, *args):
+        return self.memory.delete_stream(*args)
+
+    def describe_stream(self, *args):
+        return self.memory.describe_stream(*args)
+
+    def list_streams(self):
+        return self.memory.list_streams()
+
+    def set_retention_period(self, *args, **kwargs):
+        return self.memory.set_retention_period(*args, **kwargs)
+
+    def put_record(self, *args):
+        return self.memory.put_record(*args)
+
+    def put_records(self, *args):
+        return self.memory.put_records(*args)
+
+    def get_shard_iterator(self, *args):
+        return self.memory.get_shard_iterator(*args)
+
+    def get_records(self, *args):
+        return self.memory.get_records(*args)
+
+    def split_shard(self, *args):
+        return self.memory.split_shard(*args)
+
+    def merge_shards(self, *args):
+        return self.memory.merge_shards(*args)
+
+    def update_shard_count(self, *args):
+        return self.memory.update_shard_count(*args)
 
 
 def _plain(clock):
-    return PlainMemoryBackend(clock)
+    return PlainBackend(MemoryBackend(clock))
 
 
 def both_ways(scenario) -> tuple[dict, dict]:
@@ -183,11 +224,11 @@ def test_integer_steps_give_the_float_formulas_event_times(offset_us, step_us, f
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.integers(-62_135_596_800_000_000, 253_402_300_799_999_999), min_size=1, max_size=50))
-def test_rendered_event_times_are_the_tutorials_text_and_parse_back(tags):
-    datas = render(tags)
-    assert [d.decode() for d in datas] == [event_text(tag) for tag in tags]
+def test_rendered_event_times_are_the_tutorials_text_and_parse_back(event_us):
+    datas = EVENT_TIMES.render(event_us)
+    assert [d.decode() for d in datas] == [event_text(us) for us in event_us]
     assert {len(d) for d in datas} == {EVENT_TEXT_BYTES}
-    assert event_times(datas) == tags
+    assert EVENT_TIMES.parse(datas) == event_us
 
 
 # -- a reshard in the middle of the traffic ---------------------------------------------------------------
@@ -198,28 +239,25 @@ def _split_midway(fast: bool, update_delay: float) -> tuple[dict, int]:
         {"name": f"p{i}", "partition_key": f"10.0.0.{i}", "interval": f"{2 + i}ms",
          "lag": {"uniform": ["0s", "3s"]} if i % 2 else {"constant": "10ms"}} for i in range(4)]),
         "<generated>", "split")
-    clock = ManualClock(spec.start_us / 1e6)
-    backend = MemoryBackend(clock, update_delay=update_delay)
-    backend.create_stream("s", 1)
-    keys, start_s = [p.partition_key for p in spec.producers], spec.start_us / 1e6
-    writer = backend.writer("s", keys, start_s, render, EVENT_TEXT_BYTES) if fast else \
-        BackendWriter(backend, "s", keys, clock, start_s)
-    traffic = Traffic(spec, writer, spec.seed, lambda key, events: None)
-    t = 0.0
-    while not traffic.stats.done:
-        t += 0.25
-        traffic.deliver_until(t)
-        if t == 2.0:
-            backend.split_shard("s", "shardId-000000000000", str(2**127))
-    contents = {}
-    for shard in backend.list_shards("s"):
-        iterator, records = backend.get_shard_iterator("s", shard.shard_id, "TRIM_HORIZON"), []
+    kept = {}
+
+    def factory(clock):
+        kept["memory"] = MemoryBackend(clock, update_delay=update_delay)
+        return kept["memory"] if fast else PlainBackend(kept["memory"])
+
+    split = StreamAction(2.0, lambda backend, stream: backend.split_shard(stream, "shardId-000000000000",
+                                                                          str(2**127)))
+    result = run(spec, backend_factory=factory, keep_stream=True, actions=[split])
+    memory, contents = kept["memory"], {}
+    memory.throttling = False  # read it all back at the run's last instant
+    for shard in memory.list_shards("s"):
+        iterator, records = memory.get_shard_iterator("s", shard.shard_id, "TRIM_HORIZON"), []
         while iterator is not None:
-            result = backend.get_records(iterator, 10_000)
-            records += [(r.partition_key, r.data, r.approximate_arrival_timestamp) for r in result.records]
-            iterator = result.next_shard_iterator if result.records else None
+            got = memory.get_records(iterator, 10_000)
+            records += [(r.partition_key, r.data, r.approximate_arrival_timestamp) for r in got.records]
+            iterator = got.next_shard_iterator if got.records else None
         contents[shard.shard_id] = records
-    return contents, traffic.stats.throttled_puts
+    return contents, result.throttled_puts
 
 
 @pytest.mark.parametrize("update_delay", [0.0, 1.0])

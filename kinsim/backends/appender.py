@@ -49,7 +49,7 @@ class Appender:
             self._routed = version
         return version, self._shard_ids
 
-    def append(self, shard_id: str, arrivals: list[float], sources: Sequence[int], values: list[int]) -> int:
+    def append(self, shard_id: str, arrivals: list[float], sources: Sequence[int], values: Sequence[int]) -> int:
         """Append records of these sources, holding these values, to an open shard at these arrival times
         (in order, none after the clock's now): how many, from the first, the shard took."""
         if arrivals and arrivals[-1] > self._now():

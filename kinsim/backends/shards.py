@@ -13,8 +13,8 @@ import hashlib
 import sys
 from array import array
 from bisect import bisect_left, bisect_right
-from itertools import accumulate, islice, repeat
-from operator import add, ge, gt, itemgetter, sub
+from itertools import repeat
+from operator import add, itemgetter
 from typing import Optional, Sequence
 
 from ..records import HASH_KEY_MAX, ChildShard, HashKeyRange, PayloadCodec, Records, Shard
@@ -91,6 +91,8 @@ class ShardLog:
         "key_ids",
         "sizes",
         "values",
+        "_window_low",
+        "_window_bytes",
     )
 
     def __init__(self, index: int, hash_key_range: HashKeyRange, starting_sequence_number: int,
@@ -114,6 +116,8 @@ class ShardLog:
         self.key_ids = array("H")   # widened to "I" past 65,535 distinct keys
         self.sizes = array("I")
         self.values = array("q")    # the payload codec's value, or DATA_HELD_AS_BYTES
+        self._window_low = 0        # the write window: records from here to the end, and their bytes
+        self._window_bytes = 0
 
     @property
     def is_open(self) -> bool:
@@ -124,13 +128,14 @@ class ShardLog:
 
     # -- the write primitive ------------------------------------------------------------------------
     def append(self, first_counter: int, arrivals: list[float], key_ids: list[int], sizes: list[int],
-               values: Optional[list[int]] = None, datas: Optional[Sequence[bytes]] = None) -> int:
+               values: Optional[Sequence[int]] = None, datas: Optional[Sequence[bytes]] = None) -> int:
         """Append the longest prefix of these records that the shard's write limits admit, each checked
         at its own arrival time against what the shard already holds; returns how many were appended.
 
         Records come in arrival order, none before the shard's last one; their put counters are
         ``first_counter`` on. Each record's data is ``datas[i]``, or ``values[i]`` of the stream's
-        payload codec when ``datas`` is None. (Lists: ``array.fromlist`` is the fast way in.)
+        payload codec when ``datas`` is None. (Lists, or the values as an int64 array: those are the
+        fast ways in.)
         """
         count = len(arrivals)
         if not count:
@@ -151,8 +156,12 @@ class ShardLog:
         self.arrivals.fromlist(arrivals)
         self.key_ids.fromlist(key_ids)
         self.sizes.fromlist(sizes)
+        self._window_bytes += sum(sizes)
         if datas is None:
-            self.values.fromlist(values)
+            if type(values) is array:
+                self.values.extend(values)
+            else:
+                self.values.fromlist(values)
         else:
             self.values.fromlist([DATA_HELD_AS_BYTES] * admitted)
             self.datas.update(zip(counters, datas))
@@ -162,25 +171,42 @@ class ShardLog:
         """How many of these records, from the first, the write limits take: record i fits if fewer than
         the record limit and, with it, at most the byte limit arrived in ``(arrival_i - 1, arrival_i]``."""
         most_records, most_bytes = self.limits.write_records_per_s, self.limits.write_bytes_per_s
+        count = len(arrivals)
         held, written = self.write_load(arrivals[0])
-        if held + len(arrivals) <= most_records and written + sum(sizes) <= most_bytes:
-            return len(arrivals)  # even all at one instant would fit
-        # the exact test: every record's one-second window, over what the shard holds and the batch before it
-        earlier = bisect_right(self.arrivals, arrivals[0] - 1.0)
-        times = self.arrivals[earlier:].tolist() + arrivals
-        totals = list(accumulate(self.sizes[earlier:].tolist() + sizes, initial=0))
-        held = len(times) - len(arrivals)
-        lows = list(map(bisect_right, repeat(times), map(add, arrivals, repeat(-1.0))))  # first in each window
-        too_many = list(map(ge, map(sub, range(held, len(times)), lows), repeat(most_records)))
-        too_big = list(map(gt, map(sub, islice(totals, held + 1, None), map(totals.__getitem__, lows)),
-                           repeat(most_bytes)))
-        refused = [a or b for a, b in zip(too_many, too_big)] if True in too_big else too_many
-        return refused.index(True) if True in refused else len(arrivals)
+        if held + count <= most_records and written + sum(sizes) <= most_bytes:
+            return count  # even all at one instant would fit
+        # record by record: the one-second window slides right over the shard's records and the batch's
+        shard_arrivals, shard_sizes, shard_end = self.arrivals, self.sizes, len(self.arrivals)
+        low, batch_low = shard_end - held, 0
+        for i, arrival in enumerate(arrivals):
+            edge = arrival - 1.0
+            while low < shard_end and shard_arrivals[low] <= edge:
+                held -= 1
+                written -= shard_sizes[low]
+                low += 1
+            while batch_low < i and arrivals[batch_low] <= edge:
+                held -= 1
+                written -= sizes[batch_low]
+                batch_low += 1
+            if held >= most_records or written + sizes[i] > most_bytes:
+                return i
+            held += 1
+            written += sizes[i]
+        return count
 
     def write_load(self, now: float) -> tuple[int, int]:
-        """(records, bytes) written in the last second, ``(now - 1, now]``."""
-        first = bisect_right(self.arrivals, now - 1.0)
-        return len(self.counters) - first, sum(self.sizes[first:])
+        """(records, bytes) written in the last second, ``(now - 1, now]``: a window that only slides
+        forward, as appends come in arrival order (so a put costs the records leaving it, not the
+        records in it)."""
+        arrivals, low, edge = self.arrivals, self._window_low, now - 1.0
+        if low and arrivals[low - 1] > edge:  # asked about an earlier instant: measure afresh
+            low = self._window_low = bisect_right(arrivals, edge)
+            self._window_bytes = sum(self.sizes[low:])
+        elif low < len(arrivals) and arrivals[low] <= edge:
+            first = bisect_right(arrivals, edge, low)
+            self._window_bytes -= sum(self.sizes[low:first])
+            self._window_low = low = first
+        return len(arrivals) - low, self._window_bytes
 
     # -- the read primitive -------------------------------------------------------------------------
     def read(self, sequence_floor: int, limit: int, max_bytes: int, now: float,
@@ -240,6 +266,9 @@ class ShardLog:
             if self.datas:
                 for counter in self.counters[:drop]:
                     self.datas.pop(counter, None)
+            if drop > self._window_low:
+                self._window_bytes -= sum(self.sizes[self._window_low:drop])
+            self._window_low = max(0, self._window_low - drop)
             for column in (self.counters, self.arrivals, self.key_ids, self.sizes, self.values):
                 del column[:drop]
 

@@ -97,7 +97,7 @@ class StreamState:
 
     # -- the write primitive ------------------------------------------------------------------------
     def append(self, shard: ShardLog, arrivals: list[float], key_ids: list[int], sizes: list[int],
-               values: Optional[list[int]] = None, datas: Optional[Sequence[bytes]] = None) -> int:
+               values: Optional[Sequence[int]] = None, datas: Optional[Sequence[bytes]] = None) -> int:
         """Append records to an open shard, each at its own arrival time: the longest prefix its write
         limits admit (``ShardLog.append``); they take the stream's next sequence numbers."""
         if not shard.is_open:

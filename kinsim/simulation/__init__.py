@@ -1,7 +1,12 @@
-"""The simulation: producers, the lagged network and polling consumers on simpy's virtual clock."""
+"""The simulation: producers, the lagged network and polling consumers, as processes on one timeline."""
 
-from .consumer import Consumer, event_times, event_us_of
-from .traffic import EVENT_TEXT_BYTES, Traffic, TrafficStats, event_text, render
+from .consumer import Consumer, ConsumerStats
+from .ending import InputEnd
+from .payload import EVENT_TEXT_BYTES, EVENT_TIMES, EventTimes, event_text, event_us_of
+from .timeline import RealtimeTimeline, SimulationClock, Timeline
+from .traffic import Traffic, TrafficStats
+from .writers import writer_for
 
-__all__ = ["Consumer", "Traffic", "TrafficStats", "event_text", "event_us_of", "event_times", "render",
-           "EVENT_TEXT_BYTES"]
+__all__ = ["Consumer", "ConsumerStats", "InputEnd", "Traffic", "TrafficStats", "Timeline", "RealtimeTimeline",
+           "SimulationClock", "EVENT_TIMES", "EVENT_TEXT_BYTES", "EventTimes", "event_text", "event_us_of",
+           "writer_for"]

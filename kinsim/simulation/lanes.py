@@ -1,102 +1,132 @@
 """Lanes: the attempts waiting to reach one simulated shard (or, for a real stream, all of them).
 
 First attempts of fixed-pacing records are known ahead and wait in columns sorted by (time, producer,
-record number), in typed arrays; retries and after-put records are known only as deliveries happen and
-wait in a heap. ``Traffic`` takes what is due from each lane in order.
+record number), in typed arrays: no Python object per waiting record. Retries and the records of
+``after_put`` producers are known only as attempts happen, and wait in a heap of ``Attempt``s. The
+traffic takes what is due from each lane in that order.
 """
 
 from __future__ import annotations
 
 import heapq
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from itertools import islice
 from operator import eq
-from typing import Iterator, Optional, Sequence
+from typing import NamedTuple, Optional
 
-__all__ = ["Attempt", "Columns", "Lane", "in_order"]
+__all__ = ["Attempt", "FreshAttempts", "DueAttempts", "Lane", "in_order"]
 
-#: (time, producer, record number, attempt, tag): one try at putting a record, its time in seconds after
-#: the start; the tag is the event time its data carries, in µs (``render`` gives the data)
-Attempt = tuple
 
-#: first attempts, column by column: (times, producers, record numbers, tags), sequences of equal length
-Columns = tuple
+class Attempt(NamedTuple):
+    """One try at putting a record; attempts run in this field order."""
+
+    time: float     # seconds after the scenario's start
+    producer: int   # the producer's index, in scenario order
+    record: int     # the producer's record number, from 0
+    tries: int      # earlier tries that failed
+    stamp_us: int   # the event time its data carries (the producer's clock skew included), in µs
+
+
+class FreshAttempts(NamedTuple):
+    """First attempts of records just created, column by column (lists of equal length, any order)."""
+
+    times: list[float]
+    producers: list[int]
+    records: list[int]
+    stamps_us: list[int]
+
+    @classmethod
+    def empty(cls) -> "FreshAttempts":
+        return cls([], [], [], [])
+
+
+class DueAttempts(NamedTuple):
+    """First attempts taken out of a lane, in order; record numbers are looked up only when needed."""
+
+    times: array
+    producers: array
+    stamps_us: array
+    order: array    # where each one's record number is in ``records``
+    records: array
+
+    def record(self, i: int) -> int:
+        return self.records[self.order[i]]
+
+    def attempt(self, i: int) -> Attempt:
+        return Attempt(self.times[i], self.producers[i], self.record(i), 0, self.stamps_us[i])
+
+    def count_before(self, start: int, other: Attempt) -> int:
+        """How many of these attempts, from ``start`` on, come before ``other``."""
+        times = self.times
+        low = bisect_left(times, other.time, start)
+        high = bisect_right(times, other.time, low)
+        ahead = other.producer, other.record, other.tries
+        return low - start + sum(1 for i in range(low, high) if (self.producers[i], self.record(i), 0) < ahead)
 
 
 class Lane:
-    """Attempts waiting in one lane: first attempts of fixed-pacing records in columns sorted by (time,
-    producer, record number), and a heap of the rest (retries and after-put records), which can only be
-    known as deliveries happen. Record numbers are looked up only when needed (to try attempts one by
-    one): they stay in the order they came, with the sorting permutation."""
+    """Attempts waiting in one lane (see the module's docstring)."""
 
-    __slots__ = ("times", "producers", "tags", "numbers", "order", "head", "dynamic")
+    __slots__ = ("times", "producers", "stamps_us", "records", "order", "head", "waiting")
 
     def __init__(self) -> None:
         self.times = array("d")
         self.producers = array("I")
-        self.tags = array("q")
-        self.numbers = array("q")  # unsorted: the record at sorted position i has numbers[order[i]]
+        self.stamps_us = array("q")
+        self.records = array("q")  # unsorted: the attempt at sorted position i is records[order[i]]
         self.order = array("I")
         self.head = 0
-        self.dynamic: list[Attempt] = []
+        self.waiting: list[Attempt] = []  # a heap: retries and after-put records
 
-    def numbers_at(self, positions: slice) -> list[int]:
-        return list(map(self.numbers.__getitem__, self.order[positions]))
-
-    def pending(self) -> Columns:
+    def pending(self) -> FreshAttempts:
         """The first attempts not yet taken, in order."""
         head = self.head
-        return (self.times[head:].tolist(), self.producers[head:].tolist(), self.numbers_at(slice(head, None)),
-                self.tags[head:].tolist())
+        return FreshAttempts(self.times[head:].tolist(), self.producers[head:].tolist(),
+                             list(map(self.records.__getitem__, self.order[head:])), self.stamps_us[head:].tolist())
 
-    def add(self, times: list[float], producers: list[int], numbers: list[int], tags: list[int]) -> None:
-        """Merge freshly created first attempts in. The columns are kept in typed arrays: no Python
-        object per waiting record (objects that outlive their neighbours scatter the heap)."""
+    def add(self, fresh: FreshAttempts) -> None:
+        """Merge freshly created first attempts in, keeping typed arrays (no object outlives its chunk)."""
         columns = self.pending()
-        for column, fresh in zip(columns, (times, producers, numbers, tags)):
-            column.extend(fresh)
-        order, sorted_times = in_order(*columns[:3])
+        for column, more in zip(columns, fresh):
+            column.extend(more)
+        order, sorted_times = in_order(columns.times, columns.producers, columns.records)
         self.order, self.times = array("I", order), array("d", sorted_times)
-        self.numbers = array("q", columns[2])
-        self.producers = array("I", list(map(columns[1].__getitem__, order)))  # from a list: far faster
-        self.tags = array("q", list(map(columns[3].__getitem__, order)))
+        self.records = array("q", columns.records)
+        self.producers = array("I", list(map(columns.producers.__getitem__, order)))  # from a list: far faster
+        self.stamps_us = array("q", list(map(columns.stamps_us.__getitem__, order)))
         self.head = 0
 
     def push(self, attempt: Attempt) -> None:
-        heapq.heappush(self.dynamic, attempt)
+        heapq.heappush(self.waiting, attempt)
+
+    def pop(self) -> Attempt:
+        return heapq.heappop(self.waiting)
 
     def next_due(self) -> Optional[float]:
-        times = [self.times[self.head]] if self.head < len(self.times) else []
-        if self.dynamic:
-            times.append(self.dynamic[0][0])
-        return min(times) if times else None
+        first = self.times[self.head] if self.head < len(self.times) else None
+        if self.waiting and (first is None or self.waiting[0].time < first):
+            return self.waiting[0].time
+        return first
 
-    def dynamic_due(self, t: float) -> bool:
-        return bool(self.dynamic) and self.dynamic[0][0] <= t
+    def waiting_due(self, limit: float, inclusive: bool) -> Optional[Attempt]:
+        """The heap's next attempt if it is due by ``limit`` (at it too, when ``inclusive``)."""
+        if self.waiting:
+            time = self.waiting[0].time
+            if time < limit or inclusive and time == limit:
+                return self.waiting[0]
+        return None
 
-    def take_until(self, t: float) -> tuple[Sequence[float], Sequence[int], Sequence[int], slice]:
-        """The first attempts due at or before ``t``, taken out: (times, producers, tags, positions);
-        their record numbers are ``numbers_at(positions)``."""
-        head, cut = self.head, bisect_right(self.times, t, self.head)
+    def take(self, limit: float, inclusive: bool) -> DueAttempts:
+        """Take out the first attempts due before ``limit`` (or at it, when ``inclusive``)."""
+        head = self.head
+        cut = (bisect_right if inclusive else bisect_left)(self.times, limit, head)
         self.head = cut
-        return self.times[head:cut], self.producers[head:cut], self.tags[head:cut], slice(head, cut)
-
-    def merged(self, ready: Iterator[Attempt], t: float) -> Iterator[Attempt]:
-        """``ready`` (in order) and the heap's attempts due by ``t``, in order; the heap may grow meanwhile."""
-        dynamic = self.dynamic
-        following = next(ready, None)
-        while True:
-            if dynamic and dynamic[0][0] <= t and (following is None or dynamic[0] < following):
-                yield heapq.heappop(dynamic)
-            elif following is not None:
-                yield following
-                following = next(ready, None)
-            else:
-                return
+        return DueAttempts(self.times[head:cut], self.producers[head:cut], self.stamps_us[head:cut],
+                           self.order[head:cut], self.records)
 
 
-def in_order(times: list[float], producers: list[int], numbers: list[int]) -> tuple[list[int], list[float]]:
+def in_order(times: list[float], producers: list[int], records: list[int]) -> tuple[list[int], list[float]]:
     """The permutation that sorts the columns by (time, producer, record number), and the sorted times:
     an order by time first (fast, on floats), then any run of equal times by the whole key."""
     order = sorted(range(len(times)), key=times.__getitem__)
@@ -106,6 +136,6 @@ def in_order(times: list[float], producers: list[int], numbers: list[int]) -> tu
         for i in range(1, len(times) + 1):
             if i == len(times) or times[i] != times[start]:
                 if i - start > 1:
-                    order[start:i] = sorted(order[start:i], key=lambda j: (producers[j], numbers[j]))
+                    order[start:i] = sorted(order[start:i], key=lambda j: (producers[j], records[j]))
                 start = i
     return order, times

@@ -1,0 +1,88 @@
+"""One owner of time: the simulation's simpy environment, and the clock a backend reads from it.
+
+Everything that happens in a run is a process or an event on this timeline. At one instant, events run
+in this order (simpy orders by time, then priority, then the order they were scheduled in):
+
+1. ``STREAM``: stream changes due then (a reshard completing after the update delay, retention);
+2. ``TRAFFIC``: the producers' attempts due then reach the stream;
+3. processes starting then (simpy's ``URGENT``);
+4. everything else, in the order it was scheduled (simpy's ``NORMAL``): polls, scripted actions.
+
+The traffic may run ahead through a gap in which nothing else is scheduled (``horizon``): delivering a
+thousand records at their own instants in one step is the same as a thousand steps, as long as nobody
+else acts in between; it moves the clock along as it goes (``advance_to``), so a backend never sees a
+record arrive after its own now. On the wall clock (``RealtimeTimeline``) it never runs ahead: each
+record is put when it is due.
+"""
+
+from __future__ import annotations
+
+import simpy
+import simpy.rt
+from simpy.events import Event
+
+from ..clock import Callback
+
+__all__ = ["Timeline", "RealtimeTimeline", "SimulationClock", "STREAM", "TRAFFIC"]
+
+STREAM = -2
+TRAFFIC = -1
+
+
+class SimulationClock:
+    """A backend's clock on a timeline: seconds since the epoch, ``start_s`` at the timeline's zero."""
+
+    def __init__(self, timeline: "Timeline", start_s: float) -> None:
+        self._timeline = timeline
+        self.start_s = start_s
+
+    def now(self) -> float:
+        return self.start_s + self._timeline.now
+
+    def call_after(self, delay: float, callback: Callback) -> None:
+        """An event ``delay`` seconds from now, before anything else at its instant."""
+        event = self._timeline.wake(max(0.0, delay), STREAM)
+        event.callbacks.append(lambda _: callback(self.now()))
+
+
+class Timeline(simpy.Environment):
+    """A simpy environment whose zero is ``start_s`` seconds since the epoch."""
+
+    lookahead = True  # the traffic may run ahead through gaps where nothing else is scheduled
+
+    def __init__(self, start_s: float) -> None:
+        simpy.Environment.__init__(self)
+        self.clock = SimulationClock(self, start_s)
+
+    def wake(self, delay: float, priority: int) -> Event:
+        """An event ``delay`` seconds from now with the given priority (``STREAM``, ``TRAFFIC``)."""
+        event = Event(self)
+        event._ok = True
+        event._value = None
+        self.schedule(event, priority, delay)
+        return event
+
+    def horizon(self, most: float) -> float:
+        """The time of the next scheduled event, but at most ``most`` seconds from now: nothing but the
+        caller happens before it."""
+        return min(self.peek(), self.now + most) if self.lookahead else self.now
+
+    def advance_to(self, instant: float) -> None:
+        """Move now forward through a gap in which nothing else is scheduled (up to ``horizon``)."""
+        if instant == self._now:
+            return
+        if instant < self._now:
+            raise ValueError(f"the timeline cannot go back from {self._now!r} to {instant!r}")
+        if instant > self.peek() or not self.lookahead:
+            raise ValueError(f"cannot advance to {instant!r}: something else happens at {self.peek()!r}")
+        self._now = instant
+
+
+class RealtimeTimeline(Timeline, simpy.rt.RealtimeEnvironment):
+    """A timeline paced on the wall clock, ``speed`` simulated seconds per real second."""
+
+    lookahead = False
+
+    def __init__(self, start_s: float, speed: float) -> None:
+        simpy.rt.RealtimeEnvironment.__init__(self, factor=1.0 / speed, strict=False)
+        self.clock = SimulationClock(self, start_s)
