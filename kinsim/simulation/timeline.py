@@ -29,6 +29,17 @@ STREAM = -2
 TRAFFIC = -1
 
 
+class Wake(Event):
+    """An event that fires ``delay`` seconds from now with a priority of its own: simpy's ``Timeout``
+    with a chosen priority (``STREAM``, ``TRAFFIC``), built the way ``Timeout`` builds itself."""
+
+    def __init__(self, env: simpy.Environment, delay: float, priority: int) -> None:
+        super().__init__(env)
+        self._ok = True
+        self._value = None
+        env.schedule(self, priority, delay)
+
+
 class SimulationClock:
     """A backend's clock on a timeline: seconds since the epoch, ``start_s`` at the timeline's zero."""
 
@@ -54,13 +65,9 @@ class Timeline(simpy.Environment):
         simpy.Environment.__init__(self)
         self.clock = SimulationClock(self, start_s)
 
-    def wake(self, delay: float, priority: int) -> Event:
+    def wake(self, delay: float, priority: int) -> Wake:
         """An event ``delay`` seconds from now with the given priority (``STREAM``, ``TRAFFIC``)."""
-        event = Event(self)
-        event._ok = True
-        event._value = None
-        self.schedule(event, priority, delay)
-        return event
+        return Wake(self, delay, priority)
 
     def horizon(self, most: float) -> float:
         """The time of the next scheduled event, but at most ``most`` seconds from now: nothing but the
