@@ -1,6 +1,7 @@
 """Scenario files: what to simulate, as validated frozen dataclasses."""
 
-from .loader import load_scenario, parse_duration, parse_scenario
+from ..durations import parse_duration
+from .loader import load_scenario, parse_scenario
 from .model import (
     ConsumerSpec,
     CounterKind,

@@ -7,13 +7,14 @@ from __future__ import annotations
 import difflib
 import re
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
 import yaml
 from dateutil import parser as dateparser
 
+from ..durations import parse_duration, parse_signed_duration
 from ..errors import ScenarioError
 from ..lag import LAG_KINDS, Constant, LagModel
 from ..records import IteratorType
@@ -28,46 +29,12 @@ from .model import (
     StreamSpec,
 )
 
-__all__ = ["load_scenario", "parse_scenario", "parse_duration"]
+__all__ = ["load_scenario", "parse_scenario"]
 
 T = TypeVar("T")
 
-_UNITS = {"us": Decimal("0.000001"), "ms": Decimal("0.001"), "s": Decimal(1), "m": Decimal(60),
-          "min": Decimal(60), "h": Decimal(3600), "d": Decimal(86400)}
-_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(us|ms|min|s|m|h|d)\s*")
 _RATE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*")
 _RATE_UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
-
-
-def parse_duration(value: Any) -> float:
-    """``500ms``, ``20s``, ``2m``, ``1h``, ``1m30s`` or a number of seconds → seconds, to the microsecond."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {value!r}")
-    if isinstance(value, (int, float)):
-        total = Decimal(str(value))
-    elif isinstance(value, str):
-        parts = _DURATION.findall(value)
-        if not parts or "".join(f"{n}{u}" for n, u in parts) != re.sub(r"\s+", "", value):
-            try:
-                total = Decimal(value.strip())
-            except InvalidOperation:
-                raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {value!r}") from None
-        else:
-            total = sum((Decimal(n) * _UNITS[u] for n, u in parts), Decimal(0))
-    else:
-        raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {value!r}")
-    if total < 0:
-        raise ValueError(f"a duration cannot be negative, got {value!r}")
-    return float(total.quantize(Decimal("0.000001")))
-
-
-def parse_signed_duration(value: Any) -> float:
-    """A duration that may be negative, like a clock skew of ``-2s``."""
-    if isinstance(value, str) and value.strip().startswith("-"):
-        return -parse_duration(value.strip()[1:])
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-        return -parse_duration(-value)
-    return parse_duration(value)
 
 
 def parse_instant(value: Any) -> datetime:
