@@ -17,16 +17,16 @@ import simpy.rt
 
 from .backends import Backend, MemoryBackend
 from .clock import Clock, ManualClock
-from .counters import BufferedCounter, Counter, NaiveCounter, Windowing
+from .counters import Counter, Windowing
 from .errors import ResourceNotFoundException, StreamNotOwnedError
 from .metrics import Observations, Truth, counter_metrics
 from .records import Record
-from .scenario import CounterKind, CounterSpec, Scenario
+from .scenario import CounterSpec, Scenario
 from .simulation import Consumer, Traffic
 from .simulation.traffic import EVENT_TEXT_BYTES, render
 from .simulation.writer import BackendWriter
 
-__all__ = ["run", "RunResult", "CounterResult", "build_counter"]
+__all__ = ["run", "RunResult", "CounterResult"]
 
 BackendFactory = Callable[[Clock], Backend]
 
@@ -53,14 +53,6 @@ class RunResult:
     throttled_polls: int
     ended_at: float  # simulated seconds after start when input ended
     counters: tuple[CounterResult, ...]
-
-
-def build_counter(spec: CounterSpec, sink) -> Counter:
-    windowing = Windowing.of_seconds(spec.size, spec.slide)
-    if spec.kind is CounterKind.NAIVE:
-        return NaiveCounter(spec.name, windowing, sink)
-    return BufferedCounter(spec.name, windowing, sink, round(spec.grace * 1_000_000),
-                           round(spec.allowed_lateness * 1_000_000))
 
 
 def run(scenario: Scenario, seed: Optional[int] = None, backend_factory: Optional[BackendFactory] = None,
@@ -122,10 +114,10 @@ def _simulate(scenario: Scenario, seed: int, env: simpy.Environment, backend: Ba
     truths: dict[Windowing, Truth] = {}
     parts = []
     for spec in scenario.counters:
-        windowing = Windowing.of_seconds(spec.size, spec.slide)
-        truth = truths.setdefault(windowing, Truth(windowing))
         observations = Observations()
-        parts.append((spec, build_counter(spec, observations), truth, observations))
+        counter = spec.build(observations)
+        truth = truths.setdefault(counter.windowing, Truth(counter.windowing))
+        parts.append((spec, counter, truth, observations))
 
     def on_created(key: str, event_us: list[int]) -> None:
         for truth in truths.values():

@@ -4,7 +4,6 @@ from ..durations import parse_duration
 from .loader import load_scenario, parse_scenario
 from .model import (
     ConsumerSpec,
-    CounterKind,
     CounterSpec,
     Outage,
     Pacing,
@@ -15,5 +14,5 @@ from .model import (
 
 __all__ = [
     "load_scenario", "parse_scenario", "parse_duration", "Scenario", "ProducerSpec", "StreamSpec",
-    "ConsumerSpec", "CounterSpec", "CounterKind", "Outage", "Pacing",
+    "ConsumerSpec", "CounterSpec", "Outage", "Pacing",
 ]

@@ -155,7 +155,7 @@ class Consumer:
         now_us = self._now_us()
         keys = batch.partition_keys if type(batch.partition_keys) is tuple else tuple(batch.partition_keys)
         for counter in self.counters:
-            counter.process_columns(shard_id, keys, times, now_us)
+            counter.process(shard_id, keys, times, now_us)
 
     def _finish(self, shard_id: str, children) -> None:
         """A closed shard is read to its end: poll each child whose parents are all done."""
