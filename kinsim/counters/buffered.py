@@ -11,15 +11,17 @@ every open window fires.
 How a poll is taken, with exactly those results: a record is *plain* when the watermark it meets is
 below its earliest window's end (all its windows are open: it can be neither late nor a correction).
 A run of plain records after none of which the watermark fires or evicts anything is a *segment*: it is
-counted with one tally, and the watermark then advanced once. Any other record takes the rules above on
-its own. Most polls are one segment, which a bound on their first and last event times shows at once.
+counted with one tally, and the watermark then advanced once. Any other record, and a plain record
+alone, takes the rules above on its own. Most polls are one segment, which a bound on their first and
+last event times shows at once.
 """
 
 from __future__ import annotations
 
 import heapq
-from itertools import accumulate, chain, compress, count, islice, repeat
-from operator import add, le
+from bisect import bisect_left
+from itertools import accumulate, repeat
+from operator import add
 from typing import Any, Optional, Sequence
 
 from .base import LateRecord, Sink, duration_us
@@ -80,15 +82,15 @@ class BufferedCounter:
         shard = self._shards.get(shard_id)
         if shard is None:
             shard = self._shards[shard_id] = _Shard()
-        high = max(event_us)
-        counts = self.windowing.tally(event_us, keys, high)
+        slide, grace = self.windowing.slide_us, self.grace_us
+        low, high = min(event_us), max(event_us)
         highest = high if shard.max_ts is None else max(shard.max_ts, high)
-        if highest < min(self._limit(shard), min(counts) + self.windowing.slide_us + self.grace_us):
+        if highest < min(self._limit(shard), low - low % slide + slide + grace):
             # no record meets a watermark at its earliest window's end, and nothing fires: one segment
-            self._count_segment(shard, counts, len(keys))
+            self._count_segment(shard, self.windowing.tally(event_us, keys, low, high), len(keys))
             shard.max_ts = highest
         else:
-            self._in_segments(shard_id, shard, keys, event_us, counts, now_us)
+            self._in_segments(shard_id, shard, keys, event_us, now_us)
 
     def close(self, now_us: int) -> None:
         for shard_id in sorted(self._shards):
@@ -96,30 +98,30 @@ class BufferedCounter:
 
     # -- the rules ---------------------------------------------------------------------------------------
     def _in_segments(self, shard_id: str, shard: _Shard, keys: Sequence[str], event_us: Sequence[int],
-                     counts: dict[int, dict[str, int]], now_us: int) -> None:
-        """Take the poll in segments and records on their own; ``counts`` is the whole poll's tally."""
-        grace, n = self.grace_us, len(keys)
+                     now_us: int) -> None:
+        """Take a poll in segments, and each record no segment holds on its own."""
+        n = len(keys)
         # per record: the max_ts it meets, and the max_ts at which the watermark reaches its earliest window's end
         maxima = list(accumulate(event_us, max, initial=_NO_RECORD if shard.max_ts is None else shard.max_ts))
-        reach = list(map(add, self.windowing.latest_starts(event_us), repeat(self.windowing.slide_us + grace)))
+        reach = list(map(add, self.windowing.latest_starts(event_us), repeat(self.windowing.slide_us + self.grace_us)))
+        # a segment from record i stops before the first record m at which max_ts reaches the reach of a record
+        # from i to m (record m meets a watermark past its earliest window's end, or one of the segment's
+        # windows fires): the least, over records p from i on, of max(p, the first m with maxima[m] >= reach[p])
+        stops = list(map(max, range(n), map(bisect_left, repeat(maxima), reach, repeat(0), repeat(n))))
+        stops = list(accumulate(reversed(stops), min))[::-1]
         i = 0
         while i < n:
-            if maxima[i] >= reach[i]:
-                self._count_one(shard_id, shard, keys[i], event_us[i], maxima[i] - grace, now_us)
+            end = stops[i]
+            if end > i + 1:  # ... or before the first record at which max_ts fires or evicts a window held
+                end = min(end, bisect_left(maxima, self._limit(shard), i + 1, n))
+            if end <= i + 1:
+                self._count_one(shard_id, shard, keys[i], event_us[i], now_us)
                 i += 1
                 continue
-            # the segment from i ends at the first record j after which max_ts reaches a limit: the next
-            # window to fire or evict, or the earliest window end of a record from i to j + 1 (a bound: a
-            # window may already exist, and a boundary too many costs only time)
-            limits = accumulate(chain((self._limit(shard),), map(reach.__getitem__, range(i, n))), min)
-            crossed = map(le, islice(limits, 2, None), map(maxima.__getitem__, range(i + 1, n)))
-            j = next(compress(count(i), crossed), n - 1)
-            if i or j < n - 1:
-                counts = self.windowing.tally(event_us[i:j + 1], keys[i:j + 1])
-            self._count_segment(shard, counts, j + 1 - i)
-            shard.max_ts = maxima[j + 1]
-            self._advance(shard, shard.max_ts - grace, now_us)
-            i = j + 1
+            self._count_segment(shard, self.windowing.tally(event_us[i:end], keys[i:end]), end - i)
+            shard.max_ts = maxima[end]
+            self._advance(shard, shard.max_ts - self.grace_us, now_us)
+            i = end
 
     def _limit(self, shard: _Shard) -> float:
         """The smallest max_ts at which the watermark fires or evicts a window the shard holds."""
@@ -139,26 +141,28 @@ class BufferedCounter:
         self.records_counted += records
         self.peak_state_cells = max(self.peak_state_cells, self.state_cells)
 
-    def _count_one(self, shard_id: str, shard: _Shard, key: str, ts: int, watermark: int, now_us: int) -> None:
-        """A record that meets a watermark at or past its earliest window's end, window by window:
-        an evicted window is skipped, a fired one counts it and reports the correction; a record with
-        every window evicted is late. (Such a record is behind max_ts, so it never moves the watermark.)"""
+    def _count_one(self, shard_id: str, shard: _Shard, key: str, ts: int, now_us: int) -> None:
+        """One record by the rules: a record with every window evicted (its latest one is) is late; else,
+        window by window, an evicted window is skipped, an open one counts it, a fired one counts it and
+        reports the correction. A counted record later than max_ts moves the watermark."""
         size, lateness = self.windowing.size_us, self.allowed_lateness_us
-        counted = False
+        watermark = _NO_RECORD if shard.max_ts is None else shard.max_ts - self.grace_us
+        if watermark >= ts - ts % self.windowing.slide_us + size + lateness:  # its latest window is evicted
+            self.late.append(LateRecord(shard_id, key, ts, watermark - ts, now_us))
+            return
         for start in self.windowing.starts(ts):
             end = start + size
             if watermark >= end + lateness:
                 continue
             cells = self._window(shard, start, passed=watermark >= end)
             self.state_cells += add_counts(cells, {key: 1})
-            counted = True
             if watermark >= end:
                 self._report(start, key, cells[key], now_us)
-        if counted:
-            self.records_counted += 1
-            self.peak_state_cells = max(self.peak_state_cells, self.state_cells)
-        else:
-            self.late.append(LateRecord(shard_id, key, ts, watermark - ts, now_us))
+        self.records_counted += 1
+        self.peak_state_cells = max(self.peak_state_cells, self.state_cells)
+        if shard.max_ts is None or ts > shard.max_ts:
+            shard.max_ts = ts
+            self._advance(shard, ts - self.grace_us, now_us)
 
     def _window(self, shard: _Shard, start: int, passed: bool) -> dict[str, int]:
         """The cells of the window at ``start``, made if new. A new window the watermark has already

@@ -42,16 +42,16 @@ class NaiveCounter:
     def process(self, shard_id: str, keys: Sequence[str], event_us: Sequence[int], now_us: int) -> None:
         if not len(keys):
             return
-        windows, windowing = self._windows, self.windowing
+        windows, windowing, tumbling = self._windows, self.windowing, self.windowing.tumbling
         tally = windowing.tally(event_us, keys)
-        changed: dict[int, Iterable[str]] = tally if windowing.tumbling else {}  # window start → its keys counted now
+        changed: dict[int, Iterable[str]] = tally if tumbling else {}  # window start → its keys counted now
         for latest, counts in tally.items():
-            for start in (latest,) if windowing.tumbling else windowing.hops(latest):
+            for start in (latest,) if tumbling else windowing.hops(latest):
                 cells = windows.get(start)
                 if cells is None:
                     cells = windows[start] = {}
                 self.state_cells += add_counts(cells, counts)
-                if not windowing.tumbling:
+                if not tumbling:
                     changed.setdefault(start, set()).update(counts)
         self.records_counted += len(keys)
         self.peak_state_cells = max(self.peak_state_cells, self.state_cells)

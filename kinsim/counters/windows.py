@@ -43,34 +43,36 @@ class Windowing:
         slide = self.slide_us
         return [ts - ts % slide for ts in event_us]
 
-    def tally(self, event_us: Sequence[int], keys: Sequence[str], high: Optional[int] = None) -> dict[int, dict[str, int]]:
+    def tally(self, event_us: Sequence[int], keys: Sequence[str], low: Optional[int] = None,
+              high: Optional[int] = None) -> dict[int, dict[str, int]]:
         """How many records of each key have each latest window start: ``{start: {key: count}}``, in new
-        dicts the caller may keep; ``high`` is ``max(event_us)`` when the caller has it already.
+        dicts the caller may keep; ``low`` and ``high`` are ``min(event_us)`` and ``max(event_us)`` when
+        the caller has them already.
 
-        A poll's times mostly fall in one window, or in two: the keys are counted once, and those of the
-        earlier window counted on their own and subtracted, with no window start per record."""
+        A poll's times mostly fall in one window, or in two: then the keys are counted at once (and those
+        of the earlier window on their own, and subtracted), with no window start per record."""
         slide = self.slide_us
-        if high is None:
-            high = max(event_us)
-        latest, low = high - high % slide, min(event_us)
-        in_latest = Tally(keys)
-        if low >= latest:
-            return {latest: in_latest}
-        if low >= latest - slide:
-            counts = {latest - slide: Tally(compress(keys, map(lt, event_us, repeat(latest))))}
-        else:
-            counts = {}
-            for (start, key), count in Tally(zip(self.latest_starts(event_us), keys)).items():
-                if start != latest:
-                    counts.setdefault(start, {})[key] = count
-        for window in counts.values():
-            for key, count in window.items():
+        if low is None or high is None:
+            low, high = min(event_us), max(event_us)
+        earliest, latest = low - low % slide, high - high % slide
+        if earliest == latest:
+            return {latest: Tally(keys)}
+        if earliest == latest - slide:
+            earlier, in_latest = Tally(compress(keys, map(lt, event_us, repeat(latest)))), Tally(keys)
+            for key, count in earlier.items():
                 left = in_latest[key] - count
                 if left:
                     in_latest[key] = left
                 else:
-                    del in_latest[key]
-        counts[latest] = in_latest
+                    in_latest.pop(key)
+            return {earliest: earlier, latest: in_latest}
+        counts: dict[int, dict[str, int]] = {}
+        for (start, key), count in Tally(zip(self.latest_starts(event_us), keys)).items():
+            window = counts.get(start)
+            if window is None:
+                counts[start] = {key: count}
+            else:
+                window[key] = count
         return counts
 
     def hops(self, latest_start: int) -> range:
