@@ -34,6 +34,8 @@ def parse_duration(value: Any) -> float:
             total = sum((Decimal(n) * _UNITS[u] for n, u in parts), Decimal(0))
     else:
         raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {value!r}")
+    if not total.is_finite():  # nan, inf: a number, but no duration
+        raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {value!r}")
     if total < 0:
         raise ValueError(f"a duration cannot be negative, got {value!r}")
     return float(total.quantize(Decimal("0.000001")))

@@ -101,12 +101,14 @@ class BufferedCounter:
                      now_us: int) -> None:
         """Take a poll in segments, and each record no segment holds on its own."""
         n = len(keys)
-        # per record: the max_ts it meets, and the max_ts at which the watermark reaches its earliest window's end
+        # per record: the max_ts it meets (maxima[n] is the poll's), and its reach: the max_ts at which the
+        # watermark reaches its earliest window's end
         maxima = list(accumulate(event_us, max, initial=_NO_RECORD if shard.max_ts is None else shard.max_ts))
         reach = list(map(add, self.windowing.latest_starts(event_us), repeat(self.windowing.slide_us + self.grace_us)))
-        # a segment from record i stops before the first record m at which max_ts reaches the reach of a record
-        # from i to m (record m meets a watermark past its earliest window's end, or one of the segment's
-        # windows fires): the least, over records p from i on, of max(p, the first m with maxima[m] >= reach[p])
+        # A segment from record i stops before the first record m whose max_ts has reached the reach of a
+        # record p from i to m: record m itself meets a watermark past its earliest window's end (p = m), or
+        # one of the segment's windows would fire after record m - 1. For record p that first m is
+        # max(p, the first m with maxima[m] >= reach[p]); for a segment from i, the least of those for p >= i.
         stops = list(map(max, range(n), map(bisect_left, repeat(maxima), reach, repeat(0), repeat(n))))
         stops = list(accumulate(reversed(stops), min))[::-1]
         i = 0

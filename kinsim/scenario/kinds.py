@@ -61,8 +61,8 @@ def _imported(module_name: str, directory: Optional[Path]):
         return importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name is not None and (module_name + ".").startswith(exc.name + "."):
-            where = "on Python's path" if entry is None else f"next to the scenario file (in {entry}) or on Python's path"
-            raise ValueError(f"no module named {exc.name!r} {where}") from None
+            where = "" if entry is None else f"next to the scenario file (in {entry}) or "
+            raise ValueError(f"no module named {exc.name!r} {where}on Python's path") from None
         raise ValueError(f"importing {module_name} failed: {type(exc).__name__}: {exc}") from exc
     except Exception as exc:  # the module's own code failed: say how, without a traceback
         raise ValueError(f"importing {module_name} failed: {type(exc).__name__}: {exc}") from exc

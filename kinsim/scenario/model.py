@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Optional
 
@@ -127,7 +127,7 @@ class CounterSpec:
     kind: str
     counter_class: type
     windowing: Windowing
-    params: tuple[tuple[str, Any], ...] = ()
+    params: tuple[tuple[str, Any], ...] = field(default=(), hash=False)  # raw values may be lists or mappings
 
     def build(self, sink: Sink) -> Counter:
         """A new counter reporting to ``sink``, with its own copy of the parameters."""
