@@ -15,7 +15,6 @@ from typing import Optional, Sequence
 __all__ = ["Windowing", "add_counts"]
 
 
-
 @dataclass(frozen=True)
 class Windowing:
     size_us: int
