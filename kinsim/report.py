@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 from . import __version__
+from .metrics import late_records
 from .runner import CounterResult, RunResult
 
 __all__ = ["report_dict", "to_json", "to_text", "utc_text"]
@@ -42,7 +43,33 @@ def _rows(part: CounterResult) -> list[dict]:
 def _late(part: CounterResult) -> list[dict]:
     return [{"shard_id": late.shard_id, "key": late.key, "event_time": utc_text(late.event_us),
              "late_by_s": round(late.late_by_us / 1e6, 6), "processed_at": utc_text(late.processed_us)}
-            for late in part.counter.late[:LATE_EXAMPLES]]
+            for late in late_records(part.counter)[:LATE_EXAMPLES]]
+
+
+def _kind(part: CounterResult) -> str:
+    """The counter's own ``kind`` if it has one, else the kind as the scenario names it."""
+    return str(getattr(part.counter, "kind", part.spec.kind))
+
+
+def _params(part: CounterResult) -> dict:
+    """The counter's own ``params`` if it has them, else its window size and slide in seconds and the
+    parameters the scenario gave it."""
+    params = getattr(part.counter, "params", None)
+    if params is None:
+        windowing = part.spec.windowing
+        params = {"size": windowing.size_us / 1e6, "slide": windowing.slide_us / 1e6, **dict(part.spec.params)}
+    return _plain(params)
+
+
+def _plain(value):
+    """A value JSON can hold: text, numbers, booleans, null, lists and mappings of them; else its text."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return str(value)
 
 
 def _records(result: RunResult) -> dict:
@@ -60,7 +87,7 @@ def report_dict(result: RunResult) -> dict:
         "backend": result.backend,
         "records": _records(result),
         "counters": [
-            {"name": part.spec.name, "kind": part.spec.kind.value, "params": part.spec.params,
+            {"name": part.spec.name, "kind": _kind(part), "params": _params(part),
              "metrics": part.metrics, "rows": _rows(part), "late": _late(part)}
             for part in result.counters
         ],
@@ -74,6 +101,10 @@ def to_json(result: RunResult) -> str:
 # -- text ---------------------------------------------------------------------------------------------
 def _seconds(value: Optional[float]) -> str:
     return "-" if value is None else f"{value:g}"
+
+
+def _count(value: Optional[int]) -> str:
+    return "-" if value is None else str(value)
 
 
 def _table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
@@ -91,10 +122,10 @@ def _metrics_table(result: RunResult) -> list[str]:
     for part in result.counters:
         m = part.metrics
         latency = m["convergence_latency_s"] or {}
-        rows.append([part.spec.name, part.spec.kind.value, f"{m['final_exact']:.3f}", f"{m['first_exact']:.3f}",
+        rows.append([part.spec.name, _kind(part), f"{m['final_exact']:.3f}", f"{m['first_exact']:.3f}",
                      "/".join(_seconds(latency.get(k)) for k in ("p50", "p95", "max")) if latency else "-",
                      str(m["never_converged"]), str(m["late_records"]), str(m["emitted_rows"]),
-                     str(m["peak_state_cells"])])
+                     _count(m["peak_state_cells"])])
     headers = ["counter", "kind", "final_exact", "first_exact", "latency p50/p95/max s", "never_converged",
                "late_records", "emitted_rows", "peak_state_cells"]
     return _table(headers, rows, right=set(range(2, 9)))
@@ -139,11 +170,12 @@ def to_text(result: RunResult) -> str:
     ]
     lines += _metrics_table(result)
     for part in result.counters:
-        if part.counter.late:
+        late_ones = late_records(part.counter)
+        if late_ones:
             late_by = part.metrics["late_by_s"]
-            lines += ["", f"{part.spec.name}: {len(part.counter.late)} late records, late by "
+            lines += ["", f"{part.spec.name}: {len(late_ones)} late records, late by "
                           f"p50 {late_by['p50']:g} s, max {late_by['max']:g} s; first ones:"]
-            for late in part.counter.late[:5]:
+            for late in late_ones[:5]:
                 lines.append(f"  {late.key} at {utc_text(late.event_us)}, {late.late_by_us / 1e6:g} s behind the "
                              f"watermark of {late.shard_id}")
     lines += _window_tables(result)

@@ -18,14 +18,14 @@ from typing import Callable, Generator, Optional, Sequence
 from .backends import Backend, MemoryBackend
 from .backends.retrying import wait_for_stream
 from .clock import Clock
-from .counters import BufferedCounter, Counter, NaiveCounter, Windowing
+from .counters import Counter, Windowing
 from .errors import ResourceNotFoundException, StreamNotOwnedError
 from .metrics import Observations, Truth, counter_metrics
 from .records import Record, StreamStatus
-from .scenario import CounterKind, CounterSpec, Scenario
+from .scenario import CounterSpec, Scenario
 from .simulation import Consumer, InputEnd, RealtimeTimeline, Timeline, Traffic, writer_for
 
-__all__ = ["run", "RunResult", "CounterResult", "StreamAction", "build_counter"]
+__all__ = ["run", "RunResult", "CounterResult", "StreamAction"]
 
 BackendFactory = Callable[[Clock], Backend]
 STREAM_WAIT_S = 300.0  # a real stream gets this long to become ACTIVE, or to go
@@ -62,14 +62,6 @@ class RunResult:
     throttled_polls: int
     ended_at: float  # simulated seconds after start when input ended
     counters: tuple[CounterResult, ...]
-
-
-def build_counter(spec: CounterSpec, sink) -> Counter:
-    windowing = Windowing.of_seconds(spec.size, spec.slide)
-    if spec.kind is CounterKind.NAIVE:
-        return NaiveCounter(spec.name, windowing, sink)
-    return BufferedCounter(spec.name, windowing, sink, round(spec.grace * 1_000_000),
-                           round(spec.allowed_lateness * 1_000_000))
 
 
 def run(scenario: Scenario, seed: Optional[int] = None, backend_factory: Optional[BackendFactory] = None,
@@ -138,7 +130,7 @@ def _simulate(scenario: Scenario, seed: int, timeline: Timeline, backend: Backen
     parts = []
     for spec in scenario.counters:
         observations = Observations()
-        counter = build_counter(spec, observations)
+        counter = spec.build(observations)
         truth = truths.setdefault(counter.windowing, Truth(counter.windowing))
         parts.append((spec, counter, truth, observations))
 

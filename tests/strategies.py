@@ -11,6 +11,9 @@ The picks lean towards the edges (0 and -1 select the first and last choice), so
 as NewStartingHashKey = StartingHashKey + 2 or EndingHashKey - 1 come up often.
 
 Actions are small named tuples; ``workloads()`` interleaves them into the lists tests replay.
+
+For counters, ``counter_polls()`` makes the polls a consumer would hand them: several shards, records out
+of order within each, event times on window edges.
 """
 
 from __future__ import annotations
@@ -51,6 +54,9 @@ __all__ = [
     "reshard_actions",
     "workloads",
     "reshard_workloads",
+    "Poll",
+    "window_shapes",
+    "counter_polls",
 ]
 
 # -- actions ------------------------------------------------------------------------------------------
@@ -239,3 +245,62 @@ def reshard_workloads(draw, *, min_before: int = 0, max_before: int = 12, min_af
     after = draw(st.lists(st.one_of(writes, writes, advances(), reshard_actions()),
                           min_size=min_after, max_size=max_after))
     return [*before, first, *after]
+
+
+# -- counter inputs -----------------------------------------------------------------------------------
+
+S = 1_000_000  # one second in microseconds
+
+
+class Poll(NamedTuple):
+    """One poll of one shard, as a counter is given it."""
+
+    shard_id: str
+    keys: tuple[str, ...]
+    event_us: tuple[int, ...]
+    now_us: int
+
+
+def window_shapes() -> st.SearchStrategy[tuple[int, int]]:
+    """(size, slide) in microseconds: tumbling and hopping, from one second to a minute."""
+    return st.sampled_from([(60, 60), (60, 20), (60, 15), (10, 10), (30, 10), (1, 1), (3, 1)]).map(
+        lambda pair: (pair[0] * S, pair[1] * S))
+
+
+@st.composite
+def counter_polls(draw, slide_us: int, max_records: int = 60, offsets: tuple[int, ...] = (0,)) -> list[Poll]:
+    """Records made over half a minute to ten minutes, each reaching its key's shard after a lag (so
+    shards see them out of order), cut into polls of 1 to 10 records (sometimes none, sometimes a
+    shard's whole backlog at once), the shards taking turns; sometimes a few stragglers come last, as
+    after an outage. Event times sit on window edges plus one of ``offsets`` (a counter's grace, say),
+    a microsecond either side, on whole seconds or anywhere; around the epoch or a real date."""
+    base = draw(st.sampled_from([0, -300 * S, 1_533_074_160 * S]))
+    span_s = draw(st.sampled_from([30, 120, 600]))
+    edges = st.builds(lambda k, offset, nudge: k * slide_us + offset + nudge, st.integers(0, span_s * S // slide_us),
+                      st.sampled_from(offsets), st.sampled_from([-1, 0, 0, 1]))
+    times = st.one_of(edges, edges, st.integers(0, span_s).map(lambda s: s * S), st.integers(0, span_s * S))
+    max_lag_s = draw(st.sampled_from([0, 5, 30, 90]))
+    lags = st.integers(0, max_lag_s).map(lambda s: s * S) | st.integers(0, max_lag_s * S)
+    keys = draw(st.lists(st.sampled_from(["10.0.0.1", "10.0.0.2", "8.8.8.8", "8.8.8.9"]), min_size=1,
+                         max_size=4, unique=True))
+    shard_of = {key: f"shard-{draw(st.integers(0, 2))}" for key in keys}
+    records = draw(st.lists(st.tuples(st.sampled_from(keys), times, lags), min_size=1, max_size=max_records))
+    records = sorted(records, key=lambda r: r[1] + r[2])  # by arrival; equal arrivals keep their order
+    records += draw(st.lists(st.tuples(st.sampled_from(keys), times, st.just(0)), max_size=3))  # stragglers
+    arrived: dict[str, list[tuple[str, int]]] = {}
+    for key, ts, _ in records:
+        arrived.setdefault(shard_of[key], []).append((key, base + ts))
+    whole = draw(st.booleans())
+    cuts = [max_records + 3] if whole else draw(st.lists(st.integers(0, 10), min_size=1, max_size=12))
+    if not any(cuts):
+        cuts = [1]
+    polls, now, turn = [], base + 600 * S, 0
+    queues = {shard: records for shard, records in sorted(arrived.items())}
+    while any(queues.values()):
+        for shard, queue in queues.items():
+            take = cuts[turn % len(cuts)]  # every shard meets every cut: each round, the same turn
+            now += draw(st.sampled_from([0, 1, S]))
+            polls.append(Poll(shard, tuple(k for k, _ in queue[:take]), tuple(t for _, t in queue[:take]), now))
+            queues[shard] = queue[take:]
+        turn += 1
+    return polls

@@ -54,7 +54,7 @@ def feed(counter, per_shard, cuts):
             turn += 1
             batch, queues[shard] = queue[:size], queue[size:]
             now += S
-            counter.process(shard, batch, now)
+            counter.process(shard, tuple(key for key, _ in batch), tuple(ts for _, ts in batch), now)
     counter.close(now + S)
     return counter
 
@@ -91,7 +91,7 @@ def test_with_grace_at_least_the_largest_disorder_buffered_final_counts_equal_tr
     events, shard_of, cuts = stream
     per_shard = arrivals(events, shard_of)
     rows, sink = collect()
-    counter = feed(BufferedCounter("b", windowing, sink, largest_disorder(per_shard)), per_shard, cuts)
+    counter = feed(BufferedCounter("b", windowing, sink, grace=f"{largest_disorder(per_shard)}us"), per_shard, cuts)
     assert counter.late == []
     assert final_counts(rows) == truth(events, windowing)
 
@@ -101,7 +101,7 @@ def test_with_grace_at_least_the_largest_disorder_buffered_final_counts_equal_tr
 def test_counted_plus_late_is_every_record_given(stream, windowing, grace_s, lateness_s):
     events, shard_of, cuts = stream
     per_shard = arrivals(events, shard_of)
-    for counter in (BufferedCounter("b", windowing, collect()[1], grace_s * S, lateness_s * S),
+    for counter in (BufferedCounter("b", windowing, collect()[1], grace=grace_s, allowed_lateness=lateness_s),
                     NaiveCounter("n", windowing, collect()[1])):
         feed(counter, per_shard, cuts)
         assert counter.records_counted + len(counter.late) == len(events)
@@ -111,11 +111,11 @@ def test_counted_plus_late_is_every_record_given(stream, windowing, grace_s, lat
 @given(streams(), windowings, st.integers(0, 90))
 def test_the_watermark_never_goes_back(stream, windowing, grace_s):
     events, shard_of, _ = stream
-    counter = BufferedCounter("b", windowing, collect()[1], grace_s * S)
+    counter = BufferedCounter("b", windowing, collect()[1], grace=grace_s)
     seen: dict[str, int] = {}
     for shard, records in arrivals(events, shard_of).items():
-        for record in records:
-            counter.process(shard, [record], 0)
+        for key, ts in records:
+            counter.process(shard, (key,), (ts,), 0)
             mark = counter.watermark(shard)
             assert mark >= seen.get(shard, mark)
             seen[shard] = mark
@@ -127,13 +127,13 @@ def test_the_watermark_never_goes_back(stream, windowing, grace_s):
 @given(streams(max_lag_s=60), windowings)
 def test_any_reordering_within_the_grace_leaves_buffered_results_unchanged(stream, windowing):
     events, shard_of, cuts = stream
-    grace = 60 * S  # every lag is at most 60 s, so every disorder is too
+    grace = 60  # seconds: every lag is at most 60 s, so every disorder is too
     in_order = arrivals([(key, ts, 0) for key, ts, _ in events], shard_of)
     lagged = arrivals(events, shard_of)
     results = []
     for per_shard in (in_order, lagged):
         rows, sink = collect()
-        feed(BufferedCounter("b", windowing, sink, grace), per_shard, cuts)
+        feed(BufferedCounter("b", windowing, sink, grace=grace), per_shard, cuts)
         results.append(Multiset((start, key, count) for start, key, count, _ in rows))
     assert results[0] == results[1]
 

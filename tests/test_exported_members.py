@@ -25,3 +25,26 @@ def test_error_names_are_the_api_codes():
 def test_records_names():
     for name in kinsim.records.__all__:
         assert hasattr(kinsim.records, name), name
+
+
+def test_counter_names():
+    """The counter interface is public: users write counters against these names."""
+    import kinsim.counters
+
+    assert sorted(kinsim.counters.__all__) == sorted([
+        "Counter", "LateRecord", "ParameterError", "Sink", "collect", "duration_us", "BufferedCounter",
+        "NaiveCounter", "Windowing", "BUILT_IN",
+    ])
+    assert kinsim.counters.BUILT_IN == {"naive": kinsim.counters.NaiveCounter,
+                                        "buffered": kinsim.counters.BufferedCounter}
+
+
+def test_every_listed_name_exists():
+    import importlib
+
+    for name in ("kinsim.counters", "kinsim.counters.base", "kinsim.counters.windows", "kinsim.durations",
+                 "kinsim.scenario", "kinsim.scenario.kinds", "kinsim.scenario.loader", "kinsim.scenario.model",
+                 "kinsim.metrics", "kinsim.report", "kinsim.runner"):
+        module = importlib.import_module(name)
+        for member in module.__all__:
+            assert hasattr(module, member), (name, member)

@@ -1,11 +1,12 @@
 """Every shortcut taken for speed gives exactly what the plain way gives.
 
 The plain way: the traffic puts each record through ``Backend.put_record`` at its own instant (the
-``CallingWriter``, as on a real stream), the consumer parses each record's data, counters take records
-one by one. The fast way: runs of records appended per simulated shard at their own arrival times,
-held as event times and rendered when read, counters taking a poll at once, event times computed by
-integer steps, lags drawn in batches. (``tests/test_reference.py`` checks both against a model that
-shares no code with the simulation.)
+``CallingWriter``, as on a real stream), the consumer parses each record's data. The fast way: runs of
+records appended per simulated shard at their own arrival times, held as event times and rendered
+when read, event times computed by integer steps, lags drawn in batches, polls tallied window by
+window. (``tests/test_reference.py`` checks both against a model that shares no code with the
+simulation; the buffered counter, which takes a poll in segments, is checked against a record-by-record
+model in ``test_buffered_model.py``.)
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kinsim.backends import Backend, MemoryBackend
-from kinsim.counters import BufferedCounter, Windowing
+from kinsim.counters import Windowing
 from kinsim.lag import Constant, Exponential, LogNormal, Normal, Pareto, Uniform
 from kinsim.report import report_dict
 from kinsim.runner import StreamAction, run
@@ -170,29 +171,6 @@ def test_any_small_scenario_reports_the_same_both_ways(doc):
 
 
 # -- the pieces ---------------------------------------------------------------------------------------------
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from("abc"), st.integers(0, 400), st.integers(0, 40)), max_size=60),
-       st.sampled_from([(60, 60), (60, 20), (10, 10)]), st.integers(0, 30), st.integers(0, 30),
-       st.lists(st.integers(1, 9), min_size=1, max_size=5))
-def test_a_buffered_counter_takes_a_poll_at_once_exactly_as_one_by_one(records, window, grace, lateness, cuts):
-    windowing = Windowing.of_seconds(*window)
-    outcomes = []
-    for bulk in (True, False):
-        rows = []
-        counter = BufferedCounter("b", windowing, lambda *row: rows.append(row), grace * 10**6, lateness * 10**6,
-                                  bulk=bulk)
-        ordered = sorted(records, key=lambda r: r[1] + r[2])  # arrival = event time + lag
-        i, turn = 0, 0
-        while i < len(ordered):
-            batch = ordered[i:i + cuts[turn % len(cuts)]]
-            i, turn = i + len(batch), turn + 1
-            counter.process("s", [(key, ts * 10**6) for key, ts, _ in batch], turn)
-        counter.close(turn + 1)
-        outcomes.append((rows, counter.late, counter.peak_state_cells, counter.emitted_rows,
-                         counter.records_counted, counter.state_cells))
-    assert outcomes[0] == outcomes[1]
-
-
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from("abcd"), st.integers(-400, 400)), min_size=1, max_size=80),
        st.sampled_from([(60, 60), (60, 20), (10, 10), (1, 1)]))
@@ -200,8 +178,13 @@ def test_a_poll_tallied_window_by_window_is_the_record_by_record_tally(records, 
     windowing = Windowing.of_seconds(*window)  # times within 800 s: from one window to hundreds of them
     keys, times = tuple(key for key, _ in records), tuple(ts * 10**6 + 1 for _, ts in records)
     model = Counter((ts - ts % windowing.slide_us, key) for key, ts in zip(keys, times))
-    assert windowing.tally(times, keys) == model
-    assert windowing.tally(list(times), list(keys)) == model  # not remembered: computed again
+    tally = windowing.tally(times, keys)
+    assert {(start, key): n for start, counts in tally.items() for key, n in counts.items()} == model
+    for counts in tally.values():
+        counts.clear()  # the caller owns what it was given: the next tally of the same poll is whole again
+    again = windowing.tally(times, keys)
+    assert sum(n for counts in again.values() for n in counts.values()) == len(records)
+    assert windowing.tally(list(times), list(keys), max(times)) == again
 
 
 @settings(max_examples=100, deadline=None)

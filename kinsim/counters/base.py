@@ -1,16 +1,23 @@
-"""What every counter shares: its input, its output and how it reports lateness.
+"""What every counter shares: its interface, its output, how it reports lateness and bad parameters.
 
-Counters are pure: they see (key, event time) pairs and a processing time, never a clock, simpy or
+Counters are pure: they see partition keys, event times and a processing time, never a clock, simpy or
 boto3, so the same counter runs in a simulation, against a real stream and inside your own consumer.
 Times are whole microseconds since the Unix epoch.
+
+A counter kind is one class, built as ``cls(name, windowing, sink, **params)``: the parameters are the
+scenario's raw values (a duration may be ``"90s"`` or a number of seconds), and the class checks them
+itself, raising ``ParameterError`` for a bad one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
-__all__ = ["Sink", "LateRecord", "Counter", "collect"]
+from ..durations import parse_duration
+from .windows import Windowing
+
+__all__ = ["Sink", "LateRecord", "Counter", "ParameterError", "duration_us", "collect"]
 
 #: Receives a reported count: (window start, key, count, processing time).
 Sink = Callable[[int, str, int, int], None]
@@ -27,29 +34,41 @@ class LateRecord:
     processed_us: int
 
 
+class ParameterError(ValueError):
+    """A counter's parameter ``name`` cannot be used; ``problem`` says why."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name}: {problem}")
+        self.name = name
+        self.problem = problem
+
+
 class Counter(Protocol):
+    """What kinsim calls. The report also reads, when a counter has them: ``kind`` (text),
+    ``records_counted``, ``emitted_rows`` (default: the rows it gave its sink), ``peak_state_cells``
+    (default: not shown), ``state_cells``, ``late`` (a list of ``LateRecord``; default: none) and
+    ``params`` (a dict for the report; default: its window size and slide, and its scenario parameters)."""
+
     name: str
-    kind: str
-    #: records counted in at least one window; with ``late``, every record the counter was given
-    records_counted: int
-    #: (window, key) rows this counter has reported: its output volume
-    emitted_rows: int
-    #: the most (window, key) cells it held at once
-    peak_state_cells: int
-    late: list[LateRecord]
+    #: the windows its counts are for; ground truth is counted in the same windows
+    windowing: Windowing
 
-    def process(self, shard_id: str, records: Sequence[tuple[str, int]], now_us: int) -> None:
-        """Take the records of one poll of one shard, in shard order, as (key, event time) pairs."""
-
-    def process_columns(self, shard_id: str, keys: Sequence[str], event_us: Sequence[int], now_us: int) -> None:
-        """``process``, with keys and event times in two columns."""
+    def process(self, shard_id: str, keys: Sequence[str], event_us: Sequence[int], now_us: int) -> None:
+        """The records of one poll of one shard, in shard order: partition keys and event times in two
+        columns of equal length (any sequences); ``now_us`` is the processing time. Reports go to the
+        sink given at construction."""
 
     def close(self, now_us: int) -> None:
         """Input has ended: report everything still held."""
 
-    @property
-    def state_cells(self) -> int:
-        """(window, key) cells held now."""
+
+def duration_us(name: str, value: Any) -> int:
+    """A duration parameter (``"90s"``, ``"1m30s"``, ``1.5`` seconds) in whole microseconds; a value that is
+    not a duration raises ``ParameterError`` naming the parameter."""
+    try:
+        return round(parse_duration(value) * 1_000_000)
+    except ValueError as exc:
+        raise ParameterError(name, str(exc)) from None
 
 
 def collect() -> tuple[list[tuple[int, str, int, int]], Sink]:

@@ -7,6 +7,13 @@ is then kept until ``W >= e + allowed_lateness``, and a record for it meanwhile 
 reports the correction. After that the cell is evicted, and a record whose every window is evicted is
 late: not counted, kept in ``late`` with how late it was. At the end of input ``W`` becomes +inf and
 every open window fires.
+
+How a poll is taken, with exactly those results: a record is *plain* when the watermark it meets is
+below its earliest window's end (all its windows are open: it can be neither late nor a correction).
+A run of plain records after none of which the watermark fires or evicts anything is a *segment*: it is
+counted with one tally, and the watermark then advanced once. Any other record, and a plain record
+alone, takes the rules above on its own. Most polls are one segment, which a bound on their first and
+last event times shows at once.
 """
 
 from __future__ import annotations
@@ -14,53 +21,51 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_left
 from itertools import accumulate, repeat
-from operator import add, le
-from typing import Optional, Sequence
+from operator import add
+from typing import Any, Optional, Sequence
 
-from .base import LateRecord, Sink
-from .windows import Windowing
+from .base import LateRecord, Sink, duration_us
+from .windows import Windowing, add_counts
 
 __all__ = ["BufferedCounter"]
 
-_NONE = float("-inf")  # the max_ts of a shard that has seen nothing
+_NO_RECORD = float("-inf")  # the max_ts of a shard that has counted nothing: no watermark yet
 
 
 class _Shard:
     """One shard's watermark and the windows it holds."""
 
-    __slots__ = ("max_ts", "windows", "to_fire", "to_evict", "fired")
+    __slots__ = ("max_ts", "windows", "to_fire", "to_evict")
 
     def __init__(self) -> None:
         self.max_ts: Optional[int] = None
         self.windows: dict[int, dict[str, int]] = {}  # window start → key → count
         self.to_fire: list[int] = []                   # heap of starts of windows not yet fired
         self.to_evict: list[int] = []                  # heap of starts of fired windows still held
-        self.fired: set[int] = set()
 
 
 class BufferedCounter:
     kind = "buffered"
+    parameters = ("grace", "allowed_lateness")
 
-    def __init__(self, name: str, windowing: Windowing, sink: Sink, grace_us: int = 0,
-                 allowed_lateness_us: int = 0, *, bulk: bool = True) -> None:
-        if grace_us < 0 or allowed_lateness_us < 0:
-            raise ValueError("grace and allowed lateness cannot be negative")
+    def __init__(self, name: str, windowing: Windowing, sink: Sink, grace: Any = 0, allowed_lateness: Any = 0) -> None:
         self.name = name
         self.windowing = windowing
-        self.grace_us = grace_us
-        self.allowed_lateness_us = allowed_lateness_us
-        self.bulk = bulk  # take a poll at once when that gives the same results (tests switch it off)
+        self.grace_us = duration_us("grace", grace)
+        self.allowed_lateness_us = duration_us("allowed_lateness", allowed_lateness)
         self._sink = sink
         self._shards: dict[str, _Shard] = {}
-        self._cells = 0
+        self.state_cells = 0  # (window, key) cells held now
         self.records_counted = 0
         self.emitted_rows = 0
         self.peak_state_cells = 0
         self.late: list[LateRecord] = []
 
     @property
-    def state_cells(self) -> int:
-        return self._cells
+    def params(self) -> dict[str, float]:
+        """What the report shows, in seconds."""
+        return {"size": self.windowing.size_us / 1e6, "slide": self.windowing.slide_us / 1e6,
+                "grace": self.grace_us / 1e6, "allowed_lateness": self.allowed_lateness_us / 1e6}
 
     def watermark(self, shard_id: str) -> Optional[int]:
         """The shard's watermark in microseconds, or None before its first record."""
@@ -69,129 +74,120 @@ class BufferedCounter:
             return None
         return shard.max_ts - self.grace_us
 
-    def _report(self, start: int, key: str, count: int, now_us: int) -> None:
-        self.emitted_rows += 1
-        self._sink(start, key, count, now_us)
-
-    def process(self, shard_id: str, records: Sequence[tuple[str, int]], now_us: int) -> None:
-        self.process_columns(shard_id, [key for key, _ in records], [ts for _, ts in records], now_us)
-
-    def process_columns(self, shard_id: str, keys: Sequence[str], event_us: Sequence[int], now_us: int) -> None:
+    def process(self, shard_id: str, keys: Sequence[str], event_us: Sequence[int], now_us: int) -> None:
+        if not len(keys):
+            return
+        if type(keys) not in (tuple, list) or type(event_us) not in (tuple, list):
+            keys, event_us = tuple(keys), tuple(event_us)  # sliced and read several times below
         shard = self._shards.get(shard_id)
         if shard is None:
             shard = self._shards[shard_id] = _Shard()
-        if keys and not (self.bulk and self._in_bulk(shard, keys, event_us, now_us)):
-            self._one_by_one(shard_id, shard, keys, event_us, now_us)
+        slide, grace = self.windowing.slide_us, self.grace_us
+        low, high = min(event_us), max(event_us)
+        highest = high if shard.max_ts is None else max(shard.max_ts, high)
+        if highest < min(self._limit(shard), low - low % slide + slide + grace):
+            # no record meets a watermark at its earliest window's end, and nothing fires: one segment
+            self._count_segment(shard, self.windowing.tally(event_us, keys, low, high), len(keys))
+            shard.max_ts = highest
+        else:
+            self._in_segments(shard_id, shard, keys, event_us, now_us)
 
-    def _in_bulk(self, shard: _Shard, keys: Sequence[str], event_us: Sequence[int], now_us: int) -> bool:
-        """Take the whole poll at once when no record in it meets a window the watermark has passed (no
-        late record, no correction), with results identical to taking them one by one; else False."""
-        windowing, grace, lateness = self.windowing, self.grace_us, self.allowed_lateness_us
-        before = _NONE if shard.max_ts is None else shard.max_ts
-        low, highest = min(event_us), max(before, max(event_us))
-        if low - low % windowing.slide_us + windowing.slide_us + grace <= highest:
-            # some record may meet a window the watermark has passed: look at each one
-            reach = windowing.slide_us + grace
-            maxima = accumulate(event_us, max, initial=before)  # the max_ts each record meets
-            if any(map(le, map(add, windowing.latest_starts(event_us), repeat(reach)), maxima)):
-                return False
-        created: list[tuple[int, str]] = []           # the new cells
-        windows = shard.windows
-        tumbling = windowing.size_us == windowing.slide_us
-        for (start, key), count in windowing.tally(event_us, keys).items():
-            for hop in (start,) if tumbling else windowing.hops(start):
-                cells = windows.get(hop)
-                if cells is None:
-                    cells = windows[hop] = {}
-                    heapq.heappush(shard.to_fire, hop)
-                if key not in cells:
-                    created.append((hop, key))
-                    cells[key] = count
-                else:
-                    cells[key] += count
-        self.records_counted += len(keys)
-        cells_now = self._cells
-        self._cells += len(created)
-        shard.max_ts = highest
-        evicted = self._advance(shard, highest - grace, now_us)
-        if not evicted:
-            self.peak_state_cells = max(self.peak_state_cells, self._cells)
-            return True
-        # the peak, as one-by-one would measure it: after each record's new cells, before its evictions
-        events = [(i, 0, 1) for i in self._first_records(created, keys, event_us)]
-        maxima = list(accumulate(event_us, max, initial=before))
-        for start, count in evicted:
-            events.append((bisect_left(maxima, start + windowing.size_us + lateness + grace, 1) - 1, 1, -count))
-        for _, _, change in sorted(events):
-            cells_now += change
-            if change > 0 and cells_now > self.peak_state_cells:
-                self.peak_state_cells = cells_now
-        return True
+    def close(self, now_us: int) -> None:
+        for shard_id in sorted(self._shards):
+            self._advance(self._shards[shard_id], float("inf"), now_us)
 
-    def _first_records(self, created: list[tuple[int, str]], keys: Sequence[str],
-                       event_us: Sequence[int]) -> list[int]:
-        """For each new cell (window start, key), the index of the poll's first record that falls in it."""
-        latest = self.windowing.latest_starts(event_us)
-        firsts = dict(zip(zip(reversed(latest), reversed(keys)), range(len(keys) - 1, -1, -1)))
-        if self.windowing.size_us == self.windowing.slide_us:
-            return [firsts[cell] for cell in created]
-        slide, size = self.windowing.slide_us, self.windowing.size_us
-        return [min(firsts[(start, key)] for start in range(hop, hop + size, slide) if (start, key) in firsts)
-                for hop, key in created]
-
-    def _one_by_one(self, shard_id: str, shard: _Shard, keys: Sequence[str], event_us: Sequence[int],
-                    now_us: int) -> None:
-        size, lateness = self.windowing.size_us, self.allowed_lateness_us
-        for key, ts in zip(keys, event_us):
-            watermark = None if shard.max_ts is None else shard.max_ts - self.grace_us
-            counted = False
-            for start in self.windowing.starts(ts):
-                end = start + size
-                if watermark is not None and watermark >= end + lateness:
-                    continue  # evicted
-                cells = shard.windows.get(start)
-                if cells is None:
-                    cells = shard.windows[start] = {}
-                    if watermark is not None and watermark >= end:
-                        shard.fired.add(start)  # passed while empty: counts from now on are corrections
-                        heapq.heappush(shard.to_evict, start)
-                    else:
-                        heapq.heappush(shard.to_fire, start)
-                if key not in cells:
-                    self._cells += 1
-                cells[key] = cells.get(key, 0) + 1
-                counted = True
-                if start in shard.fired:
-                    self._report(start, key, cells[key], now_us)
-            if not counted:
-                self.late.append(LateRecord(shard_id, key, ts, watermark - ts, now_us))
+    # -- the rules ---------------------------------------------------------------------------------------
+    def _in_segments(self, shard_id: str, shard: _Shard, keys: Sequence[str], event_us: Sequence[int],
+                     now_us: int) -> None:
+        """Take a poll in segments, and each record no segment holds on its own."""
+        n = len(keys)
+        # per record: the max_ts it meets (maxima[n] is the poll's), and its reach: the max_ts at which the
+        # watermark reaches its earliest window's end
+        maxima = list(accumulate(event_us, max, initial=_NO_RECORD if shard.max_ts is None else shard.max_ts))
+        reach = list(map(add, self.windowing.latest_starts(event_us), repeat(self.windowing.slide_us + self.grace_us)))
+        # A segment from record i stops before the first record m whose max_ts has reached the reach of a
+        # record p from i to m: record m itself meets a watermark past its earliest window's end (p = m), or
+        # one of the segment's windows would fire after record m - 1. For record p that first m is
+        # max(p, the first m with maxima[m] >= reach[p]); for a segment from i, the least of those for p >= i.
+        stops = list(map(max, range(n), map(bisect_left, repeat(maxima), reach, repeat(0), repeat(n))))
+        stops = list(accumulate(reversed(stops), min))[::-1]
+        i = 0
+        while i < n:
+            end = stops[i]
+            if end > i + 1:  # ... or before the first record at which max_ts fires or evicts a window held
+                end = min(end, bisect_left(maxima, self._limit(shard), i + 1, n))
+            if end <= i + 1:
+                self._count_one(shard_id, shard, keys[i], event_us[i], now_us)
+                i += 1
                 continue
-            self.records_counted += 1
-            self.peak_state_cells = max(self.peak_state_cells, self._cells)
-            if shard.max_ts is None or ts > shard.max_ts:
-                shard.max_ts = ts
-                self._advance(shard, shard.max_ts - self.grace_us, now_us)
+            self._count_segment(shard, self.windowing.tally(event_us[i:end], keys[i:end]), end - i)
+            shard.max_ts = maxima[end]
+            self._advance(shard, shard.max_ts - self.grace_us, now_us)
+            i = end
 
-    def _advance(self, shard: _Shard, watermark: float, now_us: int) -> list[tuple[int, int]]:
-        """Fire the windows the watermark has passed, then evict those past their allowed lateness;
-        returns the evicted windows' (start, cells)."""
+    def _limit(self, shard: _Shard) -> float:
+        """The smallest max_ts at which the watermark fires or evicts a window the shard holds."""
+        size, grace = self.windowing.size_us, self.grace_us
+        limit = shard.to_fire[0] + size + grace if shard.to_fire else float("inf")
+        if shard.to_evict:
+            limit = min(limit, shard.to_evict[0] + size + self.allowed_lateness_us + grace)
+        return limit
+
+    def _count_segment(self, shard: _Shard, counts: dict[int, dict[str, int]], records: int) -> None:
+        """Count a tally of records whose windows are all open, and after none of which the watermark
+        fires or evicts anything (cells only grow meanwhile, so the peak is measured once, at the end)."""
+        windowing = self.windowing
+        for latest, window_counts in counts.items():
+            for start in (latest,) if windowing.tumbling else windowing.hops(latest):
+                self.state_cells += add_counts(self._window(shard, start, passed=False), window_counts)
+        self.records_counted += records
+        self.peak_state_cells = max(self.peak_state_cells, self.state_cells)
+
+    def _count_one(self, shard_id: str, shard: _Shard, key: str, ts: int, now_us: int) -> None:
+        """One record by the rules: a record with every window evicted (its latest one is) is late; else,
+        window by window, an evicted window is skipped, an open one counts it, a fired one counts it and
+        reports the correction. A counted record later than max_ts moves the watermark."""
+        size, lateness = self.windowing.size_us, self.allowed_lateness_us
+        watermark = _NO_RECORD if shard.max_ts is None else shard.max_ts - self.grace_us
+        if watermark >= ts - ts % self.windowing.slide_us + size + lateness:  # its latest window is evicted
+            self.late.append(LateRecord(shard_id, key, ts, watermark - ts, now_us))
+            return
+        for start in self.windowing.starts(ts):
+            end = start + size
+            if watermark >= end + lateness:
+                continue
+            cells = self._window(shard, start, passed=watermark >= end)
+            self.state_cells += add_counts(cells, {key: 1})
+            if watermark >= end:
+                self._report(start, key, cells[key], now_us)
+        self.records_counted += 1
+        self.peak_state_cells = max(self.peak_state_cells, self.state_cells)
+        if shard.max_ts is None or ts > shard.max_ts:
+            shard.max_ts = ts
+            self._advance(shard, ts - self.grace_us, now_us)
+
+    def _window(self, shard: _Shard, start: int, passed: bool) -> dict[str, int]:
+        """The cells of the window at ``start``, made if new. A new window the watermark has already
+        passed is fired at birth: what it counts from then on are corrections."""
+        cells = shard.windows.get(start)
+        if cells is None:
+            cells = shard.windows[start] = {}
+            heapq.heappush(shard.to_evict if passed else shard.to_fire, start)
+        return cells
+
+    def _advance(self, shard: _Shard, watermark: float, now_us: int) -> None:
+        """Fire the windows the watermark has passed, in start order and each one's keys sorted; then
+        evict those past their allowed lateness."""
         size, lateness = self.windowing.size_us, self.allowed_lateness_us
         while shard.to_fire and shard.to_fire[0] + size <= watermark:
             start = heapq.heappop(shard.to_fire)
             cells = shard.windows[start]
             for key in sorted(cells):
                 self._report(start, key, cells[key], now_us)
-            shard.fired.add(start)
             heapq.heappush(shard.to_evict, start)
-        evicted = []
         while shard.to_evict and shard.to_evict[0] + size + lateness <= watermark:
-            start = heapq.heappop(shard.to_evict)
-            count = len(shard.windows.pop(start))
-            self._cells -= count
-            shard.fired.discard(start)
-            evicted.append((start, count))
-        return evicted
+            self.state_cells -= len(shard.windows.pop(heapq.heappop(shard.to_evict)))
 
-    def close(self, now_us: int) -> None:
-        for shard_id in sorted(self._shards):
-            self._advance(self._shards[shard_id], float("inf"), now_us)
+    def _report(self, start: int, key: str, count: int, now_us: int) -> None:
+        self.emitted_rows += 1
+        self._sink(start, key, count, now_us)

@@ -8,57 +8,59 @@ every row printed, unchanged ones included, as the tutorial's printout repeats t
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from .base import LateRecord, Sink
-from .windows import Windowing
+from .windows import Windowing, add_counts
 
 __all__ = ["NaiveCounter"]
 
 
 class NaiveCounter:
     kind = "naive"
+    parameters: tuple[str, ...] = ()  # none beyond its windows
 
     def __init__(self, name: str, windowing: Windowing, sink: Sink) -> None:
         self.name = name
         self.windowing = windowing
         self._sink = sink
-        self.cells: dict[tuple[int, str], int] = {}
+        self._windows: dict[int, dict[str, int]] = {}  # window start → key → count
+        self.state_cells = 0
         self.records_counted = 0
         self.emitted_rows = 0
         self.peak_state_cells = 0
         self.late: list[LateRecord] = []  # the naive counter never refuses a record
 
     @property
-    def state_cells(self) -> int:
-        return len(self.cells)
+    def params(self) -> dict[str, float]:
+        """What the report shows: the window size, and the slide when windows hop."""
+        params = {"size": self.windowing.size_us / 1e6}
+        if not self.windowing.tumbling:
+            params["slide"] = self.windowing.slide_us / 1e6
+        return params
 
-    def process(self, shard_id: str, records: Sequence[tuple[str, int]], now_us: int) -> None:
-        self.process_columns(shard_id, [key for key, _ in records], [ts for _, ts in records], now_us)
-
-    def process_columns(self, shard_id: str, keys: Sequence[str], event_us: Sequence[int], now_us: int) -> None:
-        if not keys:
+    def process(self, shard_id: str, keys: Sequence[str], event_us: Sequence[int], now_us: int) -> None:
+        if not len(keys):
             return
-        cells, windowing = self.cells, self.windowing
-        self.records_counted += len(keys)
+        windows, windowing, tumbling = self._windows, self.windowing, self.windowing.tumbling
         tally = windowing.tally(event_us, keys)
-        if windowing.size_us == windowing.slide_us:  # tumbling: a record's latest window is its only one
-            get = cells.get
-            for cell, count in tally.items():
-                cells[cell] = get(cell, 0) + count
-            changed = tally.keys()
-        else:
-            changed = set()
-            for (start, key), count in tally.items():
-                for hop in windowing.hops(start):
-                    cell = (hop, key)
-                    cells[cell] = cells.get(cell, 0) + count
-                    changed.add(cell)
-        self.peak_state_cells = max(self.peak_state_cells, len(cells))
-        self.emitted_rows += len(cells)
+        changed: dict[int, Iterable[str]] = tally if tumbling else {}  # window start → its keys counted now
+        for latest, counts in tally.items():
+            for start in (latest,) if tumbling else windowing.hops(latest):
+                cells = windows.get(start)
+                if cells is None:
+                    cells = windows[start] = {}
+                self.state_cells += add_counts(cells, counts)
+                if not tumbling:
+                    changed.setdefault(start, set()).update(counts)
+        self.records_counted += len(keys)
+        self.peak_state_cells = max(self.peak_state_cells, self.state_cells)
+        self.emitted_rows += self.state_cells
         sink = self._sink
-        for cell in sorted(changed):
-            sink(cell[0], cell[1], cells[cell], now_us)
+        for start in sorted(changed):
+            cells = windows[start]
+            for key in sorted(changed[start]):
+                sink(start, key, cells[key], now_us)
 
     def close(self, now_us: int) -> None:
         """Nothing to flush: every count was printed when it changed."""

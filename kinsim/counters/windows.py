@@ -1,19 +1,18 @@
 """Windows aligned to the Unix epoch, in whole microseconds: tumbling when slide == size, hopping when
-slide < size (a record then belongs to every window that contains its timestamp)."""
+slide < size (a record then belongs to every window that contains its timestamp).
+
+Every method is pure: it computes its answer from its arguments and returns a new object the caller owns.
+"""
 
 from __future__ import annotations
 
 from collections import Counter as Tally
 from dataclasses import dataclass
 from itertools import compress, repeat
-from operator import le
-from typing import Sequence
+from operator import lt
+from typing import Optional, Sequence
 
-__all__ = ["Windowing"]
-
-_last_starts: list = [None, None, None]  # (times, slide, starts): one poll's answer, for its next counter
-_last_tally: list = [None, None, None, None]  # (times, keys, slide, counts): likewise
-_FEW_WINDOWS = 4  # a poll spanning at most this many windows is tallied window by window
+__all__ = ["Windowing", "add_counts"]
 
 
 @dataclass(frozen=True)
@@ -22,50 +21,57 @@ class Windowing:
     slide_us: int
 
     def __post_init__(self) -> None:
-        if self.size_us <= 0 or self.slide_us <= 0 or self.size_us % self.slide_us:
-            raise ValueError("windows need size > 0, slide > 0 and size a whole number of slides")
+        if self.size_us <= 0:
+            raise ValueError("a window's size must be above 0")
+        if not 0 < self.slide_us <= self.size_us:
+            raise ValueError("slide must be above 0 and at most the size, or windows would leave gaps")
+        if self.size_us % self.slide_us:
+            raise ValueError("size must be a whole number of slides, so windows align")
 
     @classmethod
-    def of_seconds(cls, size: float, slide: float) -> "Windowing":
-        return cls(round(size * 1_000_000), round(slide * 1_000_000))
+    def of_seconds(cls, size: float, slide: Optional[float] = None) -> "Windowing":
+        """Windows of ``size`` seconds every ``slide`` seconds (default: ``size``, tumbling)."""
+        return cls(round(size * 1_000_000), round((size if slide is None else slide) * 1_000_000))
+
+    @property
+    def tumbling(self) -> bool:
+        return self.size_us == self.slide_us
 
     def latest_starts(self, event_us: Sequence[int]) -> list[int]:
-        """For each time, the start of the latest window holding it (its only one when tumbling).
-        The counters of one poll ask about the same tuple of times: the last answer is kept for the next
-        (only for a tuple, which cannot change under it)."""
-        last = _last_starts
-        if last[0] is event_us and last[1] == self.slide_us:
-            return last[2]
+        """For each time, the start of the latest window holding it (its only one when tumbling)."""
         slide = self.slide_us
-        starts = [ts - ts % slide for ts in event_us]
-        if type(event_us) is tuple:
-            last[:] = [event_us, slide, starts]
-        return starts
+        return [ts - ts % slide for ts in event_us]
 
-    def tally(self, event_us: Sequence[int], keys: Sequence[str]) -> dict[tuple[int, str], int]:
-        """How many records of each key have each latest window start; kept for the poll's next counter,
-        like ``latest_starts``. A poll's times mostly span a few windows: then the keys are counted
-        from each window's start on, and the counts subtracted, without a start per record."""
-        last = _last_tally
-        if last[0] is event_us and last[1] is keys and last[2] == self.slide_us:
-            return last[3]
+    def tally(self, event_us: Sequence[int], keys: Sequence[str], low: Optional[int] = None,
+              high: Optional[int] = None) -> dict[int, dict[str, int]]:
+        """How many records of each key have each latest window start: ``{start: {key: count}}``, in new
+        dicts the caller may keep; ``low`` and ``high`` are ``min(event_us)`` and ``max(event_us)`` when
+        the caller has them already.
+
+        A poll's times mostly fall in one window, or in two: then the keys are counted at once (and those
+        of the earlier window on their own, and subtracted), with no window start per record."""
         slide = self.slide_us
-        low, high = min(event_us), max(event_us)
-        first, final = low - low % slide, high - high % slide
-        if final - first < _FEW_WINDOWS * slide:
-            counts: dict[tuple[int, str], int] = {}
-            later: dict[str, int] = {}  # keys of the records in the windows after ``start``
-            for start in range(final, first - 1, -slide):
-                from_here = Tally(keys if start == first else compress(keys, map(le, repeat(start), event_us)))
-                for key, count in from_here.items():
-                    count -= later.get(key, 0)
-                    if count:
-                        counts[(start, key)] = count
-                later = from_here
-        else:
-            counts = Tally(zip(self.latest_starts(event_us), keys))
-        if type(event_us) is tuple and type(keys) is tuple:
-            last[:] = [event_us, keys, self.slide_us, counts]
+        if low is None or high is None:
+            low, high = min(event_us), max(event_us)
+        earliest, latest = low - low % slide, high - high % slide
+        if earliest == latest:
+            return {latest: Tally(keys)}
+        if earliest == latest - slide:
+            earlier, in_latest = Tally(compress(keys, map(lt, event_us, repeat(latest)))), Tally(keys)
+            for key, count in earlier.items():
+                left = in_latest[key] - count
+                if left:
+                    in_latest[key] = left
+                else:
+                    in_latest.pop(key)
+            return {earliest: earlier, latest: in_latest}
+        counts: dict[int, dict[str, int]] = {}
+        for (start, key), count in Tally(zip(self.latest_starts(event_us), keys)).items():
+            window = counts.get(start)
+            if window is None:
+                counts[start] = {key: count}
+            else:
+                window[key] = count
         return counts
 
     def hops(self, latest_start: int) -> range:
@@ -76,3 +82,12 @@ class Windowing:
         """Starts of the windows ``[start, start + size)`` that contain ``ts_us``, earliest first."""
         last = ts_us - ts_us % self.slide_us
         return range(last - self.size_us + self.slide_us, last + 1, self.slide_us)
+
+
+def add_counts(cells: dict[str, int], counts: dict[str, int]) -> int:
+    """Add one window's counts per key into its cells; returns how many cells are new."""
+    held = len(cells)
+    get = cells.get
+    for key, count in counts.items():
+        cells[key] = get(key, 0) + count
+    return len(cells) - held

@@ -1,9 +1,9 @@
 """Scenario files: what to simulate, as validated frozen dataclasses."""
 
-from .loader import load_scenario, parse_duration, parse_scenario
+from ..durations import parse_duration
+from .loader import load_scenario, parse_scenario
 from .model import (
     ConsumerSpec,
-    CounterKind,
     CounterSpec,
     Outage,
     Pacing,
@@ -14,5 +14,5 @@ from .model import (
 
 __all__ = [
     "load_scenario", "parse_scenario", "parse_duration", "Scenario", "ProducerSpec", "StreamSpec",
-    "ConsumerSpec", "CounterSpec", "CounterKind", "Outage", "Pacing",
+    "ConsumerSpec", "CounterSpec", "Outage", "Pacing",
 ]

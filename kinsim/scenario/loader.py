@@ -7,19 +7,21 @@ from __future__ import annotations
 import difflib
 import re
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
 import yaml
 from dateutil import parser as dateparser
 
+from ..counters import ParameterError, Windowing
+from ..durations import parse_duration, parse_signed_duration
 from ..errors import ScenarioError
 from ..lag import LAG_KINDS, Constant, LagModel
 from ..records import IteratorType
+from .kinds import counter_class, short_name
 from .model import (
     ConsumerSpec,
-    CounterKind,
     CounterSpec,
     Outage,
     Pacing,
@@ -28,46 +30,12 @@ from .model import (
     StreamSpec,
 )
 
-__all__ = ["load_scenario", "parse_scenario", "parse_duration"]
+__all__ = ["load_scenario", "parse_scenario"]
 
 T = TypeVar("T")
 
-_UNITS = {"us": Decimal("0.000001"), "ms": Decimal("0.001"), "s": Decimal(1), "m": Decimal(60),
-          "min": Decimal(60), "h": Decimal(3600), "d": Decimal(86400)}
-_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(us|ms|min|s|m|h|d)\s*")
 _RATE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*")
 _RATE_UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
-
-
-def parse_duration(value: Any) -> float:
-    """``500ms``, ``20s``, ``2m``, ``1h``, ``1m30s`` or a number of seconds → seconds, to the microsecond."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {value!r}")
-    if isinstance(value, (int, float)):
-        total = Decimal(str(value))
-    elif isinstance(value, str):
-        parts = _DURATION.findall(value)
-        if not parts or "".join(f"{n}{u}" for n, u in parts) != re.sub(r"\s+", "", value):
-            try:
-                total = Decimal(value.strip())
-            except InvalidOperation:
-                raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {value!r}") from None
-        else:
-            total = sum((Decimal(n) * _UNITS[u] for n, u in parts), Decimal(0))
-    else:
-        raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {value!r}")
-    if total < 0:
-        raise ValueError(f"a duration cannot be negative, got {value!r}")
-    return float(total.quantize(Decimal("0.000001")))
-
-
-def parse_signed_duration(value: Any) -> float:
-    """A duration that may be negative, like a clock skew of ``-2s``."""
-    if isinstance(value, str) and value.strip().startswith("-"):
-        return -parse_duration(value.strip()[1:])
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-        return -parse_duration(-value)
-    return parse_duration(value)
 
 
 def parse_instant(value: Any) -> datetime:
@@ -247,20 +215,76 @@ def _producer(node: _Node) -> ProducerSpec:
     return _built(node, lambda: ProducerSpec(**fields))
 
 
-def _counter(node: _Node, window: float, index: int) -> CounterSpec:
+_COUNTER_KEYS = ("kind", "name", "size", "slide", "params")
+
+
+def _counter(node: _Node, window: float, index: int, directory: Optional[Path]) -> CounterSpec:
+    """A counter: its kind resolved to a class, its windows and parameters, and one built to check them.
+    A kind alone (``- naive``) takes the scenario's window; in a mapping, every key but the common ones
+    is a parameter, or the parameters sit under ``params``."""
     if isinstance(node.value, str):
-        kind = node.convert(_choice(CounterKind))
-        return _built(node, lambda: CounterSpec(kind.value, kind, window, window))
-    node.mapping(("kind", "name", "size", "slide", "grace", "allowed_lateness"))
-    kind = node.get("kind", _choice(CounterKind), required=True)
-    size = node.get("size", parse_duration, window)
-    fields = dict(
-        name=node.get("name", _text, kind.value if index == 0 else f"{kind.value}-{index}"),
-        kind=kind, size=size, slide=node.get("slide", parse_duration, size),
-        grace=node.get("grace", parse_duration, 0.0),
-        allowed_lateness=node.get("allowed_lateness", parse_duration, 0.0),
-    )
-    return _built(node, lambda: CounterSpec(**fields))
+        kind, params, where = node.value, {}, node
+        found = node.convert(lambda text: counter_class(text, directory))
+        name, windowing = short_name(kind), _built(node, lambda: Windowing.of_seconds(window))
+    elif isinstance(node.value, dict):
+        kind = node.get("kind", _text, required=True)
+        found = node.child("kind").convert(lambda _: counter_class(kind, directory))
+        declared = getattr(found, "parameters", None)
+        flat = [key for key in node.value if key not in _COUNTER_KEYS]
+        _parameter_names(node, flat, declared, _COUNTER_KEYS, kind)
+        params, where = {key: node.value[key] for key in flat}, node
+        if node.value.get("params") is not None:
+            if flat:
+                raise ScenarioError(node.file, f"{node.path}.{flat[0]}", "give the parameters as the counter's own "
+                                    "keys or under 'params', not both")
+            where = node.child("params")
+            if not isinstance(where.value, dict):
+                raise where.error(f"expected a mapping of parameter names to values, got {_shown(where.value)}")
+            _parameter_names(where, list(where.value), declared, (), kind)
+            params = dict(where.value)
+        size = node.get("size", parse_duration, window)
+        slide = node.get("slide", parse_duration, size)
+        windowing = _built(node, lambda: Windowing.of_seconds(size, slide))
+        short = short_name(kind)
+        name = node.get("name", _text, short if index == 0 else f"{short}-{index}")
+    else:
+        raise node.error(f"expected a counter kind or a mapping of keys, got {_shown(node.value)}")
+    spec = CounterSpec(name, kind, found, windowing, tuple(params.items()))
+    _check_builds(node, where, spec)
+    return spec
+
+
+def _parameter_names(node: _Node, keys: list, declared: Optional[tuple[str, ...]], common: tuple[str, ...],
+                     kind: str) -> None:
+    """Parameter names are text, and among those the class declares (as ``parameters``) if it does."""
+    for key in keys:
+        if not isinstance(key, str):
+            raise node.error(f"a parameter's name is text, got {_shown(key)}")
+        if declared is not None and key not in declared:
+            close = difflib.get_close_matches(key, common + tuple(declared), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else \
+                f"{kind} takes {', '.join(declared)}" if declared else f"{kind} takes no parameters"
+            raise ScenarioError(node.file, f"{node.path}.{key}", f"unknown key; {hint}")
+
+
+def _no_report(start: int, key: str, count: int, at_us: int) -> None:
+    """The sink of the counter the loader builds to check the parameters: it never reports."""
+
+
+def _check_builds(node: _Node, where: _Node, spec: CounterSpec) -> None:
+    """Build the counter once, as each run will, so that a bad parameter is found now; the class's
+    ``ParameterError`` names the key, any other failure is the counter's as a whole."""
+    try:
+        counter = spec.build(_no_report)
+    except ParameterError as exc:
+        raise ScenarioError(where.file, f"{where.path}.{exc.name}", exc.problem) from None
+    except (ValueError, TypeError) as exc:
+        raise node.error(str(exc)) from None
+    except Exception as exc:  # the class's own code failed: say how, without a traceback
+        raise node.error(f"building {spec.kind} failed: {type(exc).__name__}: {exc}") from exc
+    if not isinstance(getattr(counter, "windowing", None), Windowing):
+        raise node.error(f"{spec.kind} does not keep its windows: a counter keeps the Windowing it is given "
+                         f"as its attribute windowing, and kinsim counts the truth in those windows")
 
 
 def _unique(nodes: list[_Node], specs: list, what: str) -> None:
@@ -273,8 +297,9 @@ def _unique(nodes: list[_Node], specs: list, what: str) -> None:
         seen[spec.name] = i
 
 
-def parse_scenario(document: Any, file: str, default_name: str) -> Scenario:
-    """A scenario from an already-parsed YAML document."""
+def parse_scenario(document: Any, file: str, default_name: str, directory: Optional[Path] = None) -> Scenario:
+    """A scenario from an already-parsed YAML document. A counter kind given by import path is looked for
+    in ``directory`` (the scenario file's) first, then on Python's path."""
     root = _Node(document, "", file)
     if not isinstance(document, dict):
         raise ScenarioError(file, "", f"expected a mapping of keys at the top, got {_shown(document)}")
@@ -296,7 +321,7 @@ def parse_scenario(document: Any, file: str, default_name: str) -> Scenario:
             consumer.get("iterator", _choice(IteratorType), IteratorType.TRIM_HORIZON),
             consumer.get("start", parse_duration, 0.0)))
     counter_nodes = root.child("counters").items() if root.has("counters") else []
-    counters = [_counter(node, window, i) for i, node in enumerate(counter_nodes)]
+    counters = [_counter(node, window, i, directory) for i, node in enumerate(counter_nodes)]
     _unique(counter_nodes, counters, "counter")
     for key, found in (("producers", producers), ("counters", counters)):
         if not found:
@@ -328,4 +353,4 @@ def load_scenario(path: str | Path) -> Scenario:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ScenarioError(file, "", f"not valid YAML: {where}{problem}") from None
-    return parse_scenario(document, file, path.stem)
+    return parse_scenario(document, file, path.stem, path.resolve().parent)

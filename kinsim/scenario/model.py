@@ -7,17 +7,18 @@ Times inside a scenario are float seconds after its ``start``. Every class check
 
 from __future__ import annotations
 
+import copy
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Optional
+from typing import Any, Optional
 
+from ..counters import Counter, Sink, Windowing
 from ..lag import Constant, LagModel
 from ..records import IteratorType
 
 __all__ = [
     "Pacing",
-    "CounterKind",
     "Outage",
     "ProducerSpec",
     "StreamSpec",
@@ -30,11 +31,6 @@ __all__ = [
 class Pacing(str, enum.Enum):
     FIXED = "fixed"          # records created at offset + k × interval, whatever the network does
     AFTER_PUT = "after_put"  # the tutorial's loop: put, wait for it to complete, then sleep interval
-
-
-class CounterKind(str, enum.Enum):
-    NAIVE = "naive"
-    BUFFERED = "buffered"
 
 
 @dataclass(frozen=True)
@@ -123,35 +119,19 @@ class ConsumerSpec:
 
 @dataclass(frozen=True)
 class CounterSpec:
+    """One counter of a scenario: its class, the kind as the scenario names it (a built-in word or an
+    import path ``package.module:Class``), its windows and its raw parameters. ``build`` makes a new
+    counter for a run; the loader has already built one to check the parameters."""
+
     name: str
-    kind: CounterKind
-    size: float
-    slide: float
-    grace: float = 0.0
-    allowed_lateness: float = 0.0
+    kind: str
+    counter_class: type
+    windowing: Windowing
+    params: tuple[tuple[str, Any], ...] = field(default=(), hash=False)  # raw values may be lists or mappings
 
-    def __post_init__(self) -> None:
-        if self.size <= 0:
-            raise ValueError("a window's size must be above 0")
-        if not 0 < self.slide <= self.size:
-            raise ValueError("slide must be above 0 and at most the size, or windows would leave gaps")
-        if round(self.size * 1e6) % round(self.slide * 1e6):
-            raise ValueError("size must be a whole number of slides, so windows align")
-        if self.grace < 0 or self.allowed_lateness < 0:
-            raise ValueError("grace and allowed_lateness cannot be negative")
-        if self.kind is CounterKind.NAIVE and (self.grace or self.allowed_lateness):
-            raise ValueError("the naive counter has no grace and no allowed lateness")
-
-    @property
-    def params(self) -> dict[str, float]:
-        """The parameters a report shows for this counter."""
-        if self.kind is CounterKind.NAIVE:
-            params = {"size": self.size}
-            if self.slide != self.size:
-                params["slide"] = self.slide
-            return params
-        return {"size": self.size, "slide": self.slide, "grace": self.grace,
-                "allowed_lateness": self.allowed_lateness}
+    def build(self, sink: Sink) -> Counter:
+        """A new counter reporting to ``sink``, with its own copy of the parameters."""
+        return self.counter_class(self.name, self.windowing, sink, **copy.deepcopy(dict(self.params)))
 
 
 @dataclass(frozen=True)

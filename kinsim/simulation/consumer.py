@@ -107,7 +107,7 @@ class Consumer:
                 self.echo(record)
         keys, times, now_us = records.partition_keys, records.values(EVENT_TIMES), self._now_us()
         for counter in self.counters:
-            counter.process_columns(shard_id, keys, times, now_us)
+            counter.process(shard_id, keys, times, now_us)
 
     def _finish(self, shard_id: str, children: Sequence[ChildShard]) -> None:
         """A closed shard is read to its end: poll each child whose parents are all done."""

@@ -1,0 +1,50 @@
+"""Durations as scenarios write them: ``500ms``, ``20s``, ``2m``, ``1h``, ``1m30s`` or a number of seconds.
+
+A leaf module (no yaml, nothing else of kinsim), shared by the scenario loader and by counters that take
+a duration as a parameter. Errors are ``ValueError`` with a message a scenario file's author can act on.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+__all__ = ["parse_duration", "parse_signed_duration"]
+
+_UNITS = {"us": Decimal("0.000001"), "ms": Decimal("0.001"), "s": Decimal(1), "m": Decimal(60),
+          "min": Decimal(60), "h": Decimal(3600), "d": Decimal(86400)}
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(us|ms|min|s|m|h|d)\s*")
+
+
+def parse_duration(value: Any) -> float:
+    """``500ms``, ``20s``, ``2m``, ``1h``, ``1m30s`` or a number of seconds → seconds, to the microsecond."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {value!r}")
+    if isinstance(value, (int, float)):
+        total = Decimal(str(value))
+    elif isinstance(value, str):
+        parts = _DURATION.findall(value)
+        if not parts or "".join(f"{n}{u}" for n, u in parts) != re.sub(r"\s+", "", value):
+            try:
+                total = Decimal(value.strip())
+            except InvalidOperation:
+                raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {value!r}") from None
+        else:
+            total = sum((Decimal(n) * _UNITS[u] for n, u in parts), Decimal(0))
+    else:
+        raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {value!r}")
+    if not total.is_finite():  # nan, inf: a number, but no duration
+        raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {value!r}")
+    if total < 0:
+        raise ValueError(f"a duration cannot be negative, got {value!r}")
+    return float(total.quantize(Decimal("0.000001")))
+
+
+def parse_signed_duration(value: Any) -> float:
+    """A duration that may be negative, like a clock skew of ``-2s``."""
+    if isinstance(value, str) and value.strip().startswith("-"):
+        return -parse_duration(value.strip()[1:])
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+        return -parse_duration(-value)
+    return parse_duration(value)
