@@ -4,20 +4,16 @@
 heap of events and plain lists, and returns an ``Outcome``. It shares no code with the simulation: it reads
 the scenario's dataclasses and the lag models' parameters, draws from its own ``random.Random``s (seeded as
 kinsim seeds each producer's lag, jitter and backoff generators), hashes keys with MD5, and keeps its own
-shards and counters (DESIGN §4-§6, §10; the README's order of events).
+shards and counters, following DESIGN §4-§6 and §10 and the README.
 
-Producers: record ``k`` of a ``fixed`` producer is created at ``offset + k x interval + jitter_k``; an
-``after_put`` one creates its first at ``offset + jitter_0`` and each next one ``interval + jitter`` after a
-put succeeds; only records created before ``duration`` exist. A record created in an outage leaves when it
-ends, and reaches the stream ``lag_k`` later. A throttled attempt is retried ``min(5, 0.1 x 2**tries) x (0.5
-+ u/2)`` s later; a retry that falls in an outage waits for its end and a fresh lag (from the backoff
-generator). The stream: 1,000 records or 1 MiB per shard in ``(now - 1, now]``; 5 reads and 2 MiB/s;
-iterators last 300 s; reshards as ``kinsim/backends/stream_state.py`` does them, ``update_delay`` after
-they are asked for. The service compares times on its own clock, ``start + t`` in float seconds since the
-epoch (a reshard completes at ``start + t_asked + update_delay``). The consumer polls each open shard from
-its ``start``, and a child (TRIM_HORIZON) once all its parents are read to their ends; a throttled poll
-sleeps 1 s, an expired iterator is renewed where it was; input ends at the first poll after which all is
-delivered and every poller's last caught-up poll is at or after the last delivery.
+Producers create records on their schedule, hold those created in an outage until it ends, and retry a
+throttled put after a capped exponential backoff (a retry in an outage waits for it). Shards take 1,000 records or 1 MiB in any ``(now - 1, now]``, 5 reads and 2 MiB/s;
+iterators last 300 s; reshards complete ``update_delay`` after they are asked for, done as
+``kinsim/backends/stream_state.py`` does them. The service compares times on its own clock, ``start + t``
+in float seconds since the epoch (a reshard completes when it reaches ``start + t_asked + update_delay``).
+The consumer polls each open shard from its ``start``, and a child (TRIM_HORIZON) once all its parents are
+read to their ends; input ends at the first poll after which all is delivered and every poller's last
+caught-up poll is at or after the last delivery.
 
 At one instant ``t`` (float seconds after the start, summed as simpy sums them): (1) a reshard whose update
 has completed takes effect; (2) the producers' attempts due at ``t`` are made, in order of (producer, record
@@ -34,6 +30,7 @@ import heapq
 import math
 import random
 from bisect import bisect_right
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -48,22 +45,11 @@ EPOCH = datetime(1970, 1, 1)
 ATTEMPT, FIRST_STEP, LATER = 0, 1, 2  # the phases of one instant (steps 2, 3 and 4 above)
 
 
-@dataclass(frozen=True)
-class ShardOutcome:
-    shard_id: str
-    parents: tuple                # parent shard ids, as the shard lists them
-    is_open: bool
-    records: tuple                # (partition key, data, arrival in s after start rounded to the µs), in order
-
-
-@dataclass(frozen=True)
-class CounterOutcome:
-    name: str
-    sink_calls: tuple             # (window start µs, key, count, processing time µs), in order
-    late: tuple                   # (shard id, key, event µs, late by µs, processed µs)
-    emitted_rows: int
-    peak_state_cells: int
-    records_counted: int
+#: records: (partition key, data, arrival in seconds after start rounded to the µs), in shard order
+ShardOutcome = namedtuple("ShardOutcome", "shard_id parents is_open records")
+#: sink_calls: (window start µs, key, count, processing time µs); late: (shard id, key, event µs, late by
+#: µs, processed µs); both in order
+CounterOutcome = namedtuple("CounterOutcome", "name sink_calls late emitted_rows peak_state_cells records_counted")
 
 
 @dataclass(frozen=True)
@@ -93,8 +79,7 @@ def outage_end(spec, t: float):
 
 def even_ranges(count: int) -> list[tuple[int, int]]:
     size = (HASH_MAX + 1) // count
-    bounds = [i * size for i in range(count)] + [HASH_MAX + 1]
-    return [(bounds[i], bounds[i + 1] - 1) for i in range(count)]
+    return [(i * size, (i + 1) * size - 1 if i < count - 1 else HASH_MAX) for i in range(count)]
 
 
 # -- the stream -------------------------------------------------------------------------------------------
@@ -113,8 +98,7 @@ class Stream:
             self.new_shard(low, high, ())
 
     def new_shard(self, low: int, high: int, parents: tuple) -> Shard:
-        shard = self.shards[f"shardId-{len(self.shards):012d}"] = Shard(len(self.shards), low, high, parents)
-        return shard
+        return self.shards.setdefault(f"shardId-{len(self.shards):012d}", Shard(len(self.shards), low, high, parents))
 
     def open_shards(self) -> list[Shard]:
         return [shard for shard in self.shards.values() if shard.is_open]
@@ -134,8 +118,7 @@ class Stream:
 
     def scale(self, target: int) -> None:
         ranges = even_ranges(target)
-        for shard in sorted(self.open_shards(), key=lambda s: s.low):
-            piece = shard
+        for piece in sorted(self.open_shards(), key=lambda s: s.low):
             for boundary, _ in ranges[1:]:
                 if piece.low < boundary <= piece.high:
                     self.split(piece, boundary)
@@ -189,30 +172,28 @@ class Naive:
         for start, key in sorted(changed):
             self.calls.append((start, key, self.cells[(start, key)], now_us))
 
-    def close(self, now_us: int) -> None:
-        pass
+    def close(self, now_us: int) -> None:  # the naive counter holds nothing back
+        return
 
 
 class Buffered(Naive):
     def __init__(self, spec) -> None:
         super().__init__(spec)
         self.grace, self.lateness = round(spec.grace * 1_000_000), round(spec.allowed_lateness * 1_000_000)
-        self.state: dict = {}            # shard id → [max_ts or None, {window start: {key: count}}, fired starts]
+        self.state: dict = {}            # shard id → [max_ts, {window start: {key: count}}, starts fired]
         self.held = 0                    # cells held, over all shards
 
     def take(self, shard_id: str, records: list, now_us: int) -> None:
-        state = self.state.setdefault(shard_id, [None, {}, set()])
+        state = self.state.setdefault(shard_id, [-math.inf, {}, set()])
         for key, ts in records:
             max_ts, windows, fired = state
-            watermark = None if max_ts is None else max_ts - self.grace
-            counted = False
+            watermark, counted = max_ts - self.grace, False
             for start in self.starts(ts):
-                end = start + self.size
-                if watermark is not None and watermark >= end + self.lateness:
+                if watermark >= start + self.size + self.lateness:
                     continue             # evicted
                 if start not in windows:
                     windows[start] = {}
-                    if watermark is not None and watermark >= end:
+                    if watermark >= start + self.size:
                         fired.add(start)  # passed while empty: its counts are corrections
                 if key not in windows[start]:
                     self.held += 1
@@ -225,7 +206,7 @@ class Buffered(Naive):
                 continue
             self.records_counted += 1
             self.peak_state_cells = max(self.peak_state_cells, self.held)
-            if max_ts is None or ts > max_ts:
+            if ts > max_ts:
                 state[0] = ts
                 self.advance(state, ts - self.grace, now_us)
 
@@ -329,22 +310,20 @@ class Run:
 
     # -- the consumer -------------------------------------------------------------------------------------
     def start_poller(self, shard: Shard, t: float, latest: bool) -> None:
-        """A poller's iterator: TRIM_HORIZON, or LATEST (after what the shard holds: nothing can arrive before
-        its first step, at this same instant); then its first poll."""
+        """Its iterator (LATEST: after all the shard holds, as nothing arrives before its first step, at t)."""
         self.caught_up_at[shard.id] = None
         self.pollers[shard.id] = [shard, len(shard.records) if latest else 0, self.start_s + t]
         self.schedule(t, FIRST_STEP, "poll", shard.id)
 
     def poll(self, shard_id: str, t: float) -> None:
         poller, now = self.pollers[shard_id], self.start_s + t
-        shard, position, issued = poller
-        if now - issued > 300.0:
-            issued = now                 # expired: renewed where it was (after the last record read)
+        if now - poller[2] > 300.0:
+            poller[2] = now              # expired: renewed where it was (after the last record read)
+        shard, position, _ = poller
         if self.throttling:
             calls = [c for c in shard.read_calls if c > now - 1.0]
             if len(calls) >= 5 or shard.read_busy_until > now:
                 self.throttled_polls += 1
-                poller[1:] = [position, issued]
                 self.schedule(t + 1.0, LATER, "poll", shard_id)
                 return
             shard.read_calls = calls + [now]
