@@ -9,8 +9,9 @@ shards and counters, following DESIGN §4-§6 and §10 and the README.
 Producers create records on their schedule, hold those created in an outage until it ends, and retry a
 throttled put after a capped exponential backoff (a retry in an outage waits for it). Shards take 1,000 records or 1 MiB in any ``(now - 1, now]``, 5 reads and 2 MiB/s;
 iterators last 300 s; reshards complete ``update_delay`` after they are asked for, done as
-``kinsim/backends/stream_state.py`` does them. The service compares times on its own clock, ``start + t``
-in float seconds since the epoch (a reshard completes when it reaches ``start + t_asked + update_delay``).
+``kinsim/backends/stream_state.py`` does them: a reshard completes at ``t_asked + update_delay`` seconds after
+the start (the timeline's own time, summed as simpy sums it); limits and arrival times are on the service's
+clock, ``start + t`` in float seconds since the epoch.
 The consumer polls each open shard from its ``start``, and a child (TRIM_HORIZON) once all its parents are
 read to their ends; input ends at the first poll after which all is delivered and every poller's last
 caught-up poll is at or after the last delivery.
@@ -34,8 +35,9 @@ from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from kinsim.durations import parse_duration
 from kinsim.lag import Constant, Exponential, LogNormal, Normal, Pareto, Uniform
-from kinsim.scenario import CounterKind, Pacing, Scenario
+from kinsim.scenario import Pacing, Scenario
 
 __all__ = ["Outcome", "ShardOutcome", "CounterOutcome", "Stream", "reference"]
 
@@ -151,7 +153,7 @@ class Stream:
 # -- counters ---------------------------------------------------------------------------------------------
 class Naive:
     def __init__(self, spec) -> None:
-        self.size, self.slide = round(spec.size * 1_000_000), round(spec.slide * 1_000_000)
+        self.size, self.slide = spec.windowing.size_us, spec.windowing.slide_us
         self.cells: dict = {}            # (window start, key) → count, over all shards
         self.calls, self.late = [], []
         self.emitted_rows = self.peak_state_cells = self.records_counted = 0
@@ -179,7 +181,9 @@ class Naive:
 class Buffered(Naive):
     def __init__(self, spec) -> None:
         super().__init__(spec)
-        self.grace, self.lateness = round(spec.grace * 1_000_000), round(spec.allowed_lateness * 1_000_000)
+        params = dict(spec.params)
+        self.grace, self.lateness = (round(parse_duration(params.get(name, 0)) * 1_000_000)
+                                     for name in ("grace", "allowed_lateness"))
         self.state: dict = {}            # shard id → [max_ts, {window start: {key: count}}, starts fired]
         self.held = 0                    # cells held, over all shards
 
@@ -237,12 +241,12 @@ class Run:
         self.s, self.update_delay, self.throttling = scenario, update_delay, throttling
         self.start_s = scenario.start_us / 1_000_000
         self.stream = Stream(scenario.stream.shards)
-        self.pending = None              # (completion on the service's clock, change) of a reshard under way
+        self.pending = None              # (completion in seconds after the start, change) of a reshard under way
         self.events, self.seq = [], 0    # heap of (time, phase, (producer, record, attempt) or seq, kind, arg)
         self.waiting = 0                 # attempts in the heap
         self.produced = self.delivered = self.throttled_puts = self.polls = self.throttled_polls = 0
         self.last_delivery, self.ended = 0.0, None
-        self.counters = [Naive(c) if c.kind is CounterKind.NAIVE else Buffered(c) for c in scenario.counters]
+        self.counters = [Naive(c) if c.kind == "naive" else Buffered(c) for c in scenario.counters]
         self.pollers: dict = {}          # shard id → [shard, next index to read, iterator issued at (absolute)]
         self.caught_up_at: dict = {}     # shard id → its poller's last caught-up poll, or None
         self.finished: set = set()       # closed shards read to their ends
@@ -362,7 +366,7 @@ class Run:
     def run(self) -> Outcome:
         while self.events:
             t, _, order, kind, arg = heapq.heappop(self.events)
-            if self.pending is not None and self.pending[0] <= self.start_s + t:
+            if self.pending is not None and self.pending[0] <= t:
                 self.pending[1]()        # step 1: a reshard completes
                 self.pending = None
             if kind == "attempt":
@@ -371,7 +375,7 @@ class Run:
             elif kind == "action":       # takes effect update_delay later (with 0, before the next event)
                 change = self.stream.change(arg, updating=self.pending is not None)
                 if change is not None:
-                    self.pending = (self.start_s + t + self.update_delay, change)
+                    self.pending = (t + self.update_delay, change)
             elif self.ended is not None:
                 continue                 # input has ended: pollers stop
             elif kind == "consumer":

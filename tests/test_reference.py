@@ -17,17 +17,14 @@ from hypothesis import strategies as st
 
 import kinsim.runner
 from kinsim.backends import MemoryBackend
+from kinsim.counters import BUILT_IN, Windowing
 from kinsim.lag import Constant, Exponential, LogNormal, Normal, Pareto, Uniform
 from kinsim.records import IteratorType
-from kinsim.scenario import (ConsumerSpec, CounterKind, CounterSpec, Outage, Pacing, ProducerSpec, Scenario,
-                             StreamSpec)
+from kinsim.scenario import ConsumerSpec, CounterSpec, Outage, Pacing, ProducerSpec, Scenario, StreamSpec
 
 from .reference import CounterOutcome, Outcome, ShardOutcome, Stream, reference
 
 START = datetime(2018, 7, 31, 21, 56, tzinfo=timezone.utc)
-HAS_ACTIONS = hasattr(kinsim.runner, "StreamAction")
-needs_actions = pytest.mark.skipif(not HAS_ACTIONS, reason="kinsim.runner has no StreamAction yet: "
-                                   "scripted reshards mid-run come with the new runner")
 
 
 # -- kinsim's side: the one place that knows how to run kinsim and read what it did ---------------------------
@@ -145,6 +142,11 @@ def producers(draw, index: int, duration_ms: int) -> ProducerSpec:
         pacing=draw(st.sampled_from(Pacing)))
 
 
+def counter(name: str, kind: str, size: float, slide: float, **params: float) -> CounterSpec:
+    """A built-in counter as the scenario loader makes it."""
+    return CounterSpec(name, kind, BUILT_IN[kind], Windowing.of_seconds(size, slide), tuple(params.items()))
+
+
 @st.composite
 def counters(draw) -> tuple[CounterSpec, ...]:
     specs = []
@@ -152,11 +154,10 @@ def counters(draw) -> tuple[CounterSpec, ...]:
         size = draw(st.sampled_from([1.0, 2.0, 5.0, 10.0]))
         slide = size / draw(st.sampled_from([1, 1, 2, 5]))
         if draw(st.integers(0, 3)) == 0:
-            specs.append(CounterSpec(f"c{i}", CounterKind.NAIVE, size, slide))
+            specs.append(counter(f"c{i}", "naive", size, slide))
         else:
-            specs.append(CounterSpec(f"c{i}", CounterKind.BUFFERED, size, slide,
-                                     grace=draw(st.integers(0, 5000)) / 1000,
-                                     allowed_lateness=draw(st.integers(0, 10_000)) / 1000 * draw(st.integers(0, 1))))
+            specs.append(counter(f"c{i}", "buffered", size, slide, grace=draw(st.integers(0, 5000)) / 1000,
+                                 allowed_lateness=draw(st.integers(0, 10_000)) / 1000 * draw(st.integers(0, 1))))
     return tuple(specs)
 
 
@@ -172,9 +173,7 @@ def scenarios(draw, shards=st.integers(1, 4), duration_ms=st.integers(500, 12_00
     consumer = ConsumerSpec(
         poll_interval=float(poll_interval),
         limit=draw(st.one_of(st.integers(smallest, 300), st.just(10_000)) if smallest <= 300 else st.just(10_000)),
-        # no LATEST with polls over 300 s: today's poller renews an expired LATEST iterator that has read
-        # nothing as a fresh LATEST one and skips what arrived meanwhile; the model keeps its place
-        iterator=draw(st.sampled_from([IteratorType.TRIM_HORIZON] + [IteratorType.LATEST] * (not long_polls))),
+        iterator=draw(st.sampled_from([IteratorType.TRIM_HORIZON, IteratorType.LATEST])),
         start=draw(st.integers(0, duration)) / 1000 * draw(st.integers(0, 1)))
     return Scenario(
         name="generated", description="", seed=draw(st.integers(0, 10**6)), start=START,
@@ -228,7 +227,6 @@ def test_kinsim_runs_any_scenario_as_the_model_plays_it(scenario, throttling):
     check(scenario, throttling=throttling)
 
 
-@needs_actions
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(reshard_cases())
 def test_reshards_asked_for_mid_run_land_as_the_model_says(case):
@@ -261,9 +259,9 @@ def heavy_on_both_shards(shards: int = 2, duration: float = 6.0) -> Scenario:
         ProducerSpec("c", "10.0.0.2", 0.001, lag=Uniform(0.0, 0.5)),
         ProducerSpec("d", "10.0.0.12", 0.002, lag=Exponential(0.2))),
         ConsumerSpec(poll_interval=1.0),
-        (CounterSpec("naive", CounterKind.NAIVE, 1.0, 1.0),
-         CounterSpec("buffered", CounterKind.BUFFERED, 1.0, 1.0, grace=0.5, allowed_lateness=1.0),
-         CounterSpec("hopping", CounterKind.BUFFERED, 2.0, 0.5, grace=0.25)))
+        (counter("naive", "naive", 1.0, 1.0),
+         counter("buffered", "buffered", 1.0, 1.0, grace=0.5, allowed_lateness=1.0),
+         counter("hopping", "buffered", 2.0, 0.5, grace=0.25)))
 
 
 def test_heavy_traffic_on_shared_shards_throttles_as_the_model_says():
@@ -271,13 +269,13 @@ def test_heavy_traffic_on_shared_shards_throttles_as_the_model_says():
     assert outcome.throttled_puts > 10_000 and outcome.delivered == outcome.produced
 
 
-@needs_actions
 def test_the_issue_a_delayed_split_of_shard_1_amid_heavy_traffic():
     """The issue's reproduction: two shards, ``shardId-000000000001`` split at its midpoint 2.5 s in, the
-    split taking 1 s. Until 3.5 s the parent takes shard 1's records; then its children do. Today's fast
-    path puts 3,000 records in the parent instead of 3,386 (its first lane to pass 3.5 s completes the
-    split, and the other lane's earlier attempts go to the children), and another number again when the
-    traffic is pulled more often; the plain path agrees with the model."""
+    split taking 1 s. Until 3.5 s the parent takes shard 1's records; then its children do. Before the
+    simulation had one owner of time, its fast path put 3,000 records in the parent instead of 3,386 (the
+    first lane to pass 3.5 s completed the split, and the other lane's earlier attempts went to the
+    children), and other numbers again as the traffic was pulled more or less often; its plain path
+    agreed with the model."""
     scenario = heavy_on_both_shards()
     actions = [(2.5, "split", "shardId-000000000001", 2**127 + 2**126)]
     outcome = check(scenario, update_delay=1.0, actions=actions)
@@ -287,3 +285,14 @@ def test_the_issue_a_delayed_split_of_shard_1_amid_heavy_traffic():
     assert max(r[2] for r in parent.records) < 3.5 <= min(r[2] for r in low.records + high.records)
     assert any(r[2] >= 2.5 for r in parent.records)  # the parent kept taking writes while UPDATING
     assert len(parent.records) == 3386
+
+
+def test_an_expired_latest_iterator_that_read_nothing_keeps_its_place():
+    """A LATEST consumer polling every 301 s: its first iterator expires before it reads anything, and
+    the renewed one starts where it did, not at a new LATEST that would skip the minute in between."""
+    scenario = Scenario("latest", "", 1, START, 60.0, 60.0, StreamSpec("s", 1),
+                        (ProducerSpec("p", "10.0.0.1", 1.0),),
+                        ConsumerSpec(poll_interval=301.0, iterator=IteratorType.LATEST),
+                        (counter("naive", "naive", 60.0, 60.0),))
+    outcome = check(scenario)
+    assert outcome.counters[0].records_counted == 59  # all but the one that arrived as it started

@@ -3,14 +3,16 @@
 Each poller gets an iterator of the scenario's type, then loops: GetRecords with the scenario's
 ``Limit``, hand the records to every counter, sleep the poll interval. On
 ``ProvisionedThroughputExceededException`` it sleeps one second, as the tutorial does; an expired
-iterator is renewed after the last sequence number read (before any was read, at the type it started
-with, as the KCL does); a lost answer is asked again after a second. When a closed shard is read to its
+iterator is renewed after the last sequence number read (before any was read, where it started: a
+``LATEST`` one at the instant it was issued, so what arrived meanwhile is not skipped); a lost answer is
+asked again after a second. When a closed shard is read to its
 end, its children are polled once all their parents are done. Pollers report to the runner's
 ``InputEnd`` and stop when it is reached.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, Generator, Optional, Sequence
 
@@ -65,6 +67,7 @@ class Consumer:
         return self.start_us + round(self.timeline.now * 1_000_000)
 
     def _poller(self, shard_id: str, kind: IteratorType) -> Generator:
+        issued_at = self.backend.now()
         iterator = self.backend.get_shard_iterator(self.stream_name, shard_id, kind)
         last_sequence: Optional[str] = None
         while not self.end.reached:
@@ -78,7 +81,7 @@ class Consumer:
                 yield self.timeline.timeout(THROTTLED_SLEEP_S)
                 continue
             except ExpiredIteratorException:
-                iterator = self._renew(shard_id, kind, last_sequence)
+                iterator = self._renew(shard_id, kind, issued_at, last_sequence)
                 continue
             self.stats.polls += 1
             if result.records:
@@ -93,12 +96,17 @@ class Consumer:
             if not self.end.reached:
                 yield self.timeline.timeout(self.spec.poll_interval)
 
-    def _renew(self, shard_id: str, kind: IteratorType, last_sequence: Optional[str]) -> str:
+    def _renew(self, shard_id: str, kind: IteratorType, issued_at: float, last_sequence: Optional[str]) -> str:
+        """A new iterator where the expired one was: after the last record read; before any was, where it
+        started (``LATEST``: the first record that arrived after the instant it was issued)."""
         self.stats.iterators_renewed += 1
-        if last_sequence is None:
-            return self.backend.get_shard_iterator(self.stream_name, shard_id, kind)
-        return self.backend.get_shard_iterator(self.stream_name, shard_id, IteratorType.AFTER_SEQUENCE_NUMBER,
-                                               last_sequence)
+        if last_sequence is not None:
+            return self.backend.get_shard_iterator(self.stream_name, shard_id, IteratorType.AFTER_SEQUENCE_NUMBER,
+                                                   last_sequence)
+        if kind is IteratorType.LATEST:
+            return self.backend.get_shard_iterator(self.stream_name, shard_id, IteratorType.AT_TIMESTAMP,
+                                                   timestamp=math.nextafter(issued_at, math.inf))
+        return self.backend.get_shard_iterator(self.stream_name, shard_id, kind)
 
     def _process(self, shard_id: str, result: GetRecordsResult) -> None:
         records = result.records
