@@ -25,6 +25,7 @@ __all__ = [
     "PutOutcome",
     "GetRecordsResult",
     "Records",
+    "SequenceNumbers",
     "PayloadCodec",
     "StreamDescription",
 ]
@@ -137,6 +138,28 @@ class PayloadCodec(Protocol):
 
     def parse(self, datas: Sequence[bytes]) -> list[int]:
         """The values these data stand for (``render``'s inverse)."""
+
+
+class SequenceNumbers(Sequence[int]):
+    """Sequence numbers as a base plus each record's offset from it, added only when one is asked for."""
+
+    __slots__ = ("base", "offsets")
+
+    def __init__(self, base: int, offsets: Sequence[int]) -> None:
+        self.base = base
+        self.offsets = offsets
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self.base + offset for offset in self.offsets[index]]
+        return self.base + self.offsets[index]
+
+    def __iter__(self) -> Iterator[int]:
+        base = self.base
+        return (base + offset for offset in self.offsets)
 
 
 class Records(Sequence[Record]):

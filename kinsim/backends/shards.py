@@ -13,11 +13,10 @@ import hashlib
 import sys
 from array import array
 from bisect import bisect_left, bisect_right
-from itertools import repeat
-from operator import add, itemgetter
+from operator import itemgetter
 from typing import Optional, Sequence
 
-from ..records import HASH_KEY_MAX, ChildShard, HashKeyRange, PayloadCodec, Records, Shard
+from ..records import HASH_KEY_MAX, ChildShard, HashKeyRange, PayloadCodec, Records, SequenceNumbers, Shard
 from .throughput import ReadBudget, ShardLimits
 
 __all__ = [
@@ -238,7 +237,7 @@ class ShardLog:
         values = self.values[start:stop]
         ids = self.key_ids[start:stop]
         keys = itemgetter(*ids)(self.key_table) if len(ids) > 1 else tuple(self.key_table[i] for i in ids)
-        numbers = list(map(add, repeat(self.base), counters))
+        numbers = SequenceNumbers(self.base, counters)
         arrivals = self.arrivals[start:stop]
         if not self.datas or DATA_HELD_AS_BYTES not in values:  # every record is held as a value
             return Records(keys, numbers, arrivals, None, values, codec)
