@@ -23,6 +23,8 @@ from kinsim.backends.retrying import RetryingBackend, RetryPolicy
 from kinsim.clock import ManualClock
 from kinsim.faults import FaultyClient
 from kinsim.records import PutEntry, PutFailure, PutResult
+from kinsim.runner import run
+from kinsim.scenario import load_scenario
 
 from .conftest import ROOT, START, loopback_client
 
@@ -173,6 +175,28 @@ def test_the_same_policy_over_simulated_shards_sleeps_on_their_clock():
         assert all(isinstance(o, PutResult) for o in outcomes)
     assert backend.stats.retried_records > 0 and clock.now() > START + 1
     assert sorted(read_everything(memory, "s")) == sorted(sent)
+
+
+def test_a_run_over_a_faulty_stream_loses_nothing_and_counts_every_possible_duplicate():
+    """A whole run through ``KinesisBackend`` over a stream that throttles, loses answers and requests and
+    expires iterators: the run's producers and pollers handle it all on simulated time (the raw backend
+    retries nothing), every record arrives, and what a lost answer may have doubled is counted."""
+    kept = {}
+
+    def factory(clock):
+        memory = kinsim.MemoryBackend(clock, throttling=False)
+        kept["client"] = FaultyClient(kinsim.client(memory), seed=5, throttle=0.05, lost_response=0.05,
+                                      lost_request=0.05, expire=0.05)
+        return KinesisBackend(kept["client"], wall_clock=clock.now)
+
+    result = run(load_scenario(ROOT / "scenarios/lagged_producers.yaml"), backend_factory=factory)
+    injected = kept["client"].injected
+    assert result.produced == result.delivered == 420
+    assert result.possible_duplicates == injected["unanswered_records"] > 0      # one record per put
+    assert result.throttled_puts + result.throttled_polls == injected["throttled_calls"] > 0
+    assert injected["expired_iterators"] > 0
+    naive = result.counters[0].counter
+    assert naive.records_counted == 420 + injected["written_then_lost_records"]  # read twice, counted twice
 
 
 def test_an_unreachable_endpoint_is_a_backend_error():
