@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Optional, Sequence
@@ -27,6 +28,7 @@ __all__ = [
     "ServerError",
     "LocalServer",
     "free_port",
+    "start_server",
     "install_kinesalite",
     "start_kinesalite",
     "start_moto_server",
@@ -83,24 +85,29 @@ class LocalServer:
         return f"<{self.name} at {self.endpoint_url}>"
 
 
-def _start(name: str, command: Sequence[str], port: int, timeout: float, cwd: Optional[Path] = None) -> LocalServer:
-    try:
-        process = subprocess.Popen(list(command), cwd=cwd, stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    except OSError as exc:
-        raise ServerError(f"cannot start {name}: {exc}") from exc
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            detail = process.stderr.read().decode("utf-8", "replace").strip() if process.stderr else ""
-            raise ServerError(f"{name} exited with status {process.returncode}: {detail[-2000:]}")
+def start_server(name: str, command: Sequence[str], port: int, timeout: float, cwd: Optional[Path] = None) -> LocalServer:
+    """Run ``command`` and wait until something listens on 127.0.0.1:``port``."""
+    # what the server writes goes to a file nobody has to drain: moto's server logs every request, and a
+    # pipe left unread fills after a thousand or so and stops the server mid-answer
+    with tempfile.TemporaryFile() as log:
         try:
-            with socket.create_connection((HOST, port), timeout=0.2):
-                return LocalServer(name, process, port)
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    process.wait()
+            process = subprocess.Popen(list(command), cwd=cwd, stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.DEVNULL, stderr=log)
+        except OSError as exc:
+            raise ServerError(f"cannot start {name}: {exc}") from exc
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                log.seek(0)
+                detail = log.read().decode("utf-8", "replace").strip()
+                raise ServerError(f"{name} exited with status {process.returncode}: {detail[-2000:]}")
+            try:
+                with socket.create_connection((HOST, port), timeout=0.2):
+                    return LocalServer(name, process, port)
+            except OSError:
+                time.sleep(0.05)
+        process.kill()
+        process.wait()
     raise ServerError(f"{name} did not listen on {HOST}:{port} within {timeout:.0f} s")
 
 
@@ -142,10 +149,10 @@ def start_kinesalite(folder: Path, timeout: float = 20.0) -> LocalServer:
         raise ServerError("kinesalite needs node, and node is not on PATH")
     script = install_kinesalite(folder)
     port = free_port()
-    return _start("kinesalite", [node, str(script), str(port)], port, timeout, cwd=script.parent)
+    return start_server("kinesalite", [node, str(script), str(port)], port, timeout, cwd=script.parent)
 
 
 def start_moto_server(timeout: float = 30.0) -> LocalServer:
     """moto's server (``moto[server]``) on 127.0.0.1."""
     port = free_port()
-    return _start("moto server", [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)], port, timeout)
+    return start_server("moto server", [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)], port, timeout)

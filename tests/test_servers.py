@@ -50,3 +50,18 @@ def test_a_stopped_server_is_gone():
     server = servers.start_moto_server()
     server.stop()
     assert server.process.poll() is not None
+
+
+def test_a_server_that_writes_a_lot_to_stderr_keeps_running(tmp_path):
+    """moto's server logs every request: what a server writes must never fill a pipe nobody reads (it
+    stopped moto mid-answer after a thousand requests or so)."""
+    import sys
+    port = free_port()
+    script = tmp_path / "chatty.py"
+    script.write_text(
+        "import socket, sys\n"
+        "sys.stderr.write('x' * 1_000_000); sys.stderr.flush()\n"
+        "server = socket.socket(); server.bind(('127.0.0.1', int(sys.argv[1]))); server.listen()\n"
+        "while True: server.accept()[0].close()\n")
+    with servers.start_server("chatty", [sys.executable, str(script), str(port)], port, timeout=10) as server:
+        assert server.process.poll() is None
