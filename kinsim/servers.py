@@ -85,7 +85,8 @@ class LocalServer:
         return f"<{self.name} at {self.endpoint_url}>"
 
 
-def start_server(name: str, command: Sequence[str], port: int, timeout: float, cwd: Optional[Path] = None) -> LocalServer:
+def start_server(name: str, command: Sequence[str], port: int, timeout: float,
+                 cwd: Optional[Path] = None) -> LocalServer:
     """Run ``command`` and wait until something listens on 127.0.0.1:``port``."""
     # what the server writes goes to a file nobody has to drain: moto's server logs every request, and a
     # pipe left unread fills after a thousand or so and stops the server mid-answer
@@ -155,4 +156,5 @@ def start_kinesalite(folder: Path, timeout: float = 20.0) -> LocalServer:
 def start_moto_server(timeout: float = 30.0) -> LocalServer:
     """moto's server (``moto[server]``) on 127.0.0.1."""
     port = free_port()
-    return start_server("moto server", [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)], port, timeout)
+    command = [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)]
+    return start_server("moto server", command, port, timeout)

@@ -7,14 +7,13 @@ kinsim seeds each producer's lag, jitter and backoff generators), hashes keys wi
 shards and counters, following DESIGN §4-§6 and §10 and the README.
 
 Producers create records on their schedule, hold those created in an outage until it ends, and retry a
-throttled put after a capped exponential backoff (a retry in an outage waits for it). Shards take 1,000 records or 1 MiB in any ``(now - 1, now]``, 5 reads and 2 MiB/s;
-iterators last 300 s; reshards complete ``update_delay`` after they are asked for, done as
-``kinsim/backends/stream_state.py`` does them: a reshard completes at ``t_asked + update_delay`` seconds after
-the start (the timeline's own time, summed as simpy sums it); limits and arrival times are on the service's
-clock, ``start + t`` in float seconds since the epoch.
-The consumer polls each open shard from its ``start``, and a child (TRIM_HORIZON) once all its parents are
-read to their ends; input ends at the first poll after which all is delivered and every poller's last
-caught-up poll is at or after the last delivery.
+throttled put after a capped exponential backoff (a retry in an outage waits for it). Shards take 1,000
+records or 1 MiB in any ``(now - 1, now]``, 5 reads and 2 MiB/s; iterators last 300 s. Reshards are done
+as ``kinsim/backends/stream_state.py`` does them, and complete ``t_asked + update_delay`` seconds after the
+start (the timeline's own time, summed as simpy sums it); limits and arrival times are on the service's
+clock, ``start + t`` in float seconds since the epoch. The consumer polls each open shard from its
+``start``, and a child (TRIM_HORIZON) once all its parents are read to their ends; input ends at the first
+poll after which all is delivered and every poller's last caught-up poll is at or after the last delivery.
 
 At one instant ``t`` (float seconds after the start, summed as simpy sums them): (1) a reshard whose update
 has completed takes effect; (2) the producers' attempts due at ``t`` are made, in order of (producer, record

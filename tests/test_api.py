@@ -29,7 +29,8 @@ def script(api: KinesisApi, clock: ManualClock) -> list:
     call("CreateStream", StreamName="s", ShardCount=3)
     for i in range(12):
         call("PutRecord", StreamName="s", Data=b"%d" % i, PartitionKey=f"k{i % 5}")
-    call("PutRecords", StreamName="s", Records=[{"Data": b"b", "PartitionKey": "k1"}, {"Data": b"c", "PartitionKey": "k9"}])
+    call("PutRecords", StreamName="s", Records=[{"Data": b"b", "PartitionKey": "k1"},
+                                                {"Data": b"c", "PartitionKey": "k9"}])
     first = call("ListShards", StreamName="s", MaxResults=2)
     call("ListShards", NextToken=first["NextToken"])
     call("ListShards", NextToken=first["NextToken"], StreamName="s")

@@ -134,7 +134,8 @@ class KinesisBackend(Backend):
     def get_shard_iterator(self, stream_name: str, shard_id: str, iterator_type: Union[IteratorType, str],
                            starting_sequence_number: Optional[str] = None,
                            timestamp: Union[datetime, float, None] = None) -> str:
-        params = {"StreamName": stream_name, "ShardId": shard_id, "ShardIteratorType": IteratorType(iterator_type).value}
+        params = {"StreamName": stream_name, "ShardId": shard_id,
+                  "ShardIteratorType": IteratorType(iterator_type).value}
         if starting_sequence_number is not None:
             params["StartingSequenceNumber"] = starting_sequence_number
         if timestamp is not None:

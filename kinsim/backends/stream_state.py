@@ -2,7 +2,8 @@
 and retention.
 
 Everything that happens to a stream at an instant of its own is a clock event at that instant
-(``Clock.call_after``, see ``kinsim.clock``): a reshard completing after the update delay, retention reclaiming old records.
+(``Clock.call_after``, see ``kinsim.clock``): a reshard completing after the update delay, retention
+reclaiming old records.
 Retention is exact for every reader at every instant (a record older than the retention period is
 never returned, a shard closed longer ago is not listed); the memory it held is reclaimed by an event
 at most once a minute of the clock.
