@@ -13,7 +13,8 @@ epoch (each adapter puts them in its own form: boto3's datetimes, JSON's numbers
 from __future__ import annotations
 
 import base64
-import binascii
+import math
+import zlib
 from typing import Any, Callable, Optional
 
 from . import wire
@@ -37,6 +38,7 @@ class KinesisApi:
         handler = _HANDLERS.get(operation)
         if handler is None:
             raise kinesis_error("UnknownOperationException", f"kinsim does not serve the operation {operation}.")
+        _check_values(params)
         return handler(self.backend, params)
 
 
@@ -75,7 +77,7 @@ def _list_streams(backend: Backend, p: Params) -> Params:
     names = backend.list_streams()
     start = p.get("ExclusiveStartStreamName")
     if p.get("NextToken") is not None:
-        start = _decode_token(p["NextToken"])
+        [start] = _decode_token(p["NextToken"], "streams", 1)
     if start is not None:
         names = [n for n in names if n > start]
     page, more = _page(names, p.get("Limit", 100))
@@ -87,7 +89,7 @@ def _list_streams(backend: Backend, p: Params) -> Params:
                           "StreamCreationTimestamp": d.created_at})
     response: Params = {"StreamNames": page, "HasMoreStreams": more, "StreamSummaries": summaries}
     if more:
-        response["NextToken"] = _encode_token(page[-1])
+        response["NextToken"] = _encode_token("streams", page[-1])
     return response
 
 
@@ -97,7 +99,7 @@ def _list_shards(backend: Backend, p: Params) -> Params:
         if token is not None and p.get(other) is not None:
             raise InvalidArgumentException(f"NextToken and {other} cannot be provided together.")
     if token is not None:
-        stream_name, after = _decode_token(token).split("/", 1)
+        stream_name, after = _decode_token(token, "shards", 2)
     else:
         stream_name, after = _stream_name(p), p.get("ExclusiveStartShardId")
     shards = sorted(backend.list_shards(stream_name), key=lambda s: s.shard_id)
@@ -107,7 +109,7 @@ def _list_shards(backend: Backend, p: Params) -> Params:
     page, more = _page(shards, p.get("MaxResults", 1000))
     response: Params = {"Shards": [wire.shard_to_wire(s) for s in page]}
     if more:
-        response["NextToken"] = _encode_token(f"{stream_name}/{page[-1].shard_id}")
+        response["NextToken"] = _encode_token("shards", stream_name, page[-1].shard_id)
     return response
 
 
@@ -202,15 +204,46 @@ def _page(items: list, limit: int) -> tuple[list, bool]:
     return items[:limit], len(items) > limit
 
 
-def _encode_token(value: str) -> str:
-    return base64.b64encode(value.encode("utf-8")).decode("ascii")
+def _check_values(value: Any, field: str = "") -> None:
+    """What JSON cannot carry cannot reach the service, whose parser refuses it: text that is not valid
+    Unicode (a lone surrogate, say) and numbers that are not finite."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise kinesis_error("SerializationException", f"The number at '{field}' is not finite.")
+    elif isinstance(value, str):
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise kinesis_error("SerializationException", f"The text at '{field}' is not valid Unicode: it "
+                                                              "cannot be read as UTF-8.") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_values(item, f"{field}.{key}" if field else str(key))
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_values(item, f"{field}[{i}]")
 
 
-def _decode_token(token: str) -> str:
+def _encode_token(kind: str, *parts: str) -> str:
+    """A paging token: what it pages, where the page ended, and a checksum, so a token kinsim did not make
+    (or made for another listing) is an InvalidArgumentException rather than a wrong page."""
+    payload = "|".join(("k1", kind, *parts))
+    return base64.b64encode(f"{payload}|{zlib.crc32(payload.encode('utf-8')):08x}".encode("utf-8")).decode("ascii")
+
+
+def _decode_token(token: str, kind: str, count: int) -> list[str]:
     try:
-        return base64.b64decode(token.encode("ascii"), validate=True).decode("utf-8")
-    except (ValueError, binascii.Error):
-        raise InvalidArgumentException(f"NextToken {token} is invalid.") from None
+        text = base64.b64decode(token.encode("ascii"), validate=True).decode("utf-8")
+        *fields, checksum = text.split("|")
+        payload = "|".join(fields)
+        if len(fields) != 2 + count or fields[:2] != ["k1", kind] or \
+                checksum != f"{zlib.crc32(payload.encode('utf-8')):08x}":
+            raise ValueError(token)
+    except ValueError:  # not ASCII, not base64, not UTF-8, or not a token of this listing
+        shown = token if len(token) <= 60 else token[:57] + "..."
+        raise InvalidArgumentException(f"NextToken {shown} is invalid.") from None
+    return fields[2:]
 
 
 def _filter_shards(shards: list[Shard], shard_filter: Optional[Params]) -> list[Shard]:

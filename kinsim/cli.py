@@ -3,15 +3,17 @@
     run SCENARIO [--seed N] [--format text|json] [--output FILE] [--echo]
                  [--backend memory|kinesis] [--endpoint-url URL] [--region R] [--profile P]
                  [--keep-stream] [--use-existing-stream] [--realtime [--speed F]]
-    validate SCENARIO...
+                 [--max-events N] [--max-memory SIZE]
+    validate SCENARIO... [--max-events N] [--max-memory SIZE]
 
-Exit status: 0 on success, 2 for bad input (a bad scenario file, a bad option) with one message and
-no traceback, 1 when a run fails for another reason.
+Exit status: 0 on success, 2 for bad input (a bad scenario file, a bad option, a run over its budget)
+with one message and no traceback, 1 when a run fails for another reason.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import sys
@@ -21,6 +23,7 @@ from typing import Optional, Sequence
 
 from . import __version__
 from .errors import KinsimError, ScenarioError, StreamNotOwnedError
+from .estimate import Budget, RunTooBig, check
 
 __all__ = ["main", "build_parser"]
 
@@ -55,12 +58,64 @@ def build_parser() -> argparse.ArgumentParser:
                       help="write into the scenario's stream even though it exists and kinsim did not create it")
     pace = run.add_argument_group("pacing")
     pace.add_argument("--realtime", action="store_true", help="pace the run on the wall clock, as a live run")
-    pace.add_argument("--speed", type=float, default=1.0,
+    pace.add_argument("--speed", type=_speed, default=1.0,
                       help="with --realtime: simulated seconds per real second (default 1)")
+    _budget_options(run)
 
-    validate = commands.add_parser("validate", help="check scenario files without running them")
+    validate = commands.add_parser("validate", help="check scenario files (and the size of their runs) without "
+                                                    "running them")
     validate.add_argument("scenarios", nargs="+", help="scenario files (YAML)")
+    _budget_options(validate)
     return parser
+
+
+def _budget_options(command: argparse.ArgumentParser) -> None:
+    default = Budget()
+    group = command.add_argument_group("budget", "A run is estimated before it starts, and refused if it would "
+                                       "take more than this.")
+    group.add_argument("--max-events", type=_positive_int, default=default.max_events, metavar="N",
+                       help=f"records, put attempts and polls (default {default.max_events:,})")
+    group.add_argument("--max-memory", type=_size, default=default.max_memory_bytes, metavar="SIZE",
+                       help=f"memory, e.g. 8GiB or 500MiB (default {default.max_memory_bytes // 1024**3} GiB)")
+
+
+def _speed(value: str) -> float:
+    try:
+        speed = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
+    if not math.isfinite(speed) or speed <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {value!r}")
+    return speed
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {value!r}")
+    return number
+
+
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|TiB|KB|MB|GB|TB)?\s*", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4, "kb": 10**3, "mb": 10**6,
+               "gb": 10**9, "tb": 10**12}
+
+
+def _size(value: str) -> int:
+    match = _SIZE.fullmatch(value)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"expected a size like 8GiB or 500MiB, got {value!r}")
+    size = float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()]
+    if size <= 0 or not math.isfinite(size):
+        raise argparse.ArgumentTypeError(f"must be above 0, got {value!r}")
+    return int(size)
+
+
+def _budget(args: argparse.Namespace) -> Budget:
+    return Budget(args.max_events, args.max_memory)
 
 
 class UsageError(Exception):
@@ -84,23 +139,22 @@ def _backend_factory(args: argparse.Namespace):
 
 def _run(args: argparse.Namespace) -> int:
     from .report import to_json, to_text
-    from .runner import run
+    from .runner import default_stream_name, run
     from .scenario import load_scenario
 
-    if args.speed <= 0:
-        raise UsageError("--speed must be above 0")
     scenario = load_scenario(args.scenario)
+    budget = _budget(args)
+    check(scenario, args.scenario, budget)
     stream_name = None
     if args.backend == "kinesis" and scenario.stream.name is None:
-        stem = re.sub(r"[^a-zA-Z0-9_.-]", "-", scenario.name)[:100]
-        stream_name = f"kinsim-{stem}-{uuid.uuid4().hex[:8]}"
+        stream_name = default_stream_name(scenario.name, uuid.uuid4().hex[:8])
     echo = None
     if args.echo:
         def echo(record):
             print(record.partition_key, ":", record.data.decode("utf-8", "replace"), flush=args.realtime)
     result = run(scenario, seed=args.seed, backend_factory=_backend_factory(args), echo=echo,
                  stream_name=stream_name, use_existing_stream=args.use_existing_stream, keep_stream=args.keep_stream,
-                 realtime_speed=args.speed if args.realtime else None)
+                 realtime_speed=args.speed if args.realtime else None, budget=budget)
     text = to_json(result) if args.format == "json" else to_text(result)
     if args.output:
         try:
@@ -117,8 +171,9 @@ def _validate(args: argparse.Namespace) -> int:
 
     for path in args.scenarios:
         scenario = load_scenario(path)
+        size = check(scenario, path, _budget(args))
         print(f"{path}: ok ({scenario.name}: {len(scenario.producers)} producers, "
-              f"{len(scenario.counters)} counters, {scenario.stream.shards} shards)")
+              f"{len(scenario.counters)} counters, {scenario.stream.shards} shards; {size.describe()})")
     return 0
 
 
@@ -130,7 +185,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _run(args)
         if args.command == "validate":
             return _validate(args)
-    except (ScenarioError, StreamNotOwnedError, UsageError) as exc:
+    except (ScenarioError, StreamNotOwnedError, RunTooBig, UsageError) as exc:
         return _error(str(exc))
     except KinsimError as exc:
         print(f"kinsim: the run failed: {exc}", file=sys.stderr)

@@ -67,16 +67,21 @@ def _api(operation_name: str) -> Callable[..., Params]:
 
 def _timestamp_in(value: Any) -> float:
     """A timestamp parameter as this botocore's JSON serializer puts it on the wire (whole seconds up to
-    botocore 1.43, full precision since), so AT_TIMESTAMP starts where boto3 would."""
-    return float(_SERIALIZER._convert_timestamp_to_str(value, "unixtimestamp"))
+    botocore 1.43, full precision since), so AT_TIMESTAMP starts where boto3 would; one it cannot put
+    there is a ``ParamValidationError``, as botocore's own check would say."""
+    try:
+        return float(_SERIALIZER._convert_timestamp_to_str(value, "unixtimestamp"))
+    except (ValueError, OverflowError, TypeError, OSError) as exc:
+        raise ParamValidationError(report=f"Invalid timestamp {value!r}: {exc}") from None
 
 
 def _blob_in(value: Any) -> bytes:
-    """boto3 takes a blob as bytes, a file-like object or text (sent as UTF-8)."""
-    if isinstance(value, str):
-        return value.encode("utf-8")
+    """boto3 takes a blob as bytes, a file-like object or text (text, read from a file or not, is sent as
+    UTF-8)."""
     if hasattr(value, "read"):
-        return value.read()
+        value = value.read()
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
     return bytes(value)
 
 
@@ -188,7 +193,10 @@ class KinesisClient:
 
     def _call(self, operation_name: str, params: Params) -> Params:
         shape = _service_model().operation_model(operation_name).input_shape
-        report = self._validator.validate(params, shape)
+        try:
+            report = self._validator.validate(params, shape)
+        except (ValueError, TypeError, OverflowError, RuntimeError, OSError) as exc:  # botocore's check itself failed
+            raise ParamValidationError(report=f"a parameter cannot be checked: {type(exc).__name__}: {exc}") from None
         if report.has_errors():
             raise ParamValidationError(report=report.generate_report())
         blobs_in, timestamps_in, timestamps_out = _adapters(operation_name)

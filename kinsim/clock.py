@@ -56,12 +56,24 @@ class _Pending:
         return None
 
 
+EARLIEST_S = -62_135_596_800.0   # 0001-01-01T00:00:00Z: the earliest instant an API timestamp carries
+LATEST_S = 253_402_300_799.0     # 9999-12-31T23:59:59Z: the latest
+
+
+def _instant(value: float) -> float:
+    instant = float(value)
+    if not EARLIEST_S <= instant <= LATEST_S:
+        raise ValueError(f"a clock reads instants between the years 1 and 9999 ({EARLIEST_S:g} to {LATEST_S:g} "
+                         f"seconds since the epoch), got {value!r}")
+    return instant
+
+
 class ManualClock:
-    """A clock that stands still until moved; it never goes back. Moving it runs the callbacks that fall
-    due on the way, each at its own instant."""
+    """A clock that stands still until moved; it never goes back, nor past the years 1 to 9999. Moving it
+    runs the callbacks that fall due on the way, each at its own instant."""
 
     def __init__(self, start: float = 0.0) -> None:
-        self._now = float(start)
+        self._now = _instant(start)
         self._pending = _Pending()
 
     def now(self) -> float:
@@ -74,15 +86,15 @@ class ManualClock:
             self._pending.add(self._now + delay, callback)
 
     def advance(self, seconds: float) -> float:
-        if seconds < 0:
+        if not seconds >= 0:
             raise ValueError(f"a clock cannot go back (advance by {seconds})")
-        self._move_to(self._now + seconds)
+        self._move_to(_instant(self._now + seconds))
         return self._now
 
     def set(self, instant: float) -> None:
-        if instant < self._now:
+        if not instant >= self._now:
             raise ValueError(f"a clock cannot go back (from {self._now} to {instant})")
-        self._move_to(float(instant))
+        self._move_to(_instant(instant))
 
     def _move_to(self, instant: float) -> None:
         while (due := self._pending.next_due(instant)) is not None:

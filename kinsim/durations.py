@@ -7,38 +7,49 @@ a duration as a parameter. Errors are ``ValueError`` with a message a scenario f
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-__all__ = ["parse_duration", "parse_signed_duration"]
+__all__ = ["parse_duration", "parse_signed_duration", "MAX_DURATION_S"]
 
 _UNITS = {"us": Decimal("0.000001"), "ms": Decimal("0.001"), "s": Decimal(1), "m": Decimal(60),
           "min": Decimal(60), "h": Decimal(3600), "d": Decimal(86400)}
-_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(us|ms|min|s|m|h|d)\s*")
+_NUMBER = r"\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
+_DURATION = re.compile(rf"\s*({_NUMBER})\s*(us|ms|min|s|m|h|d)\s*")
+MAX_DURATION_S = 1000 * 365 * 86400  # a thousand years: no time kinsim deals in is longer
 
 
 def parse_duration(value: Any) -> float:
     """``500ms``, ``20s``, ``2m``, ``1h``, ``1m30s`` or a number of seconds → seconds, to the microsecond."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {value!r}")
+        raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {_shown(value)}")
     if isinstance(value, (int, float)):
         total = Decimal(str(value))
     elif isinstance(value, str):
         parts = _DURATION.findall(value)
+        if len(value) > 100:
+            raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {_shown(value)}")
         if not parts or "".join(f"{n}{u}" for n, u in parts) != re.sub(r"\s+", "", value):
-            try:
-                total = Decimal(value.strip())
-            except InvalidOperation:
-                raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {value!r}") from None
+            if not re.fullmatch(rf"\s*-?{_NUMBER}\s*", value):
+                raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {_shown(value)}")
+            total = Decimal(value.strip())
         else:
             total = sum((Decimal(n) * _UNITS[u] for n, u in parts), Decimal(0))
     else:
-        raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {value!r}")
+        raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {_shown(value)}")
     if not total.is_finite():  # nan, inf: a number, but no duration
-        raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {value!r}")
+        raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {_shown(value)}")
     if total < 0:
-        raise ValueError(f"a duration cannot be negative, got {value!r}")
+        raise ValueError(f"a duration cannot be negative, got {_shown(value)}")
+    if total > MAX_DURATION_S:
+        raise ValueError(f"a duration is at most a thousand years ({MAX_DURATION_S:,} s), got {_shown(value)}")
     return float(total.quantize(Decimal("0.000001")))
+
+
+def _shown(value: Any) -> str:
+    """A value as a message quotes it: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def parse_signed_duration(value: Any) -> float:

@@ -37,6 +37,7 @@ __all__ = [
     "StreamNotOwnedError",
     "ScenarioError",
     "kinesis_error",
+    "one_line",
 ]
 
 
@@ -133,11 +134,23 @@ class StreamNotOwnedError(KinsimError):
 
 
 class ScenarioError(KinsimError):
-    """A scenario file that cannot be used: names the file, the key path and what is wrong."""
+    """A scenario file that cannot be used: names the file, the key path and what is wrong, in one line
+    (control characters escaped, each part cut short), whatever the file holds."""
 
     def __init__(self, path: str, key_path: str, problem: str) -> None:
         self.path = path
         self.key_path = key_path
         self.problem = problem
-        where = f"{path}: {key_path}: " if key_path else f"{path}: "
-        super().__init__(where + problem)
+        where = one_line(str(path), 200)
+        if key_path:
+            where += ": " + one_line(key_path, 120)
+        super().__init__(f"{where}: {one_line(problem, 300)}")
+
+
+def one_line(text: str, most: int = 500) -> str:
+    """``text`` with anything unprintable escaped (a NUL or a newline never splits a message), and cut to
+    at most ``most`` characters."""
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+                       for c in text)
+    return text if len(text) <= most else text[:most - 3] + "..."

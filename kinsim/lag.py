@@ -1,20 +1,31 @@
 """Network lag models: how long a record takes from its producer to the stream.
 
 Each model draws from the ``random.Random`` it is handed, never the global one, so a seed fixes every
-delay. Delays are seconds, never negative (a normal draw below zero is clamped to zero).
-``samples(rng, n)`` is exactly ``n`` calls of ``sample(rng)``, faster.
+delay. Delays are seconds, never negative (a normal draw below zero is clamped to zero). A model's
+parameters are finite numbers, checked when it is made. ``samples(rng, n)`` is exactly ``n`` calls of
+``sample(rng)``, faster. ``beyond(q)`` is the delay a draw exceeds with probability ``q``: of ``n`` draws,
+the largest is about ``beyond(1 / n)``, which the run's size estimate takes.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from statistics import NormalDist
 from itertools import repeat
 from operator import sub, truediv
 from typing import Union
 
 __all__ = ["Constant", "Uniform", "Exponential", "Normal", "LogNormal", "Pareto", "LagModel", "LAG_KINDS"]
+
+
+def _finite(model) -> None:
+    """Every parameter of a lag model is a finite number of seconds (or a finite shape)."""
+    for field in fields(model):
+        value = getattr(model, field.name)
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"{field.name} must be a finite number, at least 0")
 
 
 class _OneByOne:
@@ -27,6 +38,12 @@ class _OneByOne:
 @dataclass(frozen=True)
 class Constant:
     value: float
+
+    def __post_init__(self) -> None:
+        _finite(self)
+
+    def beyond(self, q: float) -> float:
+        return self.value
 
     def sample(self, rng: random.Random) -> float:
         return self.value
@@ -44,8 +61,12 @@ class Uniform:
     high: float
 
     def __post_init__(self) -> None:
+        _finite(self)
         if self.high < self.low:
             raise ValueError(f"high ({self.high:g} s) is below low ({self.low:g} s)")
+
+    def beyond(self, q: float) -> float:
+        return self.high - q * (self.high - self.low)
 
     def sample(self, rng: random.Random) -> float:
         return rng.uniform(self.low, self.high)
@@ -63,8 +84,12 @@ class Exponential:
     mean: float
 
     def __post_init__(self) -> None:
+        _finite(self)
         if self.mean <= 0:
             raise ValueError("mean must be above 0")
+
+    def beyond(self, q: float) -> float:
+        return -self.mean * math.log(q)
 
     def sample(self, rng: random.Random) -> float:
         return rng.expovariate(1.0 / self.mean)
@@ -83,6 +108,12 @@ class Normal(_OneByOne):
     mean: float
     stddev: float
 
+    def __post_init__(self) -> None:
+        _finite(self)
+
+    def beyond(self, q: float) -> float:
+        return max(0.0, self.mean - self.stddev * NormalDist().inv_cdf(q))
+
     def sample(self, rng: random.Random) -> float:
         return max(0.0, rng.gauss(self.mean, self.stddev))
 
@@ -96,8 +127,15 @@ class LogNormal(_OneByOne):
     sigma: float
 
     def __post_init__(self) -> None:
+        _finite(self)
         if self.median <= 0:
             raise ValueError("median must be above 0")
+
+    def beyond(self, q: float) -> float:
+        try:
+            return self.median * math.exp(-self.sigma * NormalDist().inv_cdf(q))
+        except OverflowError:
+            return math.inf
 
     def sample(self, rng: random.Random) -> float:
         return rng.lognormvariate(math.log(self.median), self.sigma)
@@ -112,8 +150,15 @@ class Pareto(_OneByOne):
     shape: float
 
     def __post_init__(self) -> None:
+        _finite(self)
         if self.scale <= 0 or self.shape <= 0:
             raise ValueError("scale and shape must be above 0")
+
+    def beyond(self, q: float) -> float:
+        try:
+            return self.scale * q ** (-1.0 / self.shape)
+        except OverflowError:
+            return math.inf
 
     def sample(self, rng: random.Random) -> float:
         return self.scale * rng.paretovariate(self.shape)  # at least ``scale``, heavy tail past it

@@ -22,11 +22,35 @@ LATE_EXAMPLES = 20
 
 
 def utc_text(us: int) -> str:
-    moment = _EPOCH + timedelta(microseconds=us)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if moment.microsecond:
-        text += f".{moment.microsecond:06d}".rstrip("0")
+    """An instant in microseconds since the epoch as ISO 8601 UTC text. Past the years 1 to 9999 (a lag
+    drawn from a heavy tail can reach there) the year is written with a sign and as many digits as it
+    takes (ISO 8601's expanded years), instead of failing."""
+    seconds, micro = divmod(us, 1_000_000)
+    days, second = divmod(seconds, 86_400)
+    try:
+        moment = _EPOCH + timedelta(days=days)
+        year, month, day = moment.year, moment.month, moment.day
+        date = f"{year:04d}-{month:02d}-{day:02d}"
+    except OverflowError:
+        date = _far_date(days)
+    text = f"{date}T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}"
+    if micro:
+        text += f".{micro:06d}".rstrip("0")
     return text + "Z"
+
+
+def _far_date(days: int) -> str:
+    """The proleptic Gregorian date ``days`` after 1970-01-01, for any year (H. Hinnant's civil_from_days)."""
+    z = days + 719_468
+    era = z // 146_097
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = mp + 3 if mp < 10 else mp - 9
+    year = yoe + era * 400 + (month <= 2)
+    return f"{'+' if year > 0 else '-'}{abs(year):04d}-{month:02d}-{day:02d}"
 
 
 def _rows(part: CounterResult) -> list[dict]:

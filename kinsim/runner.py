@@ -10,6 +10,7 @@ simulated time starts, on the wall clock.
 from __future__ import annotations
 
 import gc
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,12 +21,13 @@ from .backends.retrying import wait_for_stream
 from .clock import Clock
 from .counters import Counter, Windowing
 from .errors import ResourceNotFoundException, StreamNotOwnedError
+from .estimate import Budget, check
 from .metrics import Observations, Truth, counter_metrics
 from .records import Record, StreamStatus
 from .scenario import CounterSpec, Scenario
 from .simulation import Consumer, InputEnd, RealtimeTimeline, Timeline, Traffic, writer_for
 
-__all__ = ["run", "RunResult", "CounterResult", "StreamAction"]
+__all__ = ["run", "RunResult", "CounterResult", "StreamAction", "default_stream_name"]
 
 BackendFactory = Callable[[Clock], Backend]
 STREAM_WAIT_S = 300.0  # a real stream gets this long to become ACTIVE, or to go
@@ -64,23 +66,34 @@ class RunResult:
     counters: tuple[CounterResult, ...]
 
 
+def default_stream_name(scenario_name: str, unique: str = "") -> str:
+    """The stream kinsim names for a scenario: ``kinsim-<name>`` (and ``-<unique>``), every character the
+    API does not take in a stream name made ``-``, at most 128 characters."""
+    suffix = f"-{unique}" if unique else ""
+    stem = re.sub(r"[^a-zA-Z0-9_.-]", "-", scenario_name)[:128 - len("kinsim-") - len(suffix)]
+    return f"kinsim-{stem}{suffix}"
+
+
 def run(scenario: Scenario, seed: Optional[int] = None, backend_factory: Optional[BackendFactory] = None,
         echo: Optional[Callable[[Record], None]] = None, *, stream_name: Optional[str] = None,
         use_existing_stream: bool = False, keep_stream: bool = False,
-        realtime_speed: Optional[float] = None, actions: Sequence[StreamAction] = ()) -> RunResult:
+        realtime_speed: Optional[float] = None, actions: Sequence[StreamAction] = (),
+        budget: Optional[Budget] = Budget()) -> RunResult:
     """Simulate ``scenario`` to the end of its input and compare every counter with the truth.
 
     The backend comes from ``backend_factory(clock)`` (default: fresh simulated shards on the run's
     clock). kinsim creates the stream and deletes it afterwards (unless ``keep_stream``); it refuses a
     stream that already exists unless ``use_existing_stream``. ``realtime_speed`` paces the run on the
     wall clock, that many simulated seconds per real second. ``actions`` are calls made on the stream
-    at their instants.
+    at their instants. A run whose estimate is over ``budget`` is refused before it starts
+    (``kinsim.estimate``; None: no limit).
     """
+    check(scenario, scenario.name, budget)
     seed = scenario.seed if seed is None else seed
     start_s = scenario.start_us / 1_000_000
     timeline = Timeline(start_s) if realtime_speed is None else RealtimeTimeline(start_s, realtime_speed)
     backend = (backend_factory or MemoryBackend)(timeline.clock)
-    name = stream_name or scenario.stream.name or f"kinsim-{scenario.name}"
+    name = stream_name or scenario.stream.name or default_stream_name(scenario.name)
     created = _claim_stream(backend, name, scenario.stream.shards, use_existing_stream)
     try:
         with _fewer_collections():

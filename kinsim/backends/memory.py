@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Optional, Sequence, Union
 
 from .. import errors
-from ..clock import Clock, ManualClock
+from ..clock import EARLIEST_S, LATEST_S, Clock, ManualClock
 from ..records import (
     HASH_KEY_MAX,
     GetRecordsResult,
@@ -80,7 +80,16 @@ class MemoryBackend(Backend):
             stream.set_limits(self.account.shard_limits)
 
     def now(self) -> float:
-        return self.clock.now()
+        return self._now()
+
+    def _now(self) -> float:
+        """The clock's now, which every call reads first (so what is due happens before it); a clock
+        outside the years 1 to 9999, which no API timestamp can carry, is the service failing."""
+        now = self.clock.now()
+        if not EARLIEST_S <= now <= LATEST_S:
+            raise errors.kinesis_error("InternalFailure", f"The service's clock reads {now!r} seconds since the "
+                                                          "epoch, outside the years 1 to 9999 a timestamp can carry.")
+        return now
 
     # -- streams ------------------------------------------------------------------------------------
     def create_stream(self, stream_name: str, shard_count: int) -> None:
@@ -90,7 +99,7 @@ class MemoryBackend(Backend):
             check.value("shardCount", shard_count, 1, 100_000)
         check.check()
         account = self.account
-        self.clock.now()  # what is due happens first
+        self._now()  # what is due happens first
         if stream_name in account.streams:
             raise errors.ResourceInUseException(f"Stream {stream_name} under account {account.account_id} "
                                                 "already exists.")
@@ -107,7 +116,7 @@ class MemoryBackend(Backend):
         check = Constraints()
         check_stream_name(check, stream_name)
         check.check()
-        self.clock.now()
+        self._now()
         stream = self.account.stream(stream_name)
         if stream.status in (StreamStatus.CREATING, StreamStatus.DELETING):
             raise errors.ResourceInUseException(
@@ -127,14 +136,14 @@ class MemoryBackend(Backend):
         check = Constraints()
         check_stream_name(check, stream_name)
         check.check()
-        now = self.clock.now()
+        now = self._now()
         stream = self.account.stream(stream_name)
         shards = tuple(shard.describe() for shard in stream.listed_shards(now))
         return StreamDescription(stream.name, stream.arn, stream.status, shards, stream.retention_hours,
                                  stream.created_at)
 
     def list_streams(self) -> list[str]:
-        self.clock.now()
+        self._now()
         return sorted(self.account.streams)
 
     def list_shards(self, stream_name: str) -> list[Shard]:
@@ -146,7 +155,7 @@ class MemoryBackend(Backend):
         if check.required("retentionPeriodHours", hours):
             check.value("retentionPeriodHours", hours, 1, 2_147_483_647)
         check.check()
-        now = self.clock.now()
+        now = self._now()
         stream = self.account.active(stream_name)
         low, high = limits.MIN_RETENTION_HOURS, limits.MAX_RETENTION_HOURS
         if not low <= hours <= high:
@@ -177,7 +186,7 @@ class MemoryBackend(Backend):
     def _put(self, stream_name: str, entries: Sequence[PutEntry], sizes: list[int]) -> list[PutOutcome]:
         """Write the records of one call at the clock's now: each a PutResult, or a PutFailure where its
         shard's write limits refused it (the others are written all the same)."""
-        now = self.clock.now()
+        now = self._now()
         stream = self.account.writable(stream_name)
         hash_keys = [self._hash_key(e.partition_key, e.explicit_hash_key) for e in entries]
         key_ids = [stream.key_id(e.partition_key) for e in entries]
@@ -229,7 +238,7 @@ class MemoryBackend(Backend):
             check.one_of("shardIteratorType", kind, tuple(t.value for t in IteratorType))
         check.pattern("startingSequenceNumber", starting_sequence_number, limits.SEQUENCE_NUMBER_PATTERN)
         check.check()
-        now = self.clock.now()
+        now = self._now()
         stream = self.account.stream(stream_name)
         shard = self.account.shard(stream, shard_id, now)
         floor = starting_floor(stream, shard, IteratorType(kind), starting_sequence_number, timestamp, now,
@@ -243,7 +252,7 @@ class MemoryBackend(Backend):
         check.value("limit", limit, 1, limits.MAX_GET_RECORDS_LIMIT)
         check.check()
         position = decode_iterator(shard_iterator)
-        now = self.clock.now()
+        now = self._now()
         check_expiry(position, now)
         stream = self.account.streams.get(position.stream_name)
         if stream is None or stream.uid != position.stream_uid:
@@ -266,15 +275,15 @@ class MemoryBackend(Backend):
 
     # -- resharding ---------------------------------------------------------------------------------
     def split_shard(self, stream_name: str, shard_id: str, new_starting_hash_key: str) -> None:
-        self.clock.now()
+        self._now()
         resharding.split_shard(self.account, self.update_delay, stream_name, shard_id, new_starting_hash_key)
 
     def merge_shards(self, stream_name: str, shard_id: str, adjacent_shard_id: str) -> None:
-        self.clock.now()
+        self._now()
         resharding.merge_shards(self.account, self.update_delay, stream_name, shard_id, adjacent_shard_id)
 
     def update_shard_count(self, stream_name: str, target_shard_count: int) -> int:
-        self.clock.now()
+        self._now()
         return resharding.update_shard_count(self.account, self.update_delay, stream_name, target_shard_count)
 
     # -- for simulations ----------------------------------------------------------------------------

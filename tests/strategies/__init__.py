@@ -14,6 +14,9 @@ Actions are small named tuples; ``workloads()`` interleaves them into the lists 
 
 For counters, ``counter_polls()`` makes the polls a consumer would hand them: several shards, records out
 of order within each, event times on window edges.
+
+For bad and extreme input, ``bad_input`` (re-exported here) makes scenario files mutated from the shipped
+ones or pushed to their limits, and calls to every Kinesis operation with whatever botocore lets through.
 """
 
 from __future__ import annotations
@@ -23,6 +26,15 @@ from typing import NamedTuple, Optional, Union
 from hypothesis import strategies as st
 
 from kinsim.records import HASH_KEY_MAX, PutEntry
+
+from .bad_input import (
+    client_calls,
+    extreme_documents,
+    junk_values,
+    mutated_documents,
+    runnable_documents,
+    scenario_files,
+)
 
 __all__ = [
     "HASH_KEY_MAX",
@@ -57,6 +69,12 @@ __all__ = [
     "Poll",
     "window_shapes",
     "counter_polls",
+    "junk_values",
+    "mutated_documents",
+    "extreme_documents",
+    "runnable_documents",
+    "scenario_files",
+    "client_calls",
 ]
 
 # -- actions ------------------------------------------------------------------------------------------

@@ -1,0 +1,166 @@
+"""How big a run will be, from its scenario alone, and the budget a run must fit.
+
+Before a run starts, kinsim estimates what it will cost: the records the producers create, the put
+attempts (a shard offered more than its 1,000 records/s keeps refusing, and every refused record is
+tried again after a backoff), the polls, how long in simulated time it lasts (the last record's lag, a
+throttled shard draining, a consumer whose ``Limit`` reads slower than records come in), the cells the
+truth and the counters keep, and the memory all of that takes. A run over the budget is refused before
+it starts, with the estimate and the option that raises the limit, instead of running for hours or
+until the machine kills it. The estimate is deliberately rough, and errs on the large side.
+
+Every instant a run would report must also be printable (years 1 to 9999): a scenario whose records or
+polls would reach past that is a scenario error, with its key path.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .backends import limits
+from .backends.shards import even_ranges, partition_key_hash, shard_id_for
+from .clock import EARLIEST_S, LATEST_S
+from .errors import KinsimError, ScenarioError, one_line
+from .scenario import Scenario
+
+__all__ = ["Budget", "RunEstimate", "RunTooBig", "estimate", "check"]
+
+GiB = 1024**3
+MEAN_BACKOFF_S = 2.5          # a throttled put waits 0.05-5 s before it tries again; this is a fair mean
+BYTES_PER_RECORD = 100        # kept on a shard (32), waiting to be sent, truth and lanes: an upper guess
+BYTES_PER_CELL = 400          # a (window, key) cell in the truth, a counter and the report's observations
+BYTES_PER_PRODUCER = 12_000   # three random generators and the producer's state
+BASE_BYTES = 80 * 1024**2     # Python, kinsim and its libraries
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What a run may take: events (records created, put attempts and polls) and memory."""
+
+    max_events: int = 200_000_000
+    max_memory_bytes: int = 4 * GiB
+
+
+@dataclass(frozen=True)
+class RunEstimate:
+    records: int            # records the producers create
+    attempts: int           # put attempts, retries of throttled ones included
+    polls: int              # GetRecords calls
+    span_s: float           # simulated seconds from the start until input is expected to end
+    cells: int              # (window, key) cells kept by the truth and the counters, at most
+    memory_bytes: int
+    reasons: tuple[str, ...] = field(default=())  # what makes it big, in words
+
+    @property
+    def events(self) -> int:
+        return self.records + self.attempts + self.polls
+
+    def describe(self) -> str:
+        span = "forever" if math.isinf(self.span_s) else _duration_text(self.span_s)
+        return (f"about {_count(self.records)} records, {_count(self.attempts)} put attempts, "
+                f"{_count(self.polls)} polls over {span} of simulated time, "
+                f"{self.memory_bytes / GiB:.1f} GiB of memory")
+
+
+class RunTooBig(KinsimError):
+    """A run whose estimate is over the budget; the message says what it would take and how to allow it."""
+
+    def __init__(self, file: str, run: RunEstimate, limit: str) -> None:
+        self.file, self.estimate = file, run
+        why = f" ({one_line('; '.join(run.reasons[:2]), 200)})" if run.reasons else ""
+        super().__init__(f"{one_line(file, 200)}: this run is too big to start: {run.describe()}{why}; {limit}")
+
+
+def _count(n: float) -> str:
+    if math.isinf(n) or n >= 10**15:
+        return "more than a quadrillion"
+    if n >= 10**6:
+        return f"{n / 10**6:,.1f} million"
+    return f"{int(n):,}"
+
+
+def _duration_text(seconds: float) -> str:
+    for unit, size in (("years", 365 * 86400), ("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.0f} {unit}"
+    return f"{seconds:,.0f} s"
+
+
+def estimate(scenario: Scenario) -> RunEstimate:
+    """The run's size, from the scenario alone (see the module's docstring)."""
+    shards = scenario.stream.shards
+    starts = [r.start for r in even_ranges(shards)]
+    shard_records, shard_rate, shard_bytes = [0] * shards, [0.0] * shards, [0.0] * shards
+    records, latest, reasons = 0, 0.0, []
+    for producer in scenario.producers:
+        count = 0 if producer.offset >= scenario.duration else \
+            math.floor((scenario.duration - producer.offset) / producer.interval) + 1
+        records += count
+        largest_lag = producer.lag.beyond(1.0 / (count + 2))
+        held = sum(outage.duration for outage in producer.outages)
+        latest = max(latest, scenario.duration + held + largest_lag)
+        if math.isinf(largest_lag) or largest_lag > 10 * 365 * 86400:
+            reasons.append(f"{producer.name}'s lag could reach {_duration_text(largest_lag)}")
+        shard = bisect_right(starts, partition_key_hash(producer.partition_key)) - 1
+        size = 26 + len(producer.partition_key.encode("utf-8"))
+        shard_records[shard] += count
+        shard_rate[shard] += 1.0 / producer.interval
+        shard_bytes[shard] += size / producer.interval
+    attempts, drained = float(records), 0.0
+    for shard in range(shards):
+        offered, count = shard_rate[shard], shard_records[shard]
+        byte_share = min(1.0, limits.SHARD_WRITE_BYTES_PER_S / shard_bytes[shard]) if shard_bytes[shard] else 1.0
+        taken = min(limits.SHARD_WRITE_RECORDS_PER_S, offered * byte_share)
+        if count and offered > taken:
+            active = count / offered
+            wait = active / 2 * (offered / taken - 1)         # a record waits this long on average
+            attempts += count * wait / MEAN_BACKOFF_S
+            drained = max(drained, count / taken)
+            reasons.append(f"{shard_id_for(shard)} is offered {offered:,.0f} records/s and takes {taken:,.0f}: "
+                           f"a record waits about {_duration_text(wait)}, retrying")
+    consumer = scenario.consumer
+    read_rate = min(consumer.limit / consumer.poll_interval, limits.SHARD_READ_CALLS_PER_S * consumer.limit)
+    reading = max((count / read_rate for count in shard_records), default=0.0)
+    span = max(latest, drained, consumer.start + reading) + consumer.poll_interval
+    polls = shards * span * min(1.0 / consumer.poll_interval, limits.SHARD_READ_CALLS_PER_S + 1.0)
+    keys = len({producer.partition_key for producer in scenario.producers})
+    skew = max((abs(producer.clock_skew) for producer in scenario.producers), default=0.0)
+    cells = 0.0
+    for counter in scenario.counters:  # the truth, the counter and the report's observations: three copies
+        size, slide = counter.windowing.size_us / 1e6, counter.windowing.slide_us / 1e6
+        windows = (scenario.duration + 2 * skew + size) / slide
+        cells += 3 * min(keys * windows, records * size / slide)
+    memory = BASE_BYTES + BYTES_PER_RECORD * records + BYTES_PER_CELL * cells \
+        + BYTES_PER_PRODUCER * len(scenario.producers)
+    return RunEstimate(records, _whole(attempts), _whole(polls), span, _whole(cells), _whole(memory), tuple(reasons))
+
+
+def _whole(value: float) -> int:
+    return 10**18 if math.isinf(value) or value > 10**18 else math.ceil(value)
+
+
+def check(scenario: Scenario, file: str, budget: Optional[Budget] = Budget()) -> RunEstimate:
+    """The run's estimate, once its instants are printable (else a ``ScenarioError``) and it fits the
+    budget (else ``RunTooBig``; no budget: no limit)."""
+    run = estimate(scenario)
+    start_s = scenario.start_us / 1_000_000
+    earliest = min((producer.clock_skew for producer in scenario.producers), default=0.0)
+    if start_s + earliest < EARLIEST_S:
+        raise ScenarioError(file, "start", "with the producers' clock skew, event times would fall before the year 1, "
+                                           "which no report can print")
+    stamps = scenario.duration + max(0.0, max(producer.clock_skew for producer in scenario.producers))
+    for key, seconds in (("duration", stamps), ("start", run.span_s)):
+        if start_s + seconds > LATEST_S:
+            raise ScenarioError(file, key, f"the run would reach past the year 9999 ({_duration_text(seconds)} after "
+                                           f"its start), which no report can print")
+    if budget is None:
+        return run
+    if run.events > budget.max_events:
+        raise RunTooBig(file, run, f"the limit is {_count(budget.max_events)} events (records, put attempts and "
+                                   "polls): raise it with --max-events to run anyway")
+    if run.memory_bytes > budget.max_memory_bytes:
+        raise RunTooBig(file, run, f"the limit is {budget.max_memory_bytes / GiB:.1f} GiB of memory: raise it with "
+                                   "--max-memory to run anyway")
+    return run

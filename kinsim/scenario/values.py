@@ -1,0 +1,208 @@
+"""The values of a scenario file, each read through one checked path: where it sits (``Node``, so a
+message names its key path) and what it may be (the converters below, each a ``ValueError`` with a
+reason when the value cannot be).
+
+Numbers are finite; durations are at most a thousand years; instants lie between the years 1 and 9999
+(what a report can print); text is printable (no control characters, valid Unicode) and of a bounded
+length; a value is quoted in a message as a short excerpt, however large or deep it is.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import reprlib
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Callable, Optional, TypeVar
+
+from dateutil import parser as dateparser
+
+from ..durations import MAX_DURATION_S, parse_duration, parse_signed_duration
+from ..errors import ScenarioError
+
+__all__ = ["Node", "shown", "built", "choice", "text", "name", "description", "partition_key", "stream_name",
+           "integer", "number", "duration", "positive_duration", "signed_duration", "instant", "rate"]
+
+T = TypeVar("T")
+
+EARLIEST = datetime(1, 1, 2, tzinfo=timezone.utc)
+LATEST = datetime(9999, 12, 30, tzinfo=timezone.utc)
+_RATE = re.compile(r"\s*(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*")
+_RATE_UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
+_SHORT = reprlib.Repr()
+_SHORT.maxstring, _SHORT.maxother, _SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict = 50, 50, 2, 4, 4
+
+
+def shown(value: Any) -> str:
+    """A value as a message quotes it: a short excerpt, however large or deep (or shared) the value is."""
+    return _SHORT.repr(value)
+
+
+class Node:
+    """A value in the scenario file and where it sits, for messages that point at it."""
+
+    def __init__(self, value: Any, path: str, file: str) -> None:
+        self.value, self.path, self.file = value, path, file
+
+    def error(self, problem: str) -> ScenarioError:
+        return ScenarioError(self.file, self.path, problem)
+
+    def _path_of(self, key: Any) -> str:
+        if isinstance(key, int) and not isinstance(key, bool):
+            return f"{self.path}[{key}]"
+        label = key if isinstance(key, str) and len(key) <= 60 else shown(key)
+        return f"{self.path}.{label}" if self.path else label
+
+    def child(self, key: Any) -> "Node":
+        return Node(self.value[key], self._path_of(key), self.file)
+
+    def mapping(self, allowed: tuple[str, ...]) -> "Node":
+        if not isinstance(self.value, dict):
+            raise self.error(f"expected a mapping of keys, got {shown(self.value)}")
+        for key in self.value:
+            if key not in allowed:
+                close = difflib.get_close_matches(key[:100], allowed, n=1) if isinstance(key, str) else []
+                hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(allowed)}"
+                raise ScenarioError(self.file, self._path_of(key), f"unknown key{hint}")
+        return self
+
+    def items(self) -> list["Node"]:
+        if not isinstance(self.value, list):
+            raise self.error(f"expected a list, got {shown(self.value)}")
+        return [self.child(i) for i in range(len(self.value))]
+
+    def has(self, key: str) -> bool:
+        return key in self.value
+
+    def get(self, key: str, convert: Callable[[Any], T], default: Optional[T] = None, required: bool = False) -> T:
+        if key not in self.value or self.value[key] is None:
+            if required:
+                raise ScenarioError(self.file, self._path_of(key), "is required")
+            return default
+        return self.child(key).convert(convert)
+
+    def convert(self, convert: Callable[[Any], T]) -> T:
+        try:
+            return convert(self.value)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise self.error(str(exc)) from None
+
+
+def built(node: Node, build: Callable[[], T]) -> T:
+    """Build a model object; its own check (``__post_init__``) names the node on failure."""
+    try:
+        return build()
+    except (ValueError, TypeError) as exc:
+        raise node.error(str(exc)) from None
+
+
+def choice(enum_type):
+    def convert(value: Any):
+        try:
+            return enum_type(value)
+        except (ValueError, TypeError):
+            options = ", ".join(member.value for member in enum_type)
+            raise ValueError(f"expected one of {options}, got {shown(value)}") from None
+    return convert
+
+
+def text(value: Any, most: int = 1000) -> str:
+    """Text (a number is taken as its text): printable, valid Unicode, at most ``most`` characters."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"expected text, got {shown(value)}")
+    result = str(value)
+    if len(result) > most:
+        raise ValueError(f"expected text of at most {most:,} characters, got {len(result):,}")
+    if not result.isprintable():
+        raise ValueError(f"text may not hold control characters or broken Unicode, got {shown(result)}")
+    return result
+
+
+def name(value: Any) -> str:
+    return text(value, 128)
+
+
+def description(value: Any) -> str:
+    return text(value, 2000)
+
+
+def partition_key(value: Any) -> str:
+    key = text(value, 256)
+    if not key:
+        raise ValueError("a partition key has 1 to 256 characters")
+    return key
+
+
+def stream_name(value: Any) -> str:
+    result = text(value, 128)
+    if not re.fullmatch(r"[a-zA-Z0-9_.-]{1,128}", result):
+        raise ValueError(f"a stream name has 1 to 128 letters, digits, '_', '.' or '-', got {shown(value)}")
+    return result
+
+
+def integer(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a whole number, got {shown(value)}")
+    if abs(value) >= 2**63:
+        raise ValueError(f"expected a whole number below 2**63, got {shown(value)}")
+    return value
+
+
+def number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"expected a number, got {shown(value)}")
+    if isinstance(value, int) and abs(value) > 10**300 or not math.isfinite(float(value)):
+        raise ValueError(f"expected a finite number, got {shown(value)}")
+    return float(value)
+
+
+def duration(value: Any) -> float:
+    return parse_duration(value)
+
+
+def positive_duration(value: Any) -> float:
+    seconds = parse_duration(value)
+    if seconds <= 0:
+        raise ValueError(f"must be above 0, got {shown(value)}")
+    return seconds
+
+
+def signed_duration(value: Any) -> float:
+    return parse_signed_duration(value)
+
+
+def instant(value: Any) -> datetime:
+    """An ISO 8601 instant between the years 1 and 9999; one without a zone is UTC."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str) and len(value) <= 100:
+        try:
+            moment = dateparser.isoparse(value)
+        except (ValueError, OverflowError):
+            raise ValueError(f"expected an ISO 8601 instant like 2018-07-31T21:56:00Z, got {shown(value)}") from None
+    else:
+        raise ValueError(f"expected an ISO 8601 instant like 2018-07-31T21:56:00Z, got {shown(value)}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    try:
+        moment = moment.astimezone(timezone.utc)
+    except OverflowError:
+        moment = None
+    if moment is None or not EARLIEST <= moment <= LATEST:
+        raise ValueError(f"an instant lies between the years 1 and 9999, got {shown(value)}")
+    return moment
+
+
+def rate(value: Any) -> float:
+    """``30/min``, ``2/s``, ``100/h`` → seconds between records (at most one record a microsecond)."""
+    match = _RATE.fullmatch(value) if isinstance(value, str) and len(value) <= 100 else None
+    if not match or Decimal(match.group(1)) == 0:
+        raise ValueError(f"expected a rate above 0 like 30/min or 2/s, got {shown(value)}")
+    interval = Decimal(_RATE_UNITS[match.group(2)]) / Decimal(match.group(1))
+    if interval > MAX_DURATION_S:
+        raise ValueError(f"a rate of at least one record in a thousand years, got {shown(value)}")
+    if interval < Decimal("0.000001"):
+        raise ValueError(f"a rate of at most 1,000,000/s (kinsim's clock counts microseconds), got {shown(value)}")
+    return float(interval)
