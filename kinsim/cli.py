@@ -118,6 +118,9 @@ def _budget(args: argparse.Namespace) -> Budget:
     return Budget(args.max_events, args.max_memory)
 
 
+LARGE_RUN_EVENTS = 10_000_000  # a run estimated above this says so first
+
+
 class UsageError(Exception):
     """Options that cannot work together, or an output that cannot be written: exit status 2."""
 
@@ -144,7 +147,9 @@ def _run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)
     budget = _budget(args)
-    check(scenario, args.scenario, budget)
+    size = check(scenario, args.scenario, budget)
+    if size.events > LARGE_RUN_EVENTS:  # say so before a long wait, on stderr: the report stays as it is
+        print(f"kinsim: a large run, {size.describe()}: it may take minutes", file=sys.stderr, flush=True)
     stream_name = None
     if args.backend == "kinesis" and scenario.stream.name is None:
         stream_name = default_stream_name(scenario.name, uuid.uuid4().hex[:8])

@@ -39,7 +39,7 @@ BASE_BYTES = 80 * 1024**2     # Python, kinsim and its libraries
 class Budget:
     """What a run may take: events (records created, put attempts and polls) and memory."""
 
-    max_events: int = 200_000_000
+    max_events: int = 100_000_000
     max_memory_bytes: int = 4 * GiB
 
 
