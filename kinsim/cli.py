@@ -159,7 +159,7 @@ def _run(args: argparse.Namespace) -> int:
             print(record.partition_key, ":", record.data.decode("utf-8", "replace"), flush=args.realtime)
     result = run(scenario, seed=args.seed, backend_factory=_backend_factory(args), echo=echo,
                  stream_name=stream_name, use_existing_stream=args.use_existing_stream, keep_stream=args.keep_stream,
-                 realtime_speed=args.speed if args.realtime else None, budget=budget)
+                 realtime_speed=args.speed if args.realtime else None, budget=None)  # checked above
     text = to_json(result) if args.format == "json" else to_text(result)
     if args.output:
         try:

@@ -195,8 +195,10 @@ class Records(Sequence[Record]):
             index += len(self)
         if not 0 <= index < len(self):
             raise IndexError("record index out of range")
-        return Record(str(self._sequence_numbers[index]), self._arrivals[index], self.datas[index],
-                      self.partition_keys[index])
+        data = self._datas[index] if self._datas is not None else None
+        if data is None:  # held as a value: render this one only
+            data = self._codec.render([self._values[index]])[0]
+        return Record(str(self._sequence_numbers[index]), self._arrivals[index], data, self.partition_keys[index])
 
     def __iter__(self) -> Iterator[Record]:
         return iter([Record(str(number), arrival, data, key) for number, arrival, data, key in

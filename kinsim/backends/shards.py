@@ -142,12 +142,12 @@ class ShardLog:
         if self.counters and arrivals[0] < self.arrivals[-1]:
             raise ValueError(f"records must reach {self.shard_id} in arrival order")
         admitted = count if self.limits is None else self._admitted(arrivals, sizes)
+        if not admitted:
+            return 0
         if admitted < count:
             arrivals, key_ids, sizes = arrivals[:admitted], key_ids[:admitted], sizes[:admitted]
             values = None if values is None else values[:admitted]
             datas = None if datas is None else datas[:admitted]
-        if not admitted:
-            return 0
         counters = list(range(first_counter, first_counter + admitted))
         if self.key_ids.typecode == "H" and len(self.key_table) > 0x10000 and max(key_ids) > 0xFFFF:
             self.key_ids = array("I", self.key_ids)

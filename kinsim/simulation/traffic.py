@@ -108,14 +108,16 @@ class Traffic:
     def run(self) -> Generator:
         """Wake when the next attempt is due; deliver what is due before anyone else acts; repeat."""
         timeline = self.timeline
-        while (due := self.next_due()) is not None:
+        due = self.next_due()
+        while due is not None:
             yield timeline.wake(max(0.0, due - timeline.now), TRAFFIC)
             horizon = timeline.horizon(LOOKAHEAD_S)
             if horizon > timeline.now:
                 self._deliver(horizon, inclusive=False)
             else:
                 self._deliver(timeline.now, inclusive=True)
-            self.stats.done = self.next_due() is None
+            due = self.next_due()
+            self.stats.done = due is None
         self.stats.done = True
 
     def next_due(self) -> Optional[float]:
