@@ -11,8 +11,9 @@ from .model import (
     Scenario,
     StreamSpec,
 )
+from .schedule import Fault, Merge, Pause, ShardCount, Split, Throttle
 
 __all__ = [
     "load_scenario", "parse_scenario", "parse_duration", "Scenario", "ProducerSpec", "StreamSpec",
-    "ConsumerSpec", "CounterSpec", "Outage", "Pacing",
+    "ConsumerSpec", "CounterSpec", "Outage", "Pacing", "Fault", "Split", "Merge", "ShardCount", "Throttle", "Pause",
 ]

@@ -16,6 +16,7 @@ from typing import Any, Optional
 from ..counters import Counter, Sink, Windowing
 from ..lag import Constant, LagModel
 from ..records import IteratorType
+from .schedule import Fault
 
 __all__ = [
     "Pacing",
@@ -90,10 +91,13 @@ class ProducerSpec:
 class StreamSpec:
     name: Optional[str] = None  # None: kinsim names the stream it creates
     shards: int = 1
+    update_delay: float = 0.0   # a reshard takes effect this long after it is asked for (simulated shards)
 
     def __post_init__(self) -> None:
         if not 1 <= self.shards <= 500:
             raise ValueError("a stream has 1 to 500 shards here")
+        if self.update_delay < 0:
+            raise ValueError("update_delay cannot be below 0")
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,7 @@ class Scenario:
     producers: tuple[ProducerSpec, ...]
     consumer: ConsumerSpec
     counters: tuple[CounterSpec, ...]
+    faults: tuple[Fault, ...] = ()  # in the file's order
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or self.start.utcoffset() != timezone.utc.utcoffset(None):

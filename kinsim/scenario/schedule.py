@@ -1,0 +1,122 @@
+"""A scenario's fault schedule (DESIGN §10), as frozen dataclasses.
+
+A ``Fault`` happens ``at`` seconds after the scenario's start; a throttle or a pause lasts ``duration``
+seconds (the file's ``for``). Each fault keeps its key path in the file (``faults[2]``), so a problem
+found later, while checking the schedule against the stream or during the run, can name it.
+
+- ``Split``: SplitShard of ``shard_id`` at ``hash_key`` (None: the middle of its range, as the console does);
+- ``Merge``: MergeShards of two adjacent shards;
+- ``ShardCount``: UpdateShardCount to ``target`` with UNIFORM_SCALING;
+- ``Throttle``: lowered per-shard limits for ``[at, at + for)`` on ``shards`` (None: every shard);
+  a limit left None keeps the service's;
+- ``Pause``: ``who`` (``consumer``) does nothing for ``[at, at + for)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Union
+
+__all__ = ["Split", "Merge", "ShardCount", "Throttle", "Pause", "Fault", "FaultAction", "RESHARDS"]
+
+
+@dataclass(frozen=True)
+class Split:
+    shard_id: str
+    hash_key: Optional[int] = None
+
+    def describe(self) -> str:
+        return f"split {self.shard_id}" + ("" if self.hash_key is None else f" at hash key {self.hash_key}")
+
+
+@dataclass(frozen=True)
+class Merge:
+    shard_ids: tuple[str, str]
+
+    def __post_init__(self) -> None:
+        if self.shard_ids[0] == self.shard_ids[1]:
+            raise ValueError("a shard cannot be merged with itself")
+
+    def describe(self) -> str:
+        return f"merge {self.shard_ids[0]} and {self.shard_ids[1]}"
+
+
+@dataclass(frozen=True)
+class ShardCount:
+    target: int
+
+    def __post_init__(self) -> None:
+        if self.target < 1:
+            raise ValueError("a stream keeps at least 1 shard")
+
+    def describe(self) -> str:
+        return f"update the shard count to {self.target}"
+
+
+@dataclass(frozen=True)
+class Throttle:
+    shards: Optional[tuple[str, ...]] = None  # None: every shard, those opened meanwhile too
+    records_per_s: Optional[int] = None
+    bytes_per_s: Optional[int] = None
+    reads_per_s: Optional[int] = None
+    read_bytes_per_s: Optional[int] = None
+
+    def __post_init__(self) -> None:
+        limits = (self.records_per_s, self.bytes_per_s, self.reads_per_s, self.read_bytes_per_s)
+        if all(limit is None for limit in limits):
+            raise ValueError("a throttle lowers at least one of records_per_s, bytes_per_s, reads_per_s, "
+                             "read_bytes_per_s")
+        if any(limit is not None and limit < 1 for limit in limits):
+            raise ValueError("a lowered limit is at least 1")
+        if self.shards is not None and (not self.shards or len(set(self.shards)) != len(self.shards)):
+            raise ValueError("list each throttled shard once, or say 'all'")
+
+    def describe(self) -> str:
+        where = "every shard" if self.shards is None else ", ".join(self.shards)
+        limits = [f"{value} {unit}" for value, unit in ((self.records_per_s, "records/s"),
+                                                         (self.bytes_per_s, "bytes/s"),
+                                                         (self.reads_per_s, "reads/s"),
+                                                         (self.read_bytes_per_s, "read bytes/s"))
+                  if value is not None]
+        return f"throttle {where} to {', '.join(limits)}"
+
+
+@dataclass(frozen=True)
+class Pause:
+    who: str = "consumer"
+
+    def describe(self) -> str:
+        return f"pause the {self.who}"
+
+
+FaultAction = Union[Split, Merge, ShardCount, Throttle, Pause]
+RESHARDS = (Split, Merge, ShardCount)
+
+
+@dataclass(frozen=True)
+class Fault:
+    at: float
+    action: FaultAction
+    duration: Optional[float] = None  # the file's ``for``: throttles and pauses only
+    path: str = "faults"               # where the fault sits in the file, for messages
+
+    def __post_init__(self) -> None:
+        if self.at < 0:
+            raise ValueError("a fault cannot happen before the scenario starts")
+        spans = isinstance(self.action, (Throttle, Pause))
+        if spans and (self.duration is None or self.duration <= 0):
+            raise ValueError(f"a {type(self.action).__name__.lower()} needs 'for', a duration above 0")
+        if not spans and self.duration is not None:
+            raise ValueError("a reshard happens at an instant: it takes no 'for'")
+
+    @property
+    def kind(self) -> str:
+        return {Split: "split", Merge: "merge", ShardCount: "shard_count", Throttle: "throttle",
+                Pause: "pause"}[type(self.action)]
+
+    @property
+    def end(self) -> Optional[float]:
+        return None if self.duration is None else self.at + self.duration
+
+    def describe(self) -> str:
+        return self.action.describe()
