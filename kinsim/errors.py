@@ -35,6 +35,7 @@ __all__ = [
     "BackendError",
     "AnswerLostError",
     "StreamNotOwnedError",
+    "FaultError",
     "ScenarioError",
     "kinesis_error",
     "one_line",
@@ -131,6 +132,11 @@ class StreamNotOwnedError(KinsimError):
         self.stream_name = stream_name
         super().__init__(f"stream {stream_name} already exists and kinsim did not create it; "
                          "pass --use-existing-stream to write into it anyway")
+
+
+class FaultError(KinsimError):
+    """A scripted fault could not be applied during the run (a shard that does not exist at that moment
+    on a real stream, a throttle a real stream cannot take): names the fault and says why."""
 
 
 class ScenarioError(KinsimError):

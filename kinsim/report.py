@@ -103,6 +103,27 @@ def _records(result: RunResult) -> dict:
     return records
 
 
+def _at(result: RunResult, seconds: Optional[float]) -> Optional[str]:
+    """Seconds after the start as a UTC instant (None stays None)."""
+    return None if seconds is None else utc_text(result.scenario.start_us + round(seconds * 1_000_000))
+
+
+def _stream(result: RunResult) -> dict:
+    """What the stream went through: each shard's lineage and load, the faults applied, the throughput."""
+    return {
+        "shards": [{"shard_id": s.shard_id, "parents": list(s.parents), "opened_at": _at(result, s.opened_at),
+                    "closed_at": _at(result, s.closed_at), "records": s.records, "throttled_puts": s.throttled_puts,
+                    "throttled_reads": s.throttled_reads, "most_millis_behind_latest": s.most_millis_behind}
+                   for s in result.shards],
+        "faults": [{"at": _at(result, applied.at), "path": applied.fault.path, "kind": applied.fault.kind,
+                    "fault": applied.fault.describe(), "until": _at(result, applied.fault.end),
+                    "outcome": applied.outcome} for applied in result.faults],
+        "throughput": [{"start": _at(result, row.start), "span_s": row.span, "records_in": row.records_in,
+                        "throttled_puts": row.throttled_puts, "records_read": row.records_read,
+                        "throttled_reads": row.throttled_reads} for row in result.throughput],
+    }
+
+
 def report_dict(result: RunResult) -> dict:
     return {
         "kinsim": __version__,
@@ -110,6 +131,9 @@ def report_dict(result: RunResult) -> dict:
         "seed": result.seed,
         "backend": result.backend,
         "records": _records(result),
+        "consumer": {"polls": result.polls, "throttled_polls": result.throttled_polls,
+                     "iterators_renewed": result.iterators_renewed},
+        "stream": _stream(result),
         "counters": [
             {"name": part.spec.name, "kind": _kind(part), "params": _params(part),
              "metrics": part.metrics, "rows": _rows(part), "late": _late(part)}
@@ -155,6 +179,41 @@ def _metrics_table(result: RunResult) -> list[str]:
     return _table(headers, rows, right=set(range(2, 9)))
 
 
+def _offset(seconds: Optional[float]) -> str:
+    """Seconds after the start, as a duration (``3m30s``); None as ``-``."""
+    if seconds is None:
+        return "-"
+    whole, part = divmod(round(seconds * 1000), 1000)
+    hours, rest = divmod(whole, 3600)
+    text = (f"{hours}h" if hours else "") + (f"{rest // 60}m" if rest >= 60 else "")
+    if rest % 60 or part or not text:
+        text += f"{rest % 60}" + (f".{part:03d}".rstrip("0") if part else "") + "s"
+    return text
+
+
+def _stream_tables(result: RunResult) -> list[str]:
+    """The shards (lineage and load), the faults applied, and the throughput over time."""
+    lines = ["", "shards (times after the start)"]
+    rows = [[s.shard_id, ",".join(p[-4:] for p in s.parents) or "-", _offset(s.opened_at), _offset(s.closed_at),
+             str(s.records), _count(s.throttled_puts), str(s.throttled_reads), str(s.most_millis_behind)]
+            for s in result.shards]
+    lines += _table(["shard", "parents", "opened", "closed", "records", "throttled puts", "throttled reads",
+                     "most ms behind"], rows, right=set(range(2, 8)))
+    if result.scenario.faults:
+        lines += ["", f"faults: {len(result.faults)} of {len(result.scenario.faults)} applied before input ended"]
+        rows = [[_offset(a.at), a.fault.path, a.fault.describe()
+                 + ("" if a.fault.end is None else f" until {_offset(a.fault.end)}"), a.outcome]
+                for a in result.faults]
+        lines += _table(["at", "fault", "what", "outcome"], rows, right={0})
+    span = result.throughput[0].span if result.throughput else 60.0
+    lines += ["", f"throughput per {_offset(span)}"]
+    rows = [[_offset(row.start), str(row.records_in), str(row.throttled_puts), str(row.records_read),
+             str(row.throttled_reads)] for row in result.throughput]
+    lines += _table(["from", "records in", "throttled puts", "records read", "throttled reads"], rows,
+                    right=set(range(0, 5)))
+    return lines
+
+
 def _window_tables(result: RunResult) -> list[str]:
     lines: list[str] = []
     groups: dict = {}
@@ -188,8 +247,8 @@ def to_text(result: RunResult) -> str:
         f"records: {result.produced} produced, {result.delivered} delivered"
         + (f" ({result.possible_duplicates} possibly twice)" if result.possible_duplicates else "")
         + f", {result.throttled_puts} puts "
-        f"throttled and retried; consumer: {result.polls} polls, {result.throttled_polls} throttled; "
-        f"input ended at {ended}",
+        f"throttled and retried; consumer: {result.polls} polls, {result.throttled_polls} throttled, "
+        f"{result.iterators_renewed} iterators renewed; input ended at {ended}",
         "",
     ]
     lines += _metrics_table(result)
@@ -202,5 +261,6 @@ def to_text(result: RunResult) -> str:
             for late in late_ones[:5]:
                 lines.append(f"  {late.key} at {utc_text(late.event_us)}, {late.late_by_us / 1e6:g} s behind the "
                              f"watermark of {late.shard_id}")
+    lines += _stream_tables(result)
     lines += _window_tables(result)
     return "\n".join(lines) + "\n"

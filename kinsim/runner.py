@@ -19,13 +19,15 @@ from typing import Callable, Generator, Optional, Sequence
 from .backends import Backend, MemoryBackend
 from .backends.retrying import wait_for_stream
 from .clock import Clock
-from .counters import Counter, Windowing
+from .counters import PerShard, Windowing
 from .errors import ResourceNotFoundException, StreamNotOwnedError
 from .estimate import Budget, check
 from .metrics import Observations, Truth, counter_metrics
 from .records import Record, StreamStatus
 from .scenario import CounterSpec, Scenario
 from .simulation import Consumer, InputEnd, RealtimeTimeline, Timeline, Traffic, writer_for
+from .simulation.disruptions import Applied, Disruptions, check_backend_takes
+from .simulation.summary import ShardSummary, Throughput, shard_summaries, throughput
 
 __all__ = ["run", "RunResult", "CounterResult", "StreamAction", "default_stream_name"]
 
@@ -45,7 +47,7 @@ class StreamAction:
 @dataclass(frozen=True)
 class CounterResult:
     spec: CounterSpec
-    counter: Counter
+    counter: PerShard  # one counter per shard, reported as one
     truth: Truth
     observations: Observations
     metrics: dict
@@ -64,6 +66,10 @@ class RunResult:
     throttled_polls: int
     ended_at: float  # simulated seconds after start when input ended
     counters: tuple[CounterResult, ...]
+    iterators_renewed: int = 0
+    shards: tuple[ShardSummary, ...] = ()
+    faults: tuple[Applied, ...] = ()
+    throughput: tuple[Throughput, ...] = ()
 
 
 def default_stream_name(scenario_name: str, unique: str = "") -> str:
@@ -92,7 +98,8 @@ def run(scenario: Scenario, seed: Optional[int] = None, backend_factory: Optiona
     seed = scenario.seed if seed is None else seed
     start_s = scenario.start_us / 1_000_000
     timeline = Timeline(start_s) if realtime_speed is None else RealtimeTimeline(start_s, realtime_speed)
-    backend = (backend_factory or MemoryBackend)(timeline.clock)
+    backend = _backend(scenario, backend_factory, timeline)
+    check_backend_takes(scenario.faults, backend)
     name = stream_name or scenario.stream.name or default_stream_name(scenario.name)
     created = _claim_stream(backend, name, scenario.stream.shards, use_existing_stream)
     try:
@@ -119,6 +126,14 @@ def _fewer_collections():
             gc.enable()
 
 
+def _backend(scenario: Scenario, factory: Optional[BackendFactory], timeline: Timeline) -> Backend:
+    """The run's backend: the factory's, or simulated shards whose reshards take the scenario's
+    ``stream.update_delay``."""
+    if factory is not None:
+        return factory(timeline.clock)
+    return MemoryBackend(timeline.clock, update_delay=scenario.stream.update_delay)
+
+
 def _wait(backend: Backend, name: str, done: Callable[[Optional[StreamStatus]], bool]) -> None:
     """Wait on the wall clock (before or after simulated time) for a real stream's status."""
     wait_for_stream(backend, name, done, time.sleep, time.monotonic, STREAM_WAIT_S)
@@ -143,7 +158,7 @@ def _simulate(scenario: Scenario, seed: int, timeline: Timeline, backend: Backen
     parts = []
     for spec in scenario.counters:
         observations = Observations()
-        counter = spec.build(observations)
+        counter = PerShard(spec.build, observations)
         truth = truths.setdefault(counter.windowing, Truth(counter.windowing))
         parts.append((spec, counter, truth, observations))
 
@@ -161,6 +176,7 @@ def _simulate(scenario: Scenario, seed: int, timeline: Timeline, backend: Backen
     end = InputEnd(traffic.stats, timeline.event(), on_end)
     consumer = Consumer(timeline, backend, stream_name, scenario.consumer, [part[1] for part in parts], end,
                         scenario.start_us, echo)
+    disruptions = Disruptions(timeline, backend, stream_name, scenario.faults, consumer)
     timeline.process(traffic.run())
     for action in actions:
         timeline.process(_act(timeline, action, backend, stream_name))
@@ -172,9 +188,12 @@ def _simulate(scenario: Scenario, seed: int, timeline: Timeline, backend: Backen
 
     counters = tuple(CounterResult(spec, counter, truth, observations, counter_metrics(truth, observations, counter))
                      for spec, counter, truth, observations in parts)
-    stats = traffic.stats
+    stats, reading = traffic.stats, consumer.stats
     return RunResult(scenario, seed, backend.name, stats.produced, stats.delivered, stats.possible_duplicates,
-                     stats.throttled_puts, consumer.stats.polls, consumer.stats.throttled_polls, end.at, counters)
+                     stats.throttled_puts, reading.polls, reading.throttled_polls, end.at, counters,
+                     reading.iterators_renewed,
+                     shard_summaries(backend, stream_name, reading, stats, timeline.clock.start_s),
+                     tuple(disruptions.applied), throughput(stats, reading, end.at))
 
 
 def _act(timeline: Timeline, action: StreamAction, backend: Backend, stream_name: str) -> Generator:

@@ -38,7 +38,7 @@ from .base import Backend
 from .iterators import IteratorPosition, check_expiry, decode_iterator, encode_iterator, starting_floor
 from .shards import partition_key_hash
 from .stream_state import StreamState
-from .throughput import SERVICE_LIMITS
+from .throughput import SERVICE_LIMITS, ShardLimits
 from .validation import Constraints, check_record, check_stream_name, record_size
 
 __all__ = ["MemoryBackend"]
@@ -291,6 +291,21 @@ class MemoryBackend(Backend):
         """Appends records of these keys to the stream at their own arrival times, as values of ``codec``
         (see ``Appender``): the way a simulation's producers write, through the same write primitive."""
         return Appender(lambda: self.account.writable(stream_name), partition_keys, codec, self.clock.now)
+
+    def limit_shards(self, stream_name: str, shard_limits: Optional[ShardLimits],
+                     shard_ids: Optional[Sequence[str]] = None) -> None:
+        """Give these shards these throughput limits (a scripted throttle; not a Kinesis call). Shard ids
+        None: every shard, and every shard opened from now on. Limits None: the stream's own again."""
+        stream = self.account.stream(stream_name)
+        if shard_ids is None:
+            stream.set_limits(self.account.shard_limits if shard_limits is None else shard_limits)
+            return
+        for shard_id in shard_ids:
+            shard = stream.shards.get(shard_id)
+            if shard is None:
+                raise errors.ResourceNotFoundException(f"Shard {shard_id} in stream {stream_name} under account "
+                                                       f"{self.account_id} does not exist")
+            shard.limits = stream.shard_limits if shard_limits is None else shard_limits
 
     def shards_of(self, stream_name: str) -> dict[str, object]:
         """The stream's shards by id, closed ones included (read only: for reports and benchmarks)."""

@@ -79,6 +79,7 @@ class ShardLog:
         "ending_sequence_number",
         "parents",
         "children",
+        "opened_at",
         "closed_at",
         "base",
         "key_table",
@@ -96,7 +97,7 @@ class ShardLog:
 
     def __init__(self, index: int, hash_key_range: HashKeyRange, starting_sequence_number: int,
                  parents: tuple[str, ...] = (), key_table: Optional[list[str]] = None,
-                 shard_limits: Optional[ShardLimits] = None) -> None:
+                 shard_limits: Optional[ShardLimits] = None, opened_at: float = 0.0) -> None:
         self.index = index
         self.shard_id = shard_id_for(index)
         self.hash_key_range = hash_key_range
@@ -104,6 +105,7 @@ class ShardLog:
         self.ending_sequence_number: Optional[int] = None
         self.parents = parents
         self.children: list["ShardLog"] = []
+        self.opened_at = opened_at
         self.closed_at: Optional[float] = None
         self.base = encode_sequence_number(index, 0)
         self.key_table = key_table if key_table is not None else []

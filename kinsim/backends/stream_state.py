@@ -60,7 +60,7 @@ class StreamState:
     # -- shards -------------------------------------------------------------------------------------
     def _new_shard(self, hash_range: HashKeyRange, parents: tuple[str, ...]) -> ShardLog:
         shard = ShardLog(self._next_index, hash_range, encode_sequence_number(self._next_index, self.sequence_counter),
-                         parents, self.key_table, self.shard_limits)
+                         parents, self.key_table, self.shard_limits, self.clock.now())
         self._next_index += 1
         self.shards[shard.shard_id] = shard
         return shard

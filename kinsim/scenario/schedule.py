@@ -17,7 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Union
 
-__all__ = ["Split", "Merge", "ShardCount", "Throttle", "Pause", "Fault", "FaultAction", "RESHARDS"]
+__all__ = ["Split", "Merge", "ShardCount", "Throttle", "Pause", "Fault", "FaultAction", "RESHARDS", "split_point"]
+
+
+def split_point(start: int, end: int) -> int:
+    """Where a split without a ``hash_key`` divides the hash-key range ``[start, end]``: its middle."""
+    return start + (end - start + 1) // 2
 
 
 @dataclass(frozen=True)

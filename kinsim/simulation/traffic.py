@@ -24,13 +24,14 @@ records wait in a heap and go one by one, merged in order.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import repeat
 from operator import add, mul
 from typing import Callable, Generator, Optional
 
 from ..scenario import Pacing, ProducerSpec, Scenario
 from .lanes import Attempt, DueAttempts, FreshAttempts, Lane
+from .tally import MinuteTally
 from .timeline import TRAFFIC, Timeline
 from .writers import LOST, StreamWriter
 
@@ -52,6 +53,9 @@ class TrafficStats:
     possible_duplicates: int = 0  # records sent again after an answer was lost (never on simulated shards)
     last_delivery: float = 0.0    # seconds after start
     done: bool = False            # every record created and delivered
+    arrived: MinuteTally = field(default_factory=MinuteTally)    # records in, by arrival time
+    throttled: MinuteTally = field(default_factory=MinuteTally)  # puts refused, by attempt time
+    throttled_by_lane: dict[str, int] = field(default_factory=dict)  # lanes are shards on simulated shards
 
 
 class _Producer:
@@ -287,9 +291,10 @@ class Traffic:
         if taken:
             self.stats.delivered += taken
             self.stats.last_delivery = max(self.stats.last_delivery, due.times[start + taken - 1])
+            self.stats.arrived.add_sorted(due.times[start:start + taken])
         start += taken
         if start < end:
-            self._retry(due.attempt(start), refused)
+            self._retry(name, due.attempt(start), refused)
             return start + 1, True
         return start, False
 
@@ -303,19 +308,23 @@ class Traffic:
             return
         taken, refused = self.writer.append(name, [attempt.time], [attempt.producer], [attempt.stamp_us])
         if not taken:
-            self._retry(attempt, refused)
+            self._retry(name, attempt, refused)
             return
         self.stats.delivered += 1
+        self.stats.arrived.add(attempt.time)
         self.stats.last_delivery = max(self.stats.last_delivery, attempt.time)
         if spec.pacing is Pacing.AFTER_PUT:
             self._create_one(producer, attempt.time + spec.interval + producer.jitter())
 
-    def _retry(self, attempt: Attempt, refused: Optional[str]) -> None:
+    def _retry(self, lane: str, attempt: Attempt, refused: Optional[str]) -> None:
         """A throttled attempt (or one whose answer was lost) is tried again after a backoff."""
+        stats = self.stats
         if refused == LOST:
-            self.stats.possible_duplicates += 1
+            stats.possible_duplicates += 1
         else:
-            self.stats.throttled_puts += 1
+            stats.throttled_puts += 1
+            stats.throttled.add(attempt.time)
+            stats.throttled_by_lane[lane] = stats.throttled_by_lane.get(lane, 0) + 1
         producer = self._producers[attempt.producer]
         self._lane(attempt.producer).push(attempt._replace(time=attempt.time + producer.backoff(attempt.tries),
                                                             tries=attempt.tries + 1))

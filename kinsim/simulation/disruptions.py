@@ -1,0 +1,120 @@
+"""The scenario's fault schedule, carried out on the timeline (DESIGN §10).
+
+Each fault is a stream change at its instant: it happens before anything else then (``STREAM``), so a
+put or a poll at exactly ``at`` already meets it, and one at exactly ``at + for`` no longer does.
+
+- A reshard is an API call through the backend (SplitShard, MergeShards, UpdateShardCount), so it
+  happens on a real stream too; the stream completes it after its update delay.
+- A throttle lowers the limits of simulated shards for its span (``MemoryBackend.limit_shards``); a
+  real stream's limits cannot be lowered, which the runner says before the run starts.
+- A pause of the consumer stops its polls for the span.
+
+What was applied, and when, is kept for the report (``Applied``). A fault the backend refuses mid-run
+(only a real stream can: the schedule was checked on simulated shards when the scenario was loaded) is
+a ``FaultError`` naming the fault.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Optional, Sequence
+
+from ..backends.base import Backend
+from ..backends.memory import MemoryBackend
+from ..backends.throughput import SERVICE_LIMITS, ShardLimits
+from ..errors import FaultError, KinesisError
+from ..scenario.schedule import Fault, Merge, Pause, ShardCount, Split, Throttle, split_point
+from .consumer import Consumer
+from .timeline import STREAM, Timeline
+
+__all__ = ["Disruptions", "Applied", "lowered_limits", "check_backend_takes"]
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A fault as it was applied: when (seconds after the start), and what it did."""
+
+    fault: Fault
+    at: float
+    outcome: str
+
+
+def lowered_limits(throttle: Throttle, base: Optional[ShardLimits]) -> ShardLimits:
+    """The service's limits (or ``base``) with the throttle's lowered ones in their place."""
+    limits = base or SERVICE_LIMITS
+    changes = {name: value for name, value in (("write_records_per_s", throttle.records_per_s),
+                                               ("write_bytes_per_s", throttle.bytes_per_s),
+                                               ("read_calls_per_s", throttle.reads_per_s),
+                                               ("read_bytes_per_s", throttle.read_bytes_per_s)) if value is not None}
+    return replace(limits, **changes)
+
+
+def check_backend_takes(faults: Sequence[Fault], backend: Backend) -> None:
+    """Refuse, before the run, a fault this backend cannot take: a throttle needs simulated shards."""
+    for fault in faults:
+        if isinstance(fault.action, Throttle) and not isinstance(backend, MemoryBackend):
+            raise FaultError(f"{fault.path} ({fault.describe()}): a real stream's limits cannot be lowered; "
+                             f"throttle faults need simulated shards (--backend memory)")
+
+
+class Disruptions:
+    def __init__(self, timeline: Timeline, backend: Backend, stream_name: str, faults: Sequence[Fault],
+                 consumer: Consumer) -> None:
+        self.timeline = timeline
+        self.backend = backend
+        self.stream_name = stream_name
+        self.consumer = consumer
+        self.applied: list[Applied] = []
+        for fault in sorted(faults, key=lambda fault: fault.at):  # ties: the file's order
+            self._at(fault.at, lambda fault=fault: self._apply(fault))
+            if isinstance(fault.action, Throttle):
+                self._at(fault.end, lambda fault=fault: self._unthrottle(fault))
+
+    def _at(self, at: float, call) -> None:
+        event = self.timeline.wake(max(0.0, at - self.timeline.now), STREAM)
+        event.callbacks.append(lambda _: call())
+
+    def _apply(self, fault: Fault) -> None:
+        action = fault.action
+        try:
+            outcome = self._carry_out(action, fault)
+        except KinesisError as exc:
+            raise FaultError(f"{fault.path} ({fault.describe()}) at {fault.at:g} s: the stream refused it: "
+                             f"{type(exc).__name__}: {exc}") from exc
+        self.applied.append(Applied(fault, self.timeline.now, outcome))
+
+    def _carry_out(self, action, fault: Fault) -> str:
+        backend, stream = self.backend, self.stream_name
+        if isinstance(action, Split):
+            key = action.hash_key
+            if key is None:
+                shard = self._shard(action.shard_id, fault)
+                key = split_point(shard.hash_key_range.start, shard.hash_key_range.end)
+            backend.split_shard(stream, action.shard_id, str(key))
+            return f"SplitShard at hash key {key}"
+        if isinstance(action, Merge):
+            backend.merge_shards(stream, action.shard_ids[0], action.shard_ids[1])
+            return "MergeShards"
+        if isinstance(action, ShardCount):
+            before = backend.update_shard_count(stream, action.target)
+            return f"UpdateShardCount from {before} to {action.target} shards"
+        if isinstance(action, Throttle):
+            assert isinstance(backend, MemoryBackend)
+            limits = lowered_limits(action, backend.account.shard_limits)
+            backend.limit_shards(stream, limits, action.shards)
+            return "limits lowered"
+        if isinstance(action, Pause):
+            self.consumer.pause(fault.end)  # type: ignore[arg-type]
+            return "polls stopped"
+        raise TypeError(f"unknown fault {action!r}")
+
+    def _unthrottle(self, fault: Fault) -> None:
+        assert isinstance(self.backend, MemoryBackend) and isinstance(fault.action, Throttle)
+        self.backend.limit_shards(self.stream_name, None, fault.action.shards)
+
+    def _shard(self, shard_id: str, fault: Fault):
+        for shard in self.backend.list_shards(self.stream_name):
+            if shard.shard_id == shard_id:
+                return shard
+        raise FaultError(f"{fault.path} ({fault.describe()}) at {fault.at:g} s: the stream has no shard "
+                         f"{shard_id} at that moment")
