@@ -8,8 +8,9 @@ key whose window is split between a parent and its children is counted whole.
 
 The figures a report reads are summed over the shards' counters: records counted, rows emitted, late
 records (in processing order), cells held. ``peak_state_cells`` is the most cells held at once by all
-of them together, measured after each poll and at each shard's own peaks (a shard's peak during a
-poll, plus what the others held then).
+of them together: during a poll of one shard, that shard's counter's own peak plus what the others
+hold (a counter measures its peak as ``max(peak_state_cells, state_cells)`` as it goes; the built-in
+ones do, after each record or run of records they count).
 """
 
 from __future__ import annotations
@@ -96,16 +97,25 @@ class PerShard:
 
     # -- the sum over shards --------------------------------------------------------------------------
     def _run(self, counter: Counter, call: Callable[[], None]) -> None:
+        """Call the counter, and keep the total of cells held and its peak: the counter's own peak during
+        the call (its ``peak_state_cells`` is set to its cells before, and read after) plus what the
+        other shards hold meanwhile."""
         if not self._counts_cells:
             call()
             return
         before = counter.state_cells  # type: ignore[attr-defined]
-        peak_before = getattr(counter, "peak_state_cells", None)
+        saved = getattr(counter, "peak_state_cells", None)
+        try:
+            counter.peak_state_cells = before  # type: ignore[attr-defined]
+        except AttributeError:  # a read-only peak: the counter's cells after the call are what is known
+            saved = None
         call()
         after = counter.state_cells  # type: ignore[attr-defined]
+        held = after
+        if saved is not None:
+            held = max(after, counter.peak_state_cells)  # type: ignore[attr-defined]
+            counter.peak_state_cells = max(saved, held)  # type: ignore[attr-defined]
         self.state_cells += after - before
-        peak = getattr(counter, "peak_state_cells", None)
-        held = peak if peak is not None and peak_before is not None and peak > peak_before else after
         self._peak = max(self._peak, self.state_cells - after + held)
 
     def _sink_for(self, shard_id: str) -> Sink:
