@@ -8,6 +8,12 @@ reports the correction. After that the cell is evicted, and a record whose every
 late: not counted, kept in ``late`` with how late it was. At the end of input ``W`` becomes +inf and
 every open window fires.
 
+Idle shards: with ``idle_timeout`` set, every poll is given, those that returned nothing too. At a poll of
+a shard whose last poll with records was at least ``idle_timeout`` of processing time ago, before its
+records are taken, ``max_ts`` becomes at least ``now - idle_timeout`` (``W = max(W, now - idle_timeout -
+grace)``), which fires and evicts as above; records later than that are then late. A shard that has never
+returned a record has nothing to close, and no such watermark.
+
 How a poll is taken, with exactly those results: a record is *plain* when the watermark it meets is
 below its earliest window's end (all its windows are open: it can be neither late nor a correction).
 A run of plain records after none of which the watermark fires or evicts anything is a *segment*: it is
@@ -24,7 +30,7 @@ from itertools import accumulate, repeat
 from operator import add
 from typing import Any, Optional, Sequence
 
-from .base import LateRecord, Sink, duration_us
+from .base import LateRecord, ParameterError, Sink, duration_us
 from .windows import Windowing, add_counts
 
 __all__ = ["BufferedCounter"]
@@ -35,10 +41,11 @@ _NO_RECORD = float("-inf")  # the max_ts of a shard that has counted nothing: no
 class _Shard:
     """One shard's watermark and the windows it holds."""
 
-    __slots__ = ("max_ts", "windows", "to_fire", "to_evict")
+    __slots__ = ("max_ts", "windows", "to_fire", "to_evict", "last_read_us")
 
     def __init__(self) -> None:
         self.max_ts: Optional[int] = None
+        self.last_read_us: Optional[int] = None        # processing time of its last poll with records
         self.windows: dict[int, dict[str, int]] = {}  # window start → key → count
         self.to_fire: list[int] = []                   # heap of starts of windows not yet fired
         self.to_evict: list[int] = []                  # heap of starts of fired windows still held
@@ -46,13 +53,19 @@ class _Shard:
 
 class BufferedCounter:
     kind = "buffered"
-    parameters = ("grace", "allowed_lateness")
+    parameters = ("grace", "allowed_lateness", "idle_timeout")
 
-    def __init__(self, name: str, windowing: Windowing, sink: Sink, grace: Any = 0, allowed_lateness: Any = 0) -> None:
+    def __init__(self, name: str, windowing: Windowing, sink: Sink, grace: Any = 0, allowed_lateness: Any = 0,
+                 idle_timeout: Any = None) -> None:
         self.name = name
         self.windowing = windowing
         self.grace_us = duration_us("grace", grace)
         self.allowed_lateness_us = duration_us("allowed_lateness", allowed_lateness)
+        self.idle_timeout_us: Optional[int] = None  # None: off
+        if idle_timeout is not None:
+            self.idle_timeout_us = duration_us("idle_timeout", idle_timeout)
+            if self.idle_timeout_us <= 0:
+                raise ParameterError("idle_timeout", f"must be above 0 (or left out), got {idle_timeout!r}")
         self._sink = sink
         self._shards: dict[str, _Shard] = {}
         self.state_cells = 0  # (window, key) cells held now
@@ -63,9 +76,12 @@ class BufferedCounter:
 
     @property
     def params(self) -> dict[str, float]:
-        """What the report shows, in seconds."""
-        return {"size": self.windowing.size_us / 1e6, "slide": self.windowing.slide_us / 1e6,
-                "grace": self.grace_us / 1e6, "allowed_lateness": self.allowed_lateness_us / 1e6}
+        """What the report shows, in seconds; ``idle_timeout`` only when it is on."""
+        params = {"size": self.windowing.size_us / 1e6, "slide": self.windowing.slide_us / 1e6,
+                  "grace": self.grace_us / 1e6, "allowed_lateness": self.allowed_lateness_us / 1e6}
+        if self.idle_timeout_us is not None:
+            params["idle_timeout"] = self.idle_timeout_us / 1e6
+        return params
 
     def watermark(self, shard_id: str) -> Optional[int]:
         """The shard's watermark in microseconds, or None before its first record."""
@@ -75,6 +91,8 @@ class BufferedCounter:
         return shard.max_ts - self.grace_us
 
     def process(self, shard_id: str, keys: Sequence[str], event_us: Sequence[int], now_us: int) -> None:
+        if self.idle_timeout_us is not None:
+            self._idle(shard_id, self.idle_timeout_us, now_us)
         if not len(keys):
             return
         if type(keys) not in (tuple, list) or type(event_us) not in (tuple, list):
@@ -91,12 +109,24 @@ class BufferedCounter:
             shard.max_ts = highest
         else:
             self._in_segments(shard_id, shard, keys, event_us, now_us)
+        shard.last_read_us = now_us  # a poll with records, even if every one was late
 
     def close(self, now_us: int) -> None:
         for shard_id in sorted(self._shards):
             self._advance(self._shards[shard_id], float("inf"), now_us)
 
     # -- the rules ---------------------------------------------------------------------------------------
+    def _idle(self, shard_id: str, idle_timeout_us: int, now_us: int) -> None:
+        """Before a poll's records: a shard quiet for ``idle_timeout`` since its last poll with records
+        has its max_ts raised to ``now - idle_timeout``, and fires and evicts what that passes."""
+        shard = self._shards.get(shard_id)
+        if shard is None or shard.last_read_us is None or shard.max_ts is None:
+            return
+        idle_mark = now_us - idle_timeout_us
+        if idle_mark >= shard.last_read_us and idle_mark > shard.max_ts:
+            shard.max_ts = idle_mark
+            self._advance(shard, idle_mark - self.grace_us, now_us)
+
     def _in_segments(self, shard_id: str, shard: _Shard, keys: Sequence[str], event_us: Sequence[int],
                      now_us: int) -> None:
         """Take a poll in segments, and each record no segment holds on its own."""

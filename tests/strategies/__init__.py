@@ -286,12 +286,18 @@ def window_shapes() -> st.SearchStrategy[tuple[int, int]]:
 
 
 @st.composite
-def counter_polls(draw, slide_us: int, max_records: int = 60, offsets: tuple[int, ...] = (0,)) -> list[Poll]:
+def counter_polls(draw, slide_us: int, max_records: int = 60, offsets: tuple[int, ...] = (0,),
+                  steps: tuple[int, ...] = (0, 1, S), quiet_rounds: int = 0,
+                  silent_shards: bool = False) -> list[Poll]:
     """Records made over half a minute to ten minutes, each reaching its key's shard after a lag (so
     shards see them out of order), cut into polls of 1 to 10 records (sometimes none, sometimes a
     shard's whole backlog at once), the shards taking turns; sometimes a few stragglers come last, as
     after an outage. Event times sit on window edges plus one of ``offsets`` (a counter's grace, say),
-    a microsecond either side, on whole seconds or anywhere; around the epoch or a real date."""
+    a microsecond either side, on whole seconds or anywhere; around the epoch or a real date.
+
+    Processing time moves by one of ``steps`` (microseconds) before each poll. For idle shards: up to
+    ``quiet_rounds`` rounds of empty polls of every shard follow the records, and with ``silent_shards``
+    every one of the three shards is polled, those that never get a record too."""
     base = draw(st.sampled_from([0, -300 * S, 1_533_074_160 * S]))
     span_s = draw(st.sampled_from([30, 120, 600]))
     edges = st.builds(lambda k, offset, nudge: k * slide_us + offset + nudge, st.integers(0, span_s * S // slide_us),
@@ -313,12 +319,18 @@ def counter_polls(draw, slide_us: int, max_records: int = 60, offsets: tuple[int
     if not any(cuts):
         cuts = [1]
     polls, now, turn = [], base + 600 * S, 0
+    if silent_shards:
+        arrived = {f"shard-{i}": arrived.get(f"shard-{i}", []) for i in range(3)}
     queues = {shard: records for shard, records in sorted(arrived.items())}
     while any(queues.values()):
         for shard, queue in queues.items():
             take = cuts[turn % len(cuts)]  # every shard meets every cut: each round, the same turn
-            now += draw(st.sampled_from([0, 1, S]))
+            now += draw(st.sampled_from(steps))
             polls.append(Poll(shard, tuple(k for k, _ in queue[:take]), tuple(t for _, t in queue[:take]), now))
             queues[shard] = queue[take:]
         turn += 1
+    for _ in range(draw(st.integers(0, quiet_rounds)) if quiet_rounds else 0):
+        for shard in queues:
+            now += draw(st.sampled_from(steps))
+            polls.append(Poll(shard, (), (), now))
     return polls
