@@ -6,7 +6,9 @@
 Part 1 runs generated scenarios (100 lagged producers over 8 shards at one pace, a naive and a buffered
 counter) end to end, each run in its own process, and reports for the fastest of ``--repeat`` runs of
 each size records/s, peak RSS and the bytes the simulated shards keep per retained record, and how the
-time grows with the records. Part 2 puts N records in 500-record batches and reads them back
+time grows with the records. Part 2 runs the 1M-record scenario (``--reshard-records``) as it is and
+with a split of one shard at a third of its span and a merge of the two halves at two thirds (an
+update delay of 30 s each, less in a short run), and gives the cost of the reshards. Part 3 puts N records in 500-record batches and reads them back
 through kinsim's boto3-shaped client over simulated shards, through moto's in-process mock and through
 boto3 to kinesalite on 127.0.0.1, and gives the ratios. It prints a table and writes JSON.
 Not part of the test suite (a smoke test runs it at the smallest size).
@@ -54,17 +56,31 @@ def retained_bytes(backend) -> int:
     return sum(shard.storage_bytes() for name in backend.list_streams() for shard in backend.shards_of(name).values())
 
 
-def run_one(records: int) -> dict:
+def with_reshards(scenario):
+    """The scenario with shard 0 split at a third of its span and its halves merged at two thirds."""
+    import dataclasses
+
+    from kinsim.scenario import Fault, Merge, Split
+
+    third = scenario.duration / 3
+    faults = (Fault(third, Split("shardId-000000000000"), path="faults[0]"),
+              Fault(2 * third, Merge((f"shardId-{SHARDS:012d}", f"shardId-{SHARDS + 1:012d}")), path="faults[1]"))
+    return dataclasses.replace(scenario, faults=faults, stream=dataclasses.replace(scenario.stream, update_delay=min(30.0, third / 2)))
+
+
+def run_one(records: int, reshard: bool = False) -> dict:
     """One end-to-end run in this process (called in a fresh process per size)."""
     from kinsim.backends import MemoryBackend
     from kinsim.runner import run
     from kinsim.scenario import parse_scenario
 
     scenario = parse_scenario(scenario_document(records), "<bench>", f"bench-{records}")
+    if reshard:
+        scenario = with_reshards(scenario)
     kept = {}
 
     def factory(clock):
-        kept["backend"] = MemoryBackend(clock)
+        kept["backend"] = MemoryBackend(clock, update_delay=scenario.stream.update_delay)
         return kept["backend"]
 
     started = time.perf_counter()
@@ -77,7 +93,26 @@ def run_one(records: int) -> dict:
         "bytes_per_retained_record": round(retained / result.delivered, 1),
         "buffered_peak_state_cells": result.counters[1].metrics["peak_state_cells"],
         "naive_peak_state_cells": result.counters[0].metrics["peak_state_cells"],
+        "faults_applied": len(result.faults), "shards_read": len(result.shards),
+        "buffered_final_exact": result.counters[1].metrics["final_exact"],
     }
+
+
+def reshard_cost(records: int, repeat: int) -> dict:
+    """The same scenario without and with a split and a merge, taken in turn, each run in a fresh
+    process: the fastest of each, and the ratio."""
+    runs: dict[str, list[dict]] = {"plain": [], "reshard": []}
+    for _ in range(repeat):
+        for variant in runs:
+            command = [sys.executable, __file__, "--one", str(records)] + (["--reshard"] if variant == "reshard" else [])
+            done = subprocess.run(command, capture_output=True, text=True, check=True)
+            runs[variant].append(json.loads(done.stdout))
+    best = {variant: min(rows, key=lambda run: run["seconds"]) for variant, rows in runs.items()}
+    ratio = round(best["reshard"]["seconds"] / best["plain"]["seconds"], 3)
+    print(f"  {records:,} records: {best['plain']['seconds']:.3f} s as it is, {best['reshard']['seconds']:.3f} s "
+          f"with a split and a merge ({ratio}x)", file=sys.stderr)
+    return {"records": records, "plain": best["plain"], "reshard": best["reshard"], "time_x": ratio,
+            "runs_seconds": {variant: [run["seconds"] for run in rows] for variant, rows in runs.items()}}
 
 
 def end_to_end(sizes: list[int], repeat: int) -> list[dict]:
@@ -157,18 +192,26 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each size; the fastest is reported")
     parser.add_argument("--client-records", type=int, default=50_000)
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results.json"))
+    parser.add_argument("--reshard-records", type=int, default=1_000_000,
+                        help="records of the run measured without and with a split and a merge (0: skip)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--reshard", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        print(json.dumps(run_one(args.one)))
+        print(json.dumps(run_one(args.one, args.reshard)))
         return 0
     print("end to end (kinsim run, memory backend):", file=sys.stderr)
     rows = end_to_end(args.sizes, args.repeat)
+    resharding = None
+    if args.reshard_records:
+        print("the cost of resharding mid-run:", file=sys.stderr)
+        resharding = reshard_cost(args.reshard_records, args.repeat)
     print(f"put {args.client_records:,} records in batches of 500, read them back:", file=sys.stderr)
     through = clients(args.client_records)
     scaling = [{"records_x": round(b["records"] / a["records"], 2), "time_x": round(b["seconds"] / a["seconds"], 2)}
                for a, b in zip(rows, rows[1:])]
     report = {"machine": machine(), "repeat": args.repeat, "end_to_end": rows, "scaling": scaling,
+              "resharding": resharding,
               "client_records": args.client_records, "clients_records_per_s": through,
               "ratios": {"kinsim_over_moto": round(through["kinsim_client_memory"] / through["moto_in_process"], 1),
                          "kinsim_over_kinesalite": round(through["kinsim_client_memory"] / through["boto3_kinesalite"],
@@ -183,6 +226,9 @@ def main(argv=None) -> int:
     for (a, b), step in zip(zip(rows, rows[1:]), scaling):
         print(f"{a['records']:,} to {b['records']:,} records: {step['records_x']}x the records in {step['time_x']}x "
               f"the time")
+    if resharding:
+        print(f"{resharding['records']:,} records with a split and a merge: {resharding['time_x']}x the time "
+              f"({resharding['plain']['seconds']} s as it is, {resharding['reshard']['seconds']} s)")
     print()
     for name, value in through.items():
         print(f"{name:<22} {value:>10,} records/s")

@@ -80,7 +80,7 @@ class Disruptions:
             outcome = self._carry_out(action, fault)
         except KinesisError as exc:
             raise FaultError(f"{fault.path} ({fault.describe()}) at {fault.at:g} s: the stream refused it: "
-                             f"{type(exc).__name__}: {exc}") from exc
+                             f"{exc}") from exc
         self.applied.append(Applied(fault, self.timeline.now, outcome))
 
     def _carry_out(self, action, fault: Fault) -> str:
