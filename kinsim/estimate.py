@@ -95,8 +95,8 @@ def estimate(scenario: Scenario) -> RunEstimate:
     shard_records, shard_rate, shard_bytes = [0] * shards, [0.0] * shards, [0.0] * shards
     records, latest, reasons = 0, 0.0, []
     for producer in scenario.producers:
-        count = 0 if producer.offset >= scenario.duration else \
-            math.floor((scenario.duration - producer.offset) / producer.interval) + 1
+        stops = producer.stops(scenario.duration)
+        count = 0 if producer.offset >= stops else math.floor((stops - producer.offset) / producer.interval) + 1
         records += count
         largest_lag = producer.lag.beyond(1.0 / (count + 2))
         held = sum(outage.duration for outage in producer.outages)

@@ -89,7 +89,7 @@ def _outages(node: Node) -> tuple[Outage, ...]:
 
 def _producer(node: Node) -> ProducerSpec:
     node.mapping(("name", "partition_key", "interval", "rate", "offset", "jitter", "lag", "outages",
-                  "clock_skew", "pacing"))
+                  "clock_skew", "pacing", "until"))
     if node.has("interval") == node.has("rate"):
         raise node.error("give either 'interval' (e.g. 2s) or 'rate' (e.g. 30/min), not both or neither")
     interval = node.get("interval", positive_duration, required=True) if node.has("interval") else \
@@ -104,6 +104,7 @@ def _producer(node: Node) -> ProducerSpec:
         outages=_outages(node.child("outages")) if node.has("outages") else (),
         clock_skew=node.get("clock_skew", signed_duration, 0.0),
         pacing=node.get("pacing", choice(Pacing), Pacing.FIXED),
+        until=node.get("until", positive_duration, None),
     )
     return built(node, lambda: ProducerSpec(**fields))
 

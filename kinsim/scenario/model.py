@@ -65,6 +65,7 @@ class ProducerSpec:
     outages: tuple[Outage, ...] = ()
     clock_skew: float = 0.0
     pacing: Pacing = Pacing.FIXED
+    until: Optional[float] = None  # creates records before this (seconds after the start); None: the duration
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.partition_key) <= 256:
@@ -73,11 +74,17 @@ class ProducerSpec:
             raise ValueError("the interval between records must be above 0")
         if self.offset < 0:
             raise ValueError("a producer cannot start before the scenario does")
+        if self.until is not None and self.until <= self.offset:
+            raise ValueError("'until' must come after the producer's offset")
         if not 0 <= self.jitter < self.interval:
             raise ValueError("jitter must be at least 0 and below the interval, or records would swap places")
         for earlier, later in zip(self.outages, self.outages[1:]):
             if later.at < earlier.end:
                 raise ValueError("outages must be in time order and must not overlap")
+
+    def stops(self, duration: float) -> float:
+        """When the producer stops creating records: its ``until``, or the scenario's ``duration``."""
+        return duration if self.until is None else min(duration, self.until)
 
     def outage_end(self, t: float) -> Optional[float]:
         """When the outage holding time ``t`` ends, or None if the link is up at ``t``."""

@@ -5,7 +5,8 @@ at one instant, scenario order, then sequence):
 
 - producer ``p`` numbers its records ``k = 0, 1, ...``. With ``pacing: fixed`` record ``k`` is created at
   ``offset + k x interval + jitter_k``; with ``after_put`` the first at ``offset + jitter_0`` and each next
-  one ``interval + jitter`` after the previous put succeeded. Only records created before ``duration``
+  one ``interval + jitter`` after the previous put succeeded. Only records created before ``duration`` (or
+  the producer's ``until``)
   exist. Jitter and lag are drawn from the producer's own generators, in ``k`` order;
 - a record created during an outage is sent when the outage ends; it reaches the stream ``lag_k``
   later: that is its first attempt. An attempt the stream throttles is tried again after a capped
@@ -59,12 +60,13 @@ class TrafficStats:
 
 
 class _Producer:
-    __slots__ = ("index", "spec", "lag_rng", "jitter_rng", "backoff_rng", "next_record", "skew_us", "offset_us",
+    __slots__ = ("index", "spec", "stops", "lag_rng", "jitter_rng", "backoff_rng", "next_record", "skew_us", "offset_us",
                  "whole_step_us")
 
-    def __init__(self, index: int, spec: ProducerSpec, seed: int) -> None:
+    def __init__(self, index: int, spec: ProducerSpec, seed: int, duration: float) -> None:
         self.index = index
         self.spec = spec
+        self.stops = spec.stops(duration)  # records are created before this
         self.lag_rng = random.Random(f"kinsim/{seed}/producer/{spec.name}/lag")
         self.jitter_rng = random.Random(f"kinsim/{seed}/producer/{spec.name}/jitter")
         self.backoff_rng = random.Random(f"kinsim/{seed}/producer/{spec.name}/backoff")
@@ -94,7 +96,7 @@ class Traffic:
         self.timeline = timeline
         self.on_created = on_created
         self.stats = TrafficStats()
-        self._producers = [_Producer(i, spec, seed) for i, spec in enumerate(scenario.producers)]
+        self._producers = [_Producer(i, spec, seed, scenario.duration) for i, spec in enumerate(scenario.producers)]
         self._fixed = [p for p in self._producers if p.spec.pacing is Pacing.FIXED]
         self._fixed_next: dict[int, float] = {}        # producer → creation time of its next record
         self._created_until = float("-inf")            # fixed-pacing records are created up to here
@@ -103,7 +105,7 @@ class Traffic:
         for producer in self._producers:
             first = producer.spec.offset + producer.jitter()
             if producer.spec.pacing is Pacing.FIXED:
-                if first < scenario.duration:
+                if first < producer.stops:
                     self._fixed_next[producer.index] = first
             else:
                 self._create_one(producer, first)
@@ -134,7 +136,7 @@ class Traffic:
     # -- creating -------------------------------------------------------------------------------------
     def _create_one(self, producer: _Producer, created: float) -> None:
         """An after-put record: created now, its first attempt into the heap."""
-        if created >= self.scenario.duration:
+        if created >= producer.stops:
             return
         spec = producer.spec
         event_us = self._start_us + round(created * 1_000_000)
@@ -163,7 +165,7 @@ class Traffic:
 
     def _create_run(self, producer: _Producer, created: float, until: float, fresh: dict[str, FreshAttempts]) -> None:
         """One producer's records from the one created at ``created`` on, while due by ``until``."""
-        spec, duration = producer.spec, self.scenario.duration
+        spec, duration = producer.spec, producer.stops
         first_k = producer.next_record
         next_created: Optional[float]
         if spec.jitter:
