@@ -2,8 +2,8 @@
 
 It closes windows on processing time, the classic alternative to a watermark: each window's counts are
 reported once, at the first poll it is given at least ``delay`` after the window's end (kinsim hands a
-counter the polls that return records, and closes it at the end of input), whatever the records' event
-times say. Its latency is fixed (``delay``, plus up to a poll interval) and no producer's clock can
+counter every poll of its shard, empty ones too, and closes it at the shard's end or the end of input),
+whatever the records' event times say. Its latency is fixed (``delay``, plus up to a poll interval) and no producer's clock can
 move it; but a record read more than ``delay`` after its window ended is refused as late, so a backlog
 (an outage, a consumer that falls behind) costs accuracy that a watermark would have kept.
 
