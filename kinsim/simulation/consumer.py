@@ -9,7 +9,8 @@ sleeps one second, as the tutorial does; an expired iterator is renewed after th
 read (before any was read, where it started: a ``LATEST`` one at the instant it was issued, so what
 arrived meanwhile is not skipped); a lost answer is asked again after a second. While the consumer is
 paused (a scripted fault) nobody polls. When a closed shard is read to its end, the counters close
-that shard's share and its children are polled once all their parents are done. Pollers report to the
+that shard's share and its children (from GetRecords' ``ChildShards``, or the listing where the service
+does not give them) are polled once all their parents are done. Pollers report to the
 runner's ``InputEnd`` and stop when it is reached.
 """
 
@@ -175,6 +176,12 @@ class Consumer:
             counter.end_shard(shard_id, now_us)
         self.end.shard_finished(shard_id)
         listed: Optional[set[str]] = None
+        if not children:  # a service that does not say (kinesalite): the listing does
+            children = [ChildShard(shard.shard_id, tuple(p for p in (shard.parent_shard_id,
+                                                                     shard.adjacent_parent_shard_id) if p),
+                                   shard.hash_key_range)
+                        for shard in self.backend.list_shards(self.stream_name)
+                        if shard_id in (shard.parent_shard_id, shard.adjacent_parent_shard_id)]
         for child in children:
             if self.end.is_reading(child.shard_id):
                 continue
