@@ -17,7 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Union
 
-__all__ = ["Split", "Merge", "ShardCount", "Throttle", "Pause", "Fault", "FaultAction", "RESHARDS"]
+__all__ = ["Split", "Merge", "ShardCount", "Throttle", "Pause", "Fault", "FaultAction", "RESHARDS", "split_point"]
+
+
+def split_point(start: int, end: int) -> int:
+    """Where a split without ``hash_key`` cuts the shard holding hash keys ``start`` to ``end`` (both
+    inclusive): the middle, the first key of the upper half. The check of a schedule and the run both
+    use this, so they split the same shard at the same key."""
+    return start + (end - start + 1) // 2
 
 
 @dataclass(frozen=True)
