@@ -17,6 +17,7 @@ from ..errors import ScenarioError
 from ..lag import LAG_KINDS, Constant, LagModel
 from ..backends import limits
 from ..records import IteratorType
+from .checking import check_faults
 from .kinds import counter_class, short_name
 from .model import (
     ConsumerSpec,
@@ -320,6 +321,7 @@ def parse_scenario(document: Any, file: str, default_name: str, directory: Optio
         start=root.get("start", instant, datetime(1970, 1, 1, tzinfo=timezone.utc)),
         duration=span, window=window, stream=stream_spec, producers=tuple(producers), consumer=consumer_spec,
         counters=tuple(counters), faults=faults))
+    check_faults(scenario, file)
     return scenario
 
 
