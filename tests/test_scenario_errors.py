@@ -62,7 +62,7 @@ CASES = [
         "did not find expected ',' or ']'" if yaml.__with_libyaml__ else "expected ',' or ']', but got '<stream end>'")),
     ("not a mapping", "- just\n- a list\n", "expected a mapping of keys at the top, got ['just', 'a list']"),
     ("unknown key", GOOD + "colour: blue\n", "colour: unknown key; known keys: name, description, seed, start, "
-     "duration, window, stream, producers, consumer, counters"),
+     "duration, window, stream, producers, consumer, counters, faults"),
     ("misspelt key", replaced("seed: 1", "sed: 1"), "sed: unknown key; did you mean 'seed'?"),
     ("missing duration", replaced("duration: 2m\n", ""), "duration: is required"),
     ("bad duration", replaced("duration: 2m", "duration: two minutes"),

@@ -15,7 +15,9 @@ from typing import Any, Optional
 from ..counters import ParameterError, Windowing
 from ..errors import ScenarioError
 from ..lag import LAG_KINDS, Constant, LagModel
+from ..backends import limits
 from ..records import IteratorType
+from .checking import check_faults
 from .kinds import counter_class, short_name
 from .model import (
     ConsumerSpec,
@@ -27,12 +29,14 @@ from .model import (
     StreamSpec,
 )
 from .reading import MAX_FILE_BYTES, read_document
+from .schedule import Fault, FaultAction, Merge, Pause, ShardCount, Split, Throttle
 from .values import (
     Node,
     built,
     choice,
     description,
     duration,
+    hash_key,
     integer,
     instant,
     name,
@@ -40,8 +44,10 @@ from .values import (
     partition_key,
     positive_duration,
     rate,
+    shard_id,
     shown,
     signed_duration,
+    size,
     stream_name,
     text,
 )
@@ -181,6 +187,88 @@ def _check_builds(node: Node, where: Node, spec: CounterSpec) -> None:
                          f"as its attribute windowing, and kinsim counts the truth in those windows")
 
 
+_FAULT_WORDS = ("split", "merge", "shard_count", "throttle", "pause", "crash", "restart")
+_SPANS = ("throttle", "pause")
+# a throttle lowers a shard's limits: each at least 1 and at most the service's
+_THROTTLE_LIMITS = (("records_per_s", integer, limits.SHARD_WRITE_RECORDS_PER_S, "records/s"),
+                    ("bytes_per_s", size, limits.SHARD_WRITE_BYTES_PER_S, "bytes/s"),
+                    ("reads_per_s", integer, limits.SHARD_READ_CALLS_PER_S, "reads/s"),
+                    ("read_bytes_per_s", size, limits.SHARD_READ_BYTES_PER_S, "read bytes/s"))
+
+
+def _fault(node: Node) -> Fault:
+    """One item of ``faults``: ``at``, one fault word, and ``for`` (throttles and pauses) or ``hash_key``
+    (splits)."""
+    node.mapping(("at", "for", "hash_key") + _FAULT_WORDS)
+    words = [key for key in node.value if key in _FAULT_WORDS]
+    if not words:
+        raise node.error("a fault needs one of split, merge, shard_count, throttle, pause")
+    if len(words) > 1:
+        raise node.child(words[1]).error(f"one fault per item: this one already has '{words[0]}'")
+    word = words[0]
+    if word in ("crash", "restart"):
+        raise node.child(word).error("workers are not in kinsim yet (crash and restart come with them)")
+    at = node.get("at", duration, required=True)
+    if node.has("hash_key") and word != "split":
+        raise node.child("hash_key").error("hash_key goes with split only")
+    if word in _SPANS:
+        length = node.get("for", positive_duration, required=True)
+    elif node.has("for"):
+        raise node.child("for").error(f"a {word} happens at an instant: it takes no 'for'")
+    else:
+        length = None
+    action = _action(node.child(word), word, node.get("hash_key", hash_key))
+    return built(node, lambda: Fault(at, action, length, node.path))
+
+
+def _action(node: Node, word: str, key: Optional[int]) -> FaultAction:
+    if word == "split":
+        return Split(node.convert(shard_id), key)
+    if word == "merge":
+        items = node.items()
+        if len(items) != 2:
+            raise node.error(f"expected two adjacent shards, [ID, ID], got {len(items)}")
+        ids = tuple(item.convert(shard_id) for item in items)
+        return built(node, lambda: Merge(ids))
+    if word == "shard_count":
+        target = node.convert(integer)
+        return built(node, lambda: ShardCount(target))
+    if word == "throttle":
+        return _throttle(node)
+    if node.value != "consumer":
+        who = node.convert(name)
+        raise node.error(f"only the consumer pauses for now: workers are not in kinsim yet, got {shown(who)}")
+    return Pause("consumer")
+
+
+def _throttle(node: Node) -> Throttle:
+    node.mapping(("shards",) + tuple(key for key, *_ in _THROTTLE_LIMITS))
+    shards: Optional[tuple[str, ...]] = None
+    if node.value.get("shards") not in (None, "all"):
+        where = node.child("shards")
+        if not isinstance(where.value, list):
+            raise where.error(f"expected 'all' or a list of shard ids, got {shown(where.value)}")
+        items = where.items()
+        if not items:
+            raise where.error("expected 'all' or a list of shard ids, got an empty list")
+        ids = [item.convert(shard_id) for item in items]
+        for j, shard in enumerate(ids):
+            if shard in ids[:j]:
+                raise items[j].error(f"{shard} is already listed at {items[ids.index(shard)].path}")
+        shards = tuple(ids)
+    found = {}
+    for key, convert, most, unit in _THROTTLE_LIMITS:
+        value = node.get(key, convert)
+        if value is not None and not 1 <= value <= most:
+            raise node.child(key).error(f"a throttle lowers the shard's limit of {most:,} {unit}: give 1 to "
+                                        f"{most:,}, got {shown(node.value[key])}")
+        found[key] = value
+    if all(value is None for value in found.values()):
+        raise node.error("a throttle lowers at least one of records_per_s, bytes_per_s, reads_per_s, "
+                         "read_bytes_per_s")
+    return built(node, lambda: Throttle(shards, **found))
+
+
 def _unique(nodes: list[Node], specs: list, what: str) -> None:
     seen: dict[str, int] = {}
     for i, (node, spec) in enumerate(zip(nodes, specs)):
@@ -198,15 +286,16 @@ def parse_scenario(document: Any, file: str, default_name: str, directory: Optio
     if not isinstance(document, dict):
         raise ScenarioError(file, "", f"expected a mapping of keys at the top, got {shown(document)}")
     root.mapping(("name", "description", "seed", "start", "duration", "window", "stream", "producers",
-                  "consumer", "counters"))
+                  "consumer", "counters", "faults"))
     scenario_name = root.get("name", name, None)
     if scenario_name is None:
         scenario_name = Node(default_name, "", file).convert(name)  # the file's stem: the same rules
     window = root.get("window", positive_duration, 60.0)
     span = root.get("duration", positive_duration, required=True)
-    stream = root.child("stream").mapping(("name", "shards")) if root.has("stream") else None
-    stream_spec = built(stream, lambda: StreamSpec(stream.get("name", stream_name),
-                                                   stream.get("shards", integer, 1))) if stream else StreamSpec()
+    stream = root.child("stream").mapping(("name", "shards", "update_delay")) if root.has("stream") else None
+    stream_spec = built(stream, lambda: StreamSpec(stream.get("name", stream_name), stream.get("shards", integer, 1),
+                                                   stream.get("update_delay", duration, 0.0))) \
+        if stream else StreamSpec()
     producer_nodes = root.child("producers").items() if root.has("producers") else []
     producers = [_producer(node) for node in producer_nodes]
     _unique(producer_nodes, producers, "producer")
@@ -224,13 +313,17 @@ def parse_scenario(document: Any, file: str, default_name: str, directory: Optio
     for key, found in (("producers", producers), ("counters", counters)):
         if not found:
             raise ScenarioError(file, key, "at least one is required")
-    return built(root, lambda: Scenario(
+    faults = tuple(_fault(node) for node in root.child("faults").items()) \
+        if root.value.get("faults") is not None else ()
+    scenario = built(root, lambda: Scenario(
         name=scenario_name,
         description=root.get("description", description, ""),
         seed=root.get("seed", integer, 0),
         start=root.get("start", instant, datetime(1970, 1, 1, tzinfo=timezone.utc)),
         duration=span, window=window, stream=stream_spec, producers=tuple(producers), consumer=consumer_spec,
-        counters=tuple(counters)))
+        counters=tuple(counters), faults=faults))
+    check_faults(scenario, file)
+    return scenario
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -21,7 +21,9 @@ __all__ = ["Split", "Merge", "ShardCount", "Throttle", "Pause", "Fault", "FaultA
 
 
 def split_point(start: int, end: int) -> int:
-    """Where a split without a ``hash_key`` divides the hash-key range ``[start, end]``: its middle."""
+    """Where a split without ``hash_key`` cuts the shard holding hash keys ``start`` to ``end`` (both
+    inclusive): the middle, the first key of the upper half. The check of a schedule and the run both
+    use this, so they split the same shard at the same key."""
     return start + (end - start + 1) // 2
 
 

@@ -21,9 +21,11 @@ from dateutil import parser as dateparser
 
 from ..durations import MAX_DURATION_S, parse_duration, parse_signed_duration
 from ..errors import ScenarioError
+from ..records import HASH_KEY_MAX
 
 __all__ = ["Node", "shown", "built", "choice", "text", "name", "description", "partition_key", "stream_name",
-           "integer", "number", "duration", "positive_duration", "signed_duration", "instant", "rate"]
+           "integer", "number", "duration", "positive_duration", "signed_duration", "instant", "rate", "size",
+           "shard_id", "hash_key"]
 
 T = TypeVar("T")
 
@@ -31,6 +33,9 @@ EARLIEST = datetime(1, 1, 2, tzinfo=timezone.utc)
 LATEST = datetime(9999, 12, 30, tzinfo=timezone.utc)
 _RATE = re.compile(r"\s*(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*")
 _RATE_UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?\s*", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "kib": 2**10, "mib": 2**20,
+               "gib": 2**30, "tib": 2**40}
 _SHORT = reprlib.Repr()
 _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict = 50, 50, 2, 4, 4
 
@@ -206,3 +211,38 @@ def rate(value: Any) -> float:
     if interval < Decimal("0.000001"):
         raise ValueError(f"a rate of at most 1,000,000/s (kinsim's clock counts microseconds), got {shown(value)}")
     return float(interval)
+
+
+def size(value: Any, most: int = 2**50) -> int:
+    """A size in bytes: a whole number, or text like ``100KiB``, ``1MiB`` or ``500KB``; above 0, at most
+    ``most`` (1 PiB unless told)."""
+    match = _SIZE.fullmatch(value) if isinstance(value, str) and len(value) <= 100 else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        amount = Decimal(value)
+    elif match:
+        amount = Decimal(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()]
+    else:
+        raise ValueError(f"expected a size like 100KiB, 1MiB, 500KB or a number of bytes, got {shown(value)}")
+    if amount != amount.to_integral_value():
+        raise ValueError(f"a size is a whole number of bytes, got {shown(value)}")
+    if amount < 1:
+        raise ValueError(f"a size is above 0, got {shown(value)}")
+    if amount > most:
+        raise ValueError(f"a size is at most {most:,} bytes here, got {shown(value)}")
+    return int(amount)
+
+
+def shard_id(value: Any) -> str:
+    """A shard id as Kinesis names its shards: ``shardId-`` and 12 digits."""
+    if not isinstance(value, str) or not re.fullmatch(r"shardId-\d{12}", value):
+        raise ValueError(f"expected a shard id like shardId-000000000000, got {shown(value)}")
+    return value
+
+
+def hash_key(value: Any) -> int:
+    """A hash key: a whole number from 0 to 2**128-1, or its decimal text."""
+    if isinstance(value, str) and re.fullmatch(r"\s*\d{1,39}\s*", value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= HASH_KEY_MAX:
+        raise ValueError(f"expected a hash key, a whole number from 0 to 2**128-1, got {shown(value)}")
+    return value

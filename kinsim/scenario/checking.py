@@ -1,0 +1,198 @@
+"""A scenario's fault schedule checked against its stream before anything runs (DESIGN §10).
+
+``check_faults`` finds what would go wrong only during a run, and says it as a ``ScenarioError`` at the
+fault's key path:
+
+- a fault at or after the scenario's end, a throttle or pause lasting past it;
+- a reshard the service would refuse: the reshards are replayed in time order (ties: file order) on a
+  fresh ``MemoryBackend`` stream of the scenario's shard count and ``update_delay``, its clock moved to
+  each fault's instant, so that a reshard completes after the delay as it will in the run. Shard ids
+  made by earlier reshards are known by then; a split without ``hash_key`` cuts at ``split_point``;
+- a throttle of a shard that is not open at its start;
+- two throttles of one shard (``all`` is every shard) whose spans overlap, two pauses of the consumer
+  that overlap.
+
+Times are replayed from the scenario's start as 0, as the run's timeline counts them, so a reshard at
+the very instant an earlier one completes is accepted here as it is in the run (completions come first).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from ..backends import MemoryBackend
+from ..clock import ManualClock
+from ..errors import InvalidArgumentException, KinesisError, ResourceInUseException, ScenarioError
+from ..records import Shard, StreamStatus
+from .model import Scenario, StreamSpec
+from .schedule import RESHARDS, Fault, Merge, Pause, ShardCount, Split, Throttle, split_point
+
+__all__ = ["check_faults"]
+
+_STREAM = "kinsim-fault-schedule"
+
+
+def check_faults(scenario: Scenario, file: str) -> None:
+    """Raise a ``ScenarioError`` naming ``file`` and the fault's key path if the schedule cannot happen."""
+    for fault in scenario.faults:
+        if fault.at >= scenario.duration:
+            raise ScenarioError(file, f"{fault.path}.at", f"{_t(fault.at)} is not before the scenario's end: "
+                                                          f"its duration is {_t(scenario.duration)}")
+        if fault.end is not None and fault.end > scenario.duration:
+            raise ScenarioError(file, f"{fault.path}.for", f"a span past the end: {_t(fault.at)} + "
+                                f"{_t(fault.duration)} ends after the scenario's duration of {_t(scenario.duration)}")
+    if not scenario.faults:
+        return
+    replay = _Replay(scenario.stream, file)
+    spans: list[Fault] = []
+    for index in sorted(range(len(scenario.faults)), key=lambda i: (scenario.faults[i].at, i)):
+        fault = scenario.faults[index]
+        replay.move_to(fault.at)
+        if isinstance(fault.action, RESHARDS):
+            replay.reshard(fault)
+            continue
+        if isinstance(fault.action, Throttle) and fault.action.shards is not None:
+            for j, shard_id in enumerate(fault.action.shards):
+                problem = replay.not_open(shard_id, fault.at)
+                if problem:
+                    raise ScenarioError(file, f"{fault.path}.throttle.shards[{j}]", problem)
+        for other in spans:
+            if other.kind == fault.kind and other.at < fault.end and fault.at < other.end:
+                shared = _shared(other.action, fault.action)
+                if shared:
+                    raise ScenarioError(file, f"{fault.path}.{fault.kind}",
+                                        _overlap(fault, other, shared))
+        spans.append(fault)
+
+
+def _shared(first, second) -> Optional[str]:
+    """What two overlapping spans of one kind both act on, in words; None if nothing."""
+    if isinstance(first, Pause):
+        return first.who if first.who == second.who else None
+    if first.shards is None or second.shards is None:
+        return "every shard" if first.shards is None and second.shards is None else \
+            ", ".join(_short(first.shards or second.shards))
+    common = [shard for shard in second.shards if shard in first.shards]
+    return ", ".join(_short(common)) if common else None
+
+
+def _overlap(fault: Fault, other: Fault, shared: str) -> str:
+    span = f"{other.path} ({_t(other.at)} to {_t(other.end)})"
+    if isinstance(fault.action, Pause):
+        return f"the {shared} is already paused then, by {span}"
+    return f"overlaps the throttle {span} on {shared}: a shard has one throttle at a time"
+
+
+class _Replay:
+    """The reshards of a schedule on a fresh simulated stream, and what each did."""
+
+    def __init__(self, stream: StreamSpec, file: str) -> None:
+        self.file = file
+        self.clock = ManualClock(0.0)
+        self.update_delay = stream.update_delay
+        self.backend = MemoryBackend(self.clock, update_delay=stream.update_delay)
+        self.backend.create_stream(_STREAM, stream.shards)
+        self.closed_by: dict[str, Fault] = {}        # shard id → the reshard that closed it (kept past retention)
+        self.last: Optional[Fault] = None            # the latest reshard the service took
+        self.updating: Optional[Fault] = None        # the reshard the stream is UPDATING for, if any
+
+    def move_to(self, at: float) -> None:
+        self.clock.set(at)
+        self._observe()
+
+    def _observe(self) -> None:
+        """Credit the shards closed since the last look to the latest reshard (one updates at a time)."""
+        shards = self.backend.list_shards(_STREAM)
+        for shard in shards:
+            if not shard.is_open and shard.shard_id not in self.closed_by:
+                self.closed_by[shard.shard_id] = self.last
+        if self.updating is not None and self.backend.describe_stream(_STREAM).status is StreamStatus.ACTIVE:
+            self.updating = None
+
+    def _open(self) -> list[Shard]:
+        return sorted((s for s in self.backend.list_shards(_STREAM) if s.is_open),
+                      key=lambda s: s.hash_key_range.start)
+
+    def reshard(self, fault: Fault) -> None:
+        action = fault.action
+        try:
+            if isinstance(action, Split):
+                self.backend.split_shard(_STREAM, action.shard_id, str(self._split_key(action)))
+            elif isinstance(action, Merge):
+                self.backend.merge_shards(_STREAM, *action.shard_ids)
+            else:
+                self.backend.update_shard_count(_STREAM, action.target)
+        except KinesisError as exc:
+            raise ScenarioError(self.file, f"{fault.path}.{fault.kind}", self._why(fault, exc)) from None
+        self.last = fault
+        if self.backend.describe_stream(_STREAM).status is StreamStatus.UPDATING:
+            self.updating = fault
+        self._observe()
+
+    def _split_key(self, split: Split) -> int:
+        if split.hash_key is not None:
+            return split.hash_key
+        for shard in self.backend.list_shards(_STREAM):
+            if shard.shard_id == split.shard_id:
+                return split_point(shard.hash_key_range.start, shard.hash_key_range.end)
+        return 0  # no such shard: the service says so
+
+    def not_open(self, shard_id: str, at: float) -> Optional[str]:
+        """Why ``shard_id`` cannot be acted on at ``at``, or None if it is open."""
+        by = self.closed_by.get(shard_id)
+        if by is not None:
+            return f"{shard_id} is closed by then: {by.path} ({by.describe()}) closed it at " \
+                   f"{_t(by.at + self.update_delay)}"
+        if not any(shard.shard_id == shard_id for shard in self._open()):
+            return f"there is no shard {shard_id} at {_t(at)}; the open shards then: " \
+                   f"{', '.join(_short([s.shard_id for s in self._open()]))}"
+        return None
+
+    def _why(self, fault: Fault, exc: KinesisError) -> str:
+        """What the service said, in plain words, and why where the replay knows."""
+        action = fault.action
+        if isinstance(exc, ResourceInUseException) and self.updating is not None:
+            earlier = self.updating
+            return (f"the stream is still UPDATING from {earlier.path} ({earlier.describe()} at {_t(earlier.at)}), "
+                    f"which completes at {_t(earlier.at + self.update_delay)}; a reshard waits until then")
+        ids = action.shard_ids if isinstance(action, Merge) else (action.shard_id,) if isinstance(action, Split) \
+            else ()
+        for shard_id in ids:
+            problem = self.not_open(shard_id, fault.at)
+            if problem:
+                return problem
+        if isinstance(exc, InvalidArgumentException) and isinstance(action, Merge):
+            order = ", ".join(_short([s.shard_id for s in self._open()]))
+            return f"{action.shard_ids[0]} and {action.shard_ids[1]} are not adjacent: their hash-key ranges do " \
+                   f"not touch (the open shards then, in hash-key order: {order})"
+        if isinstance(exc, InvalidArgumentException) and isinstance(action, Split):
+            [shard] = [s for s in self._open() if s.shard_id == action.shard_id]
+            low, high = shard.hash_key_range.start + 2, shard.hash_key_range.end - 1
+            where = f"it must lie from {low} to {high}" if low <= high else "the shard's range is too small to split"
+            return f"the split's hash key is not inside {action.shard_id}: {where}"
+        return f"the service refuses to {fault.describe()}: {exc.code}: {_plain(exc.message)}"
+
+
+def _plain(message: str) -> str:
+    """The service's message without the names of the check's own stream, account and region."""
+    message = re.sub(rf" (in|on) stream {_STREAM}", "", message)
+    message = re.sub(r" (under|for the) account \d+( in [a-z0-9-]+)?", "", message)
+    return message.replace(" for the account", "")
+
+
+def _short(ids, most: int = 4) -> list[str]:
+    ids = list(ids)
+    return ids if len(ids) <= most else ids[:most] + [f"… {len(ids) - most} more"]
+
+
+def _t(seconds: float) -> str:
+    """Seconds as a scenario writes them: ``45s``, ``3m``, ``3m30s``, ``1h2m``, ``0.25s``."""
+    if seconds < 60:
+        return f"{seconds:g}s"
+    whole, fraction = divmod(seconds, 1)
+    hours, rest = divmod(int(whole), 3600)
+    minutes, secs = divmod(rest, 60)
+    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
+    secs_text = f"{secs + fraction:.6f}".rstrip("0").rstrip(".")
+    return text + (f"{secs_text}s" if secs or fraction else "")
