@@ -24,9 +24,9 @@ from typing import Optional
 from ..backends import MemoryBackend
 from ..clock import ManualClock
 from ..errors import InvalidArgumentException, KinesisError, ResourceInUseException, ScenarioError
-from ..records import Shard, StreamStatus
+from ..records import HashKeyRange
 from .model import Scenario, StreamSpec
-from .schedule import RESHARDS, Fault, Merge, Pause, ShardCount, Split, Throttle, split_point
+from .schedule import RESHARDS, Fault, Merge, Pause, Split, Throttle, split_point
 
 __all__ = ["check_faults"]
 
@@ -57,8 +57,9 @@ def check_faults(scenario: Scenario, file: str) -> None:
                 problem = replay.not_open(shard_id, fault.at)
                 if problem:
                     raise ScenarioError(file, f"{fault.path}.throttle.shards[{j}]", problem)
+        spans = [other for other in spans if other.end > fault.at]  # those still on (by time order)
         for other in spans:
-            if other.kind == fault.kind and other.at < fault.end and fault.at < other.end:
+            if other.kind == fault.kind:
                 shared = _shared(other.action, fault.action)
                 if shared:
                     raise ScenarioError(file, f"{fault.path}.{fault.kind}",
@@ -93,50 +94,55 @@ class _Replay:
         self.update_delay = stream.update_delay
         self.backend = MemoryBackend(self.clock, update_delay=stream.update_delay)
         self.backend.create_stream(_STREAM, stream.shards)
+        self.open: dict[str, HashKeyRange] = {}      # the open shards, as of the last look
         self.closed_by: dict[str, Fault] = {}        # shard id → the reshard that closed it (kept past retention)
         self.last: Optional[Fault] = None            # the latest reshard the service took
         self.updating: Optional[Fault] = None        # the reshard the stream is UPDATING for, if any
+        self._observe()
 
     def move_to(self, at: float) -> None:
-        self.clock.set(at)
+        self.clock.set(at)  # runs the completion of an update due by then, as the run's timeline does
+        if self.updating is not None and at >= self.updating.at + self.update_delay:
+            self.updating = None
         self._observe()
 
     def _observe(self) -> None:
-        """Credit the shards closed since the last look to the latest reshard (one updates at a time)."""
-        shards = self.backend.list_shards(_STREAM)
-        for shard in shards:
-            if not shard.is_open and shard.shard_id not in self.closed_by:
-                self.closed_by[shard.shard_id] = self.last
-        if self.updating is not None and self.backend.describe_stream(_STREAM).status is StreamStatus.ACTIVE:
-            self.updating = None
+        """Look at the open shards, and credit those closed since the last look to the latest reshard
+        (one updates at a time). Read from the backend's shard logs: a listing would describe them all."""
+        self.open = {}
+        for shard_id, shard in self.backend.shards_of(_STREAM).items():
+            if shard.is_open:
+                self.open[shard_id] = shard.hash_key_range
+            elif shard_id not in self.closed_by:
+                self.closed_by[shard_id] = self.last
 
-    def _open(self) -> list[Shard]:
-        return sorted((s for s in self.backend.list_shards(_STREAM) if s.is_open),
-                      key=lambda s: s.hash_key_range.start)
+    def _open(self) -> list[str]:
+        """The open shards' ids in hash-key order."""
+        return sorted(self.open, key=lambda shard_id: self.open[shard_id].start)
 
     def reshard(self, fault: Fault) -> None:
         action = fault.action
         try:
             if isinstance(action, Split):
                 self.backend.split_shard(_STREAM, action.shard_id, str(self._split_key(action)))
+                updates = True
             elif isinstance(action, Merge):
                 self.backend.merge_shards(_STREAM, *action.shard_ids)
+                updates = True
             else:
-                self.backend.update_shard_count(_STREAM, action.target)
+                updates = self.backend.update_shard_count(_STREAM, action.target) != action.target
         except KinesisError as exc:
             raise ScenarioError(self.file, f"{fault.path}.{fault.kind}", self._why(fault, exc)) from None
         self.last = fault
-        if self.backend.describe_stream(_STREAM).status is StreamStatus.UPDATING:
+        if updates and self.update_delay > 0:
             self.updating = fault
         self._observe()
 
     def _split_key(self, split: Split) -> int:
         if split.hash_key is not None:
             return split.hash_key
-        for shard in self.backend.list_shards(_STREAM):
-            if shard.shard_id == split.shard_id:
-                return split_point(shard.hash_key_range.start, shard.hash_key_range.end)
-        return 0  # no such shard: the service says so
+        found = self.open.get(split.shard_id)
+        return 0 if found is None else split_point(found.start, found.end)  # none: the service says so
 
     def not_open(self, shard_id: str, at: float) -> Optional[str]:
         """Why ``shard_id`` cannot be acted on at ``at``, or None if it is open."""
@@ -144,9 +150,8 @@ class _Replay:
         if by is not None:
             return f"{shard_id} is closed by then: {by.path} ({by.describe()}) closed it at " \
                    f"{_t(by.at + self.update_delay)}"
-        if not any(shard.shard_id == shard_id for shard in self._open()):
-            return f"there is no shard {shard_id} at {_t(at)}; the open shards then: " \
-                   f"{', '.join(_short([s.shard_id for s in self._open()]))}"
+        if shard_id not in self.open:
+            return f"there is no shard {shard_id} at {_t(at)}; the open shards then: {', '.join(_short(self._open()))}"
         return None
 
     def _why(self, fault: Fault, exc: KinesisError) -> str:
@@ -163,12 +168,12 @@ class _Replay:
             if problem:
                 return problem
         if isinstance(exc, InvalidArgumentException) and isinstance(action, Merge):
-            order = ", ".join(_short([s.shard_id for s in self._open()]))
+            order = ", ".join(_short(self._open()))
             return f"{action.shard_ids[0]} and {action.shard_ids[1]} are not adjacent: their hash-key ranges do " \
                    f"not touch (the open shards then, in hash-key order: {order})"
         if isinstance(exc, InvalidArgumentException) and isinstance(action, Split):
-            [shard] = [s for s in self._open() if s.shard_id == action.shard_id]
-            low, high = shard.hash_key_range.start + 2, shard.hash_key_range.end - 1
+            found = self.open[action.shard_id]
+            low, high = found.start + 2, found.end - 1
             where = f"it must lie from {low} to {high}" if low <= high else "the shard's range is too small to split"
             return f"the split's hash key is not inside {action.shard_id}: {where}"
         return f"the service refuses to {fault.describe()}: {exc.code}: {_plain(exc.message)}"

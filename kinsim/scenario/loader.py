@@ -187,6 +187,7 @@ def _check_builds(node: Node, where: Node, spec: CounterSpec) -> None:
                          f"as its attribute windowing, and kinsim counts the truth in those windows")
 
 
+MAX_FAULTS = 1_000  # checking a schedule replays its reshards on a simulated stream: this bounds that work
 _FAULT_WORDS = ("split", "merge", "shard_count", "throttle", "pause", "crash", "restart")
 _SPANS = ("throttle", "pause")
 # a throttle lowers a shard's limits: each at least 1 and at most the service's
@@ -313,8 +314,10 @@ def parse_scenario(document: Any, file: str, default_name: str, directory: Optio
     for key, found in (("producers", producers), ("counters", counters)):
         if not found:
             raise ScenarioError(file, key, "at least one is required")
-    faults = tuple(_fault(node) for node in root.child("faults").items()) \
-        if root.value.get("faults") is not None else ()
+    fault_nodes = root.child("faults").items() if root.value.get("faults") is not None else []
+    if len(fault_nodes) > MAX_FAULTS:
+        raise root.child("faults").error(f"a schedule holds at most {MAX_FAULTS:,} faults, got {len(fault_nodes):,}")
+    faults = tuple(_fault(node) for node in fault_nodes)
     scenario = built(root, lambda: Scenario(
         name=scenario_name,
         description=root.get("description", description, ""),

@@ -15,6 +15,9 @@ Actions are small named tuples; ``workloads()`` interleaves them into the lists 
 For counters, ``counter_polls()`` makes the polls a consumer would hand them: several shards, records out
 of order within each, event times on window edges.
 
+For fault schedules, ``faults`` (re-exported here) makes valid ones (tracking the open shards as it
+goes), reshards drawn blind (valid or not), and valid ones spoilt by one bad fault with the error it gets.
+
 For bad and extreme input, ``bad_input`` (re-exported here) makes scenario files mutated from the shipped
 ones or pushed to their limits, and calls to every Kinesis operation with whatever botocore lets through.
 """
@@ -34,6 +37,15 @@ from .bad_input import (
     mutated_documents,
     runnable_documents,
     scenario_files,
+)
+from .faults import (
+    BadSchedule,
+    FaultSchedule,
+    bad_fault_schedules,
+    fault_document,
+    fault_schedules,
+    reshard_schedules,
+    shard_name,
 )
 
 __all__ = [
@@ -75,6 +87,13 @@ __all__ = [
     "runnable_documents",
     "scenario_files",
     "client_calls",
+    "FaultSchedule",
+    "BadSchedule",
+    "fault_schedules",
+    "reshard_schedules",
+    "bad_fault_schedules",
+    "fault_document",
+    "shard_name",
 ]
 
 # -- actions ------------------------------------------------------------------------------------------

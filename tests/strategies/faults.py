@@ -1,0 +1,272 @@
+"""Hypothesis strategies for fault schedules (DESIGN §10), to check them statically and to run them.
+
+- ``fault_schedules()``: a ``FaultSchedule`` (shard count, update delay, faults) that is valid: built in
+  time order on a simulated stream that tracks which shards are open, so each split takes an open shard
+  (at its middle or at a hash key inside its range), each merge an adjacent open pair, each
+  UpdateShardCount a target from half to double (at most ten of them); a reshard waits for the previous
+  one to complete (often to the very instant it does); throttles name shards open at their start and do
+  not overlap one another, nor do pauses; everything ends within ``duration``.
+- ``reshard_schedules()``: splits, merges and UpdateShardCount, valid or not: a valid schedule, one
+  with a fault moved in time or pointed at a neighbouring shard or count, or one drawn blind. For
+  properties that hold either way.
+- ``bad_fault_schedules()``: a valid schedule with one fault added that cannot happen, and the key path
+  and words its error must have (``BadSchedule``).
+- ``fault_document(fault)``: a fault as a scenario file writes it, for YAML round trips.
+
+Times are whole seconds and the update delay too, so ``at + update_delay`` is exact on any clock.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from hypothesis import strategies as st
+
+from kinsim.backends import MemoryBackend
+from kinsim.clock import ManualClock
+from kinsim.records import StreamStatus
+from kinsim.scenario.schedule import Fault, Merge, Pause, ShardCount, Split, Throttle, split_point
+
+__all__ = ["FaultSchedule", "BadSchedule", "fault_schedules", "reshard_schedules", "bad_fault_schedules",
+           "fault_document", "shard_name"]
+
+_STREAM = "schedule"
+MAX_OPEN = 12        # generated streams stay small
+MAX_RESCALES = 10    # UpdateShardCount calls per rolling 24 hours
+
+
+class FaultSchedule(NamedTuple):
+    shards: int
+    update_delay: float
+    faults: tuple[Fault, ...]   # in file order, each with its path faults[i]
+
+
+class BadSchedule(NamedTuple):
+    schedule: FaultSchedule
+    path: str                   # the key path its error names, e.g. faults[3].merge
+    says: str                   # words the message holds
+
+
+def shard_name(index: int) -> str:
+    return f"shardId-{index:012d}"
+
+
+def _numbered(faults: list[Fault]) -> tuple[Fault, ...]:
+    return tuple(Fault(f.at, f.action, f.duration, f"faults[{i}]") for i, f in enumerate(faults))
+
+
+class _Tracker:
+    """A simulated stream the generator reshards as it goes, to know the open shards at each instant."""
+
+    def __init__(self, shards: int, update_delay: float) -> None:
+        self.clock = ManualClock(0.0)
+        self.backend = MemoryBackend(self.clock, update_delay=update_delay)
+        self.backend.create_stream(_STREAM, shards)
+        self.update_delay = update_delay
+        self.ready_at = 0.0       # when the stream is next ACTIVE
+        self.rescales = 0
+
+    def open_shards(self):
+        return sorted((s for s in self.backend.list_shards(_STREAM) if s.is_open),
+                      key=lambda s: s.hash_key_range.start)
+
+    def apply(self, action) -> None:
+        if isinstance(action, Split):
+            shard = next(s for s in self.open_shards() if s.shard_id == action.shard_id)
+            key = action.hash_key if action.hash_key is not None else \
+                split_point(shard.hash_key_range.start, shard.hash_key_range.end)
+            self.backend.split_shard(_STREAM, action.shard_id, str(key))
+        elif isinstance(action, Merge):
+            self.backend.merge_shards(_STREAM, *action.shard_ids)
+        else:
+            self.backend.update_shard_count(_STREAM, action.target)
+            self.rescales += 1
+        if self.backend.describe_stream(_STREAM).status is StreamStatus.UPDATING:
+            self.ready_at = self.clock.now() + self.update_delay
+
+
+def _reshard(draw, tracker: _Tracker):
+    """A reshard valid on the tracked stream now, or None if none is."""
+    shards = tracker.open_shards()
+    splittable = [s for s in shards if s.hash_key_range.end - s.hash_key_range.start >= 3]
+    kinds = []
+    if len(shards) < MAX_OPEN and splittable:
+        kinds.append("split")
+    if len(shards) > 1:
+        kinds.append("merge")
+    if tracker.rescales < MAX_RESCALES:
+        kinds.append("shard_count")
+    if not kinds:
+        return None
+    kind = draw(st.sampled_from(kinds))
+    if kind == "split":
+        shard = draw(st.sampled_from(splittable))
+        low, high = shard.hash_key_range.start + 2, shard.hash_key_range.end - 1
+        key = draw(st.one_of(st.none(), st.sampled_from([low, high]), st.integers(low, high)))
+        return Split(shard.shard_id, key)
+    if kind == "merge":
+        i = draw(st.integers(0, len(shards) - 2))
+        pair = (shards[i].shard_id, shards[i + 1].shard_id)
+        return Merge(pair[::-1] if draw(st.booleans()) else pair)
+    count = len(shards)
+    return ShardCount(draw(st.integers((count + 1) // 2, min(2 * count, MAX_OPEN))))
+
+
+@st.composite
+def fault_schedules(draw, *, duration: float = 600.0, max_faults: int = 8, max_shards: int = 4,
+                    spans: bool = True, delays: tuple[float, ...] = (0.0, 1.0, 30.0)) -> FaultSchedule:
+    """A valid schedule for a stream of 1 to ``max_shards`` shards over ``duration`` seconds (whole)."""
+    shards = draw(st.integers(1, max_shards))
+    update_delay = draw(st.sampled_from(delays))
+    tracker = _Tracker(shards, update_delay)
+    last = int(duration) - 1          # the last whole second a fault may start at
+    faults: list[Fault] = []
+    now, throttle_free, pause_free = 0, 0, 0
+    kinds = ["reshard", "reshard", "throttle", "pause"] if spans else ["reshard"]
+    for _ in range(draw(st.integers(0, max_faults))):
+        kind = draw(st.sampled_from(kinds))
+        if kind == "reshard":
+            ready = max(now, int(tracker.ready_at))
+            now = draw(st.one_of(st.just(ready), st.integers(ready, ready + 60)))
+        elif kind == "throttle":
+            now = max(now, throttle_free) + draw(st.integers(0, 30))
+        else:
+            now = max(now, pause_free) + draw(st.integers(0, 30))
+        if now > last:
+            break
+        tracker.clock.set(float(now))
+        if kind == "reshard":
+            action = _reshard(draw, tracker)
+            if action is None:
+                continue
+            tracker.apply(action)
+            faults.append(Fault(float(now), action))
+            continue
+        length = draw(st.integers(1, max(1, min(120, int(duration) - now))))
+        if kind == "throttle":
+            open_ids = [s.shard_id for s in tracker.open_shards()]
+            listed = draw(st.one_of(st.none(), st.lists(st.sampled_from(open_ids), min_size=1, max_size=3,
+                                                        unique=True).map(tuple)))
+            limits = draw(st.fixed_dictionaries({}, optional={
+                "records_per_s": st.integers(1, 1000), "bytes_per_s": st.integers(1, 1024 * 1024),
+                "reads_per_s": st.integers(1, 5), "read_bytes_per_s": st.integers(1, 2 * 1024 * 1024)}))
+            if not limits:
+                limits = {"records_per_s": 1}
+            faults.append(Fault(float(now), Throttle(listed, **limits), float(length)))
+            throttle_free = now + length
+        else:
+            faults.append(Fault(float(now), Pause("consumer"), float(length)))
+            pause_free = now + length
+    return FaultSchedule(shards, update_delay, _numbered(faults))
+
+
+@st.composite
+def reshard_schedules(draw, *, duration: float = 600.0, max_faults: int = 8) -> FaultSchedule:
+    """Splits, merges and UpdateShardCount that may or may not be valid: a valid schedule as it is, or
+    with one fault moved in time (into an update, before the shard it names exists) or pointed at a
+    neighbouring shard or count, or one drawn blind (any of the first shard ids, at any whole second)."""
+    valid = fault_schedules(duration=duration, max_faults=max_faults, spans=False)
+    how = draw(st.sampled_from(["valid", "moved", "retargeted", "blind"]))
+    if how == "blind":
+        ids = st.integers(0, 8).map(shard_name)
+        at = st.integers(0, int(duration) - 1).map(float)
+        split = st.builds(Split, ids, st.one_of(st.none(), st.none(), st.integers(0, 2**128 - 1)))
+        merge = st.tuples(ids, ids).filter(lambda pair: pair[0] != pair[1]).map(Merge)
+        count = st.integers(1, 8).map(ShardCount)
+        faults = draw(st.lists(st.builds(Fault, at, st.one_of(split, merge, count)), max_size=max_faults))
+        return FaultSchedule(draw(st.integers(1, 4)), draw(st.sampled_from([0.0, 1.0, 30.0])), _numbered(faults))
+    schedule = draw(valid)
+    faults = list(schedule.faults)
+    if how == "valid" or not faults:
+        return schedule
+    i = draw(st.integers(0, len(faults) - 1))
+    fault = faults[i]
+    if how == "moved":
+        at = fault.at + draw(st.sampled_from([-60, -30, -1, 1, 30]) | st.integers(-300, 300))
+        faults[i] = Fault(float(min(max(at, 0), int(duration) - 1)), fault.action)
+    elif isinstance(fault.action, Split):
+        other = shard_name(abs(int(fault.action.shard_id[8:]) + draw(st.sampled_from([-1, 1]))))
+        faults[i] = Fault(fault.at, Split(other, fault.action.hash_key))
+    elif isinstance(fault.action, Merge):
+        first, second = fault.action.shard_ids
+        other = shard_name(max(0, int(second[8:]) + draw(st.sampled_from([-2, -1, 1, 2]))))
+        faults[i] = Fault(fault.at, Merge((first, other))) if other != first else fault
+    else:
+        faults[i] = Fault(fault.at, ShardCount(max(1, fault.action.target + draw(st.sampled_from([-2, -1, 1, 2])))))
+    return FaultSchedule(schedule.shards, schedule.update_delay, _numbered(faults))
+
+
+@st.composite
+def bad_fault_schedules(draw, *, duration: float = 600.0) -> BadSchedule:
+    """A valid schedule and, last in the file, one fault that cannot happen (none of the valid ones is
+    later in time than it where that could matter)."""
+    good = draw(fault_schedules(duration=duration // 2))  # room after it for a fault of the stream
+    faults = list(good.faults)
+    end = max([f.at for f in faults], default=0.0)
+    path = f"faults[{len(faults)}]"
+    reshards = [f for f in faults if isinstance(f.action, (Split, Merge))]
+    cases = ["unknown", "updating", "over_double", "throttle_unknown", "late", "long"]
+    if good.update_delay == 0 or not reshards:
+        cases.remove("updating")
+    case = draw(st.sampled_from(cases))
+    if case == "late":
+        bad, says = Fault(draw(st.sampled_from([duration, duration + 1, 10 * duration])), ShardCount(1)), \
+            "is not before the scenario's end"
+        return BadSchedule(FaultSchedule(good.shards, good.update_delay, _numbered(faults + [bad])),
+                           f"{path}.at", says)
+    if case == "long":
+        at = float(draw(st.integers(0, int(duration) - 1)))
+        bad = Fault(at, Pause("consumer"), duration - at + draw(st.sampled_from([1.0, 60.0])))
+        return BadSchedule(FaultSchedule(good.shards, good.update_delay, _numbered(faults + [bad])),
+                           f"{path}.for", "a span past the end")
+    if case == "updating":
+        earlier = draw(st.sampled_from(reshards))
+        index = faults.index(earlier)
+        later = [f for f in faults[index + 1:] if isinstance(f.action, (Split, Merge, ShardCount))]
+        limit = min([duration - 1, earlier.at + good.update_delay - 1] + [f.at - 1 for f in later])
+        at = float(draw(st.integers(int(earlier.at), max(int(earlier.at), int(limit)))))
+        bad = Fault(at, draw(st.sampled_from([ShardCount(1), Split(shard_name(0)), Merge((shard_name(0),
+                                                                                          shard_name(1)))])))
+        return BadSchedule(FaultSchedule(good.shards, good.update_delay, _numbered(faults + [bad])),
+                           f"{path}.{bad.kind}", f"still UPDATING from faults[{index}]")
+    quiet = max([end] + [f.at + good.update_delay for f in faults if isinstance(f.action, (Split, Merge,
+                                                                                            ShardCount))])
+    if quiet > duration - 1:  # no time left after the last update completes: a fault too late instead
+        bad = Fault(duration, ShardCount(1))
+        return BadSchedule(FaultSchedule(good.shards, good.update_delay, _numbered(faults + [bad])),
+                           f"{path}.at", "is not before the scenario's end")
+    at = float(draw(st.integers(int(quiet), int(duration) - 1)))
+    if case == "unknown":
+        bad = Fault(at, draw(st.sampled_from([Split(shard_name(999)), Merge((shard_name(999), shard_name(0)))])))
+        return BadSchedule(FaultSchedule(good.shards, good.update_delay, _numbered(faults + [bad])),
+                           f"{path}.{bad.kind}", shard_name(999))
+    if case == "throttle_unknown":
+        bad = Fault(at, Throttle((shard_name(998),), records_per_s=1), 1.0)
+        return BadSchedule(FaultSchedule(good.shards, good.update_delay, _numbered(faults + [bad])),
+                           f"{path}.throttle.shards[0]", f"no shard {shard_name(998)}")
+    bad = Fault(at, ShardCount(10_000))
+    return BadSchedule(FaultSchedule(good.shards, good.update_delay, _numbered(faults + [bad])),
+                       f"{path}.shard_count", "LimitExceededException")
+
+
+def fault_document(fault: Fault) -> dict[str, Any]:
+    """A fault as a scenario file writes it (times in seconds, hash keys as decimal text)."""
+    action = fault.action
+    item: dict[str, Any] = {"at": fault.at}
+    if isinstance(action, Split):
+        item["split"] = action.shard_id
+        if action.hash_key is not None:
+            item["hash_key"] = str(action.hash_key)
+    elif isinstance(action, Merge):
+        item["merge"] = list(action.shard_ids)
+    elif isinstance(action, ShardCount):
+        item["shard_count"] = action.target
+    elif isinstance(action, Throttle):
+        limits = {key: getattr(action, key) for key in ("records_per_s", "bytes_per_s", "reads_per_s",
+                                                        "read_bytes_per_s") if getattr(action, key) is not None}
+        item["throttle"] = {"shards": "all" if action.shards is None else list(action.shards), **limits}
+    else:
+        item["pause"] = action.who
+    if fault.duration is not None:
+        item["for"] = fault.duration
+    return item
