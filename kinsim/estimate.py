@@ -23,7 +23,7 @@ from .backends import limits
 from .backends.shards import even_ranges, partition_key_hash, shard_id_for
 from .clock import EARLIEST_S, LATEST_S
 from .errors import KinsimError, ScenarioError, one_line
-from .scenario import Scenario
+from .scenario import Scenario, Throttle
 
 __all__ = ["Budget", "RunEstimate", "RunTooBig", "estimate", "check"]
 
@@ -120,6 +120,7 @@ def estimate(scenario: Scenario) -> RunEstimate:
             drained = max(drained, count / taken)
             reasons.append(f"{shard_id_for(shard)} is offered {offered:,.0f} records/s and takes {taken:,.0f}: "
                            f"a record waits about {_duration_text(wait)}, retrying")
+    attempts += _throttled_attempts(scenario, shard_rate, shard_bytes, reasons)
     consumer = scenario.consumer
     read_rate = min(consumer.limit / consumer.poll_interval, limits.SHARD_READ_CALLS_PER_S * consumer.limit)
     reading = max((count / read_rate for count in shard_records), default=0.0)
@@ -135,6 +136,35 @@ def estimate(scenario: Scenario) -> RunEstimate:
     memory = BASE_BYTES + BYTES_PER_RECORD * records + BYTES_PER_CELL * cells \
         + BYTES_PER_PRODUCER * len(scenario.producers)
     return RunEstimate(records, _whole(attempts), _whole(polls), span, _whole(cells), _whole(memory), tuple(reasons))
+
+
+def _throttled_attempts(scenario: Scenario, shard_rate: list[float], shard_bytes: list[float],
+                        reasons: list[str]) -> float:
+    """Put attempts a throttle fault adds: on each throttled shard offered more than its lowered limit, a
+    backlog grows for the span (a triangle of waiting records), each retrying every ``MEAN_BACKOFF_S``.
+    A shard opened by a reshard counts as the busiest of the stream's first shards."""
+    extra = 0.0
+    busiest = max(range(len(shard_rate)), key=lambda i: shard_rate[i])
+    for fault in scenario.faults:
+        action = fault.action
+        if not isinstance(action, Throttle) or fault.duration is None:
+            continue
+        if action.shards is None:
+            chosen = list(range(len(shard_rate)))
+        else:
+            chosen = [int(shard_id[-12:]) if int(shard_id[-12:]) < len(shard_rate) else busiest
+                      for shard_id in action.shards]
+        for shard in chosen:
+            offered = shard_rate[shard]
+            taken = float(action.records_per_s or limits.SHARD_WRITE_RECORDS_PER_S)
+            if action.bytes_per_s and shard_bytes[shard]:
+                taken = min(taken, offered * action.bytes_per_s / shard_bytes[shard])
+            if offered > taken:
+                backlog = (offered - taken) * fault.duration
+                extra += backlog * fault.duration / 2 / MEAN_BACKOFF_S
+                reasons.append(f"{fault.path} throttles {shard_id_for(shard)} to {taken:,.0f} of its "
+                               f"{offered:,.0f} records/s for {_duration_text(fault.duration)}")
+    return extra
 
 
 def _whole(value: float) -> int:
