@@ -192,7 +192,8 @@ def _simulate(scenario: Scenario, seed: int, timeline: Timeline, backend: Backen
     return RunResult(scenario, seed, backend.name, stats.produced, stats.delivered, stats.possible_duplicates,
                      stats.throttled_puts, reading.polls, reading.throttled_polls, end.at, counters,
                      reading.iterators_renewed,
-                     shard_summaries(backend, stream_name, reading, stats, timeline.clock.start_s),
+                     shard_summaries(backend, stream_name, reading, traffic.writer.throttled_by_shard,
+                                     timeline.clock.start_s),
                      tuple(disruptions.applied), throughput(stats, reading, end.at))
 
 

@@ -78,13 +78,22 @@ class PlainBackend(Backend):
     def update_shard_count(self, *args):
         return self.memory.update_shard_count(*args)
 
+    # the simulation's controls and what simulated shards know (not the Kinesis API): throttle faults, and
+    # when each shard opened and closed
+    def limit_shards(self, *args):
+        return self.memory.limit_shards(*args)
 
-def _plain(clock):
-    return PlainBackend(MemoryBackend(clock))
+    def shards_of(self, *args):
+        return self.memory.shards_of(*args)
+
+
+def _plain(clock, update_delay: float = 0.0):
+    return PlainBackend(MemoryBackend(clock, update_delay=update_delay))
 
 
 def both_ways(scenario) -> tuple[dict, dict]:
-    return report_dict(run(scenario)), report_dict(run(scenario, backend_factory=_plain))
+    plain = run(scenario, backend_factory=lambda clock: _plain(clock, scenario.stream.update_delay))
+    return report_dict(run(scenario)), report_dict(plain)
 
 
 def document(**changes) -> dict:

@@ -222,13 +222,13 @@ def kinsim_cli(*args):
 
 def comparable(report_json: str, *, polls: bool = True) -> dict:
     """A JSON report without what only simulated shards know: the backend's name, when each shard opened
-    and closed, the puts each refused (a real stream's refusals name no shard) and its MillisBehindLatest
-    (a real stream measures it on the wall clock); without the poll count too when ``polls`` is False
-    (a real stream completes a reshard on its own time, a poll earlier or later)."""
+    and closed and its MillisBehindLatest (a real stream measures it on the wall clock); without the poll
+    count too when ``polls`` is False (a real stream completes a reshard on its own time, a poll earlier
+    or later)."""
     report = json.loads(report_json)
     report.pop("backend")
     for shard in report["stream"]["shards"]:
-        for key in ("opened_at", "closed_at", "throttled_puts", "most_millis_behind_latest"):
+        for key in ("opened_at", "closed_at", "most_millis_behind_latest"):
             shard.pop(key)
     if not polls:
         report["consumer"].pop("polls")

@@ -5,8 +5,9 @@ put or a poll at exactly ``at`` already meets it, and one at exactly ``at + for`
 
 - A reshard is an API call through the backend (SplitShard, MergeShards, UpdateShardCount), so it
   happens on a real stream too; the stream completes it after its update delay.
-- A throttle lowers the limits of simulated shards for its span (``MemoryBackend.limit_shards``); a
-  real stream's limits cannot be lowered, which the runner says before the run starts.
+- A throttle lowers the limits of simulated shards for its span (a backend's ``limit_shards``, which
+  ``MemoryBackend`` has); a real stream's limits cannot be lowered, which the runner says before the
+  run starts.
 - A pause of the consumer stops its polls for the span.
 
 What was applied, and when, is kept for the report (``Applied``). A fault the backend refuses mid-run
@@ -20,7 +21,6 @@ from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
 from ..backends.base import Backend
-from ..backends.memory import MemoryBackend
 from ..backends.throughput import SERVICE_LIMITS, ShardLimits
 from ..errors import FaultError, KinesisError
 from ..scenario.schedule import Fault, Merge, Pause, ShardCount, Split, Throttle, split_point
@@ -52,7 +52,7 @@ def lowered_limits(throttle: Throttle, base: Optional[ShardLimits]) -> ShardLimi
 def check_backend_takes(faults: Sequence[Fault], backend: Backend) -> None:
     """Refuse, before the run, a fault this backend cannot take: a throttle needs simulated shards."""
     for fault in faults:
-        if isinstance(fault.action, Throttle) and not isinstance(backend, MemoryBackend):
+        if isinstance(fault.action, Throttle) and not hasattr(backend, "limit_shards"):
             raise FaultError(f"{fault.path} ({fault.describe()}): a real stream's limits cannot be lowered; "
                              f"throttle faults need simulated shards (--backend memory)")
 
@@ -99,9 +99,7 @@ class Disruptions:
             before = backend.update_shard_count(stream, action.target)
             return f"UpdateShardCount from {before} to {action.target} shards"
         if isinstance(action, Throttle):
-            assert isinstance(backend, MemoryBackend)
-            limits = lowered_limits(action, backend.account.shard_limits)
-            backend.limit_shards(stream, limits, action.shards)
+            backend.limit_shards(stream, lowered_limits(action, SERVICE_LIMITS), action.shards)  # type: ignore
             return "limits lowered"
         if isinstance(action, Pause):
             self.consumer.pause(fault.end)  # type: ignore[arg-type]
@@ -109,8 +107,8 @@ class Disruptions:
         raise TypeError(f"unknown fault {action!r}")
 
     def _unthrottle(self, fault: Fault) -> None:
-        assert isinstance(self.backend, MemoryBackend) and isinstance(fault.action, Throttle)
-        self.backend.limit_shards(self.stream_name, None, fault.action.shards)
+        assert isinstance(fault.action, Throttle)
+        self.backend.limit_shards(self.stream_name, None, fault.action.shards)  # type: ignore[attr-defined]
 
     def _shard(self, shard_id: str, fault: Fault):
         for shard in self.backend.list_shards(self.stream_name):

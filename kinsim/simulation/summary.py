@@ -3,17 +3,16 @@ throughput over time.
 
 Lineage comes from the stream's own listing at the end of the run (parents, and on simulated shards
 when each shard opened and closed: a real stream does not say); the load from what the producers and
-the consumer saw: records read from the shard, puts it refused (known per shard on simulated shards),
-reads it refused, the largest ``MillisBehindLatest`` a poll of it answered.
+the consumer saw: records read from the shard, puts it refused (as the writer counted them), reads it
+refused, the largest ``MillisBehindLatest`` a poll of it answered.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Mapping, Optional
 
 from ..backends.base import Backend
-from ..backends.memory import MemoryBackend
 from .consumer import ConsumerStats, ShardReading
 from .traffic import TrafficStats
 
@@ -30,7 +29,7 @@ class ShardSummary:
     opened_at: Optional[float]  # seconds after the start (None: not known on a real stream)
     closed_at: Optional[float]  # None: open at the end (or not known)
     records: int                # read by the consumer
-    throttled_puts: Optional[int]  # None: not known per shard (a real stream's refusals name no shard)
+    throttled_puts: int
     throttled_reads: int
     most_millis_behind: int
 
@@ -47,16 +46,16 @@ class Throughput:
     throttled_reads: int
 
 
-def shard_summaries(backend: Backend, stream_name: str, consumer: ConsumerStats, traffic: TrafficStats,
+def shard_summaries(backend: Backend, stream_name: str, consumer: ConsumerStats, throttled: Mapping[str, int],
                     start_s: float) -> tuple[ShardSummary, ...]:
-    """Every shard the stream lists, and any other the consumer read, in shard id order."""
+    """Every shard the stream lists, and any other the consumer read, in shard id order; ``throttled``:
+    the puts each shard refused."""
     listed = {shard.shard_id: shard for shard in backend.list_shards(stream_name)}
     times = {}
-    if isinstance(backend, MemoryBackend):
+    if hasattr(backend, "shards_of"):  # simulated shards know when they opened and closed
         times = {shard_id: (log.opened_at - start_s,  # type: ignore[attr-defined]
                             None if log.closed_at is None else log.closed_at - start_s)  # type: ignore[attr-defined]
                  for shard_id, log in backend.shards_of(stream_name).items()}
-    by_shard = isinstance(backend, MemoryBackend)  # the traffic's lanes are shards
     summaries = []
     for shard_id in sorted(set(listed) | set(consumer.shards)):
         shard = listed.get(shard_id)
@@ -66,7 +65,7 @@ def shard_summaries(backend: Backend, stream_name: str, consumer: ConsumerStats,
         reading = consumer.shards.get(shard_id, ShardReading())
         summaries.append(ShardSummary(shard_id, parents, None if opened is None else round(max(0.0, opened), 6),
                                       None if closed is None else round(closed, 6), reading.records,
-                                      traffic.throttled_by_lane.get(shard_id, 0) if by_shard else None,
+                                      throttled.get(shard_id, 0),
                                       reading.throttled_polls, reading.most_millis_behind))
     return tuple(summaries)
 

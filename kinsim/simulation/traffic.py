@@ -56,7 +56,6 @@ class TrafficStats:
     done: bool = False            # every record created and delivered
     arrived: MinuteTally = field(default_factory=MinuteTally)    # records in, by arrival time
     throttled: MinuteTally = field(default_factory=MinuteTally)  # puts refused, by attempt time
-    throttled_by_lane: dict[str, int] = field(default_factory=dict)  # lanes are shards on simulated shards
 
 
 class _Producer:
@@ -296,7 +295,7 @@ class Traffic:
             self.stats.arrived.add_sorted(due.times[start:start + taken])
         start += taken
         if start < end:
-            self._retry(name, due.attempt(start), refused)
+            self._retry(due.attempt(start), refused)
             return start + 1, True
         return start, False
 
@@ -310,7 +309,7 @@ class Traffic:
             return
         taken, refused = self.writer.append(name, [attempt.time], [attempt.producer], [attempt.stamp_us])
         if not taken:
-            self._retry(name, attempt, refused)
+            self._retry(attempt, refused)
             return
         self.stats.delivered += 1
         self.stats.arrived.add(attempt.time)
@@ -318,7 +317,7 @@ class Traffic:
         if spec.pacing is Pacing.AFTER_PUT:
             self._create_one(producer, attempt.time + spec.interval + producer.jitter())
 
-    def _retry(self, lane: str, attempt: Attempt, refused: Optional[str]) -> None:
+    def _retry(self, attempt: Attempt, refused: Optional[str]) -> None:
         """A throttled attempt (or one whose answer was lost) is tried again after a backoff."""
         stats = self.stats
         if refused == LOST:
@@ -326,7 +325,6 @@ class Traffic:
         else:
             stats.throttled_puts += 1
             stats.throttled.add(attempt.time)
-            stats.throttled_by_lane[lane] = stats.throttled_by_lane.get(lane, 0) + 1
         producer = self._producers[attempt.producer]
         self._lane(attempt.producer).push(attempt._replace(time=attempt.time + producer.backoff(attempt.tries),
                                                             tries=attempt.tries + 1))

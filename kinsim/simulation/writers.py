@@ -9,16 +9,22 @@ the next one did not go in (the stream throttled it, or its answer was lost).
   each record kept as its event time (``EVENT_TIMES``). The shard's write primitive decides admission.
 - ``CallingWriter``: any backend, by the API: one ``put_record`` per attempt, with the timeline at the
   attempt's time, in one lane (every attempt in one global order, as a real stream sees them).
+
+Both count the puts each shard refused (``throttled_by_shard``): a simulated shard's lane is the shard;
+a real stream's refusal names no shard, so the calling writer finds it from the key's hash and the
+open shards it last listed (listed again once a put lands on a shard it did not know).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from itertools import repeat
 from operator import add
 from typing import Optional, Protocol, Sequence
 
 from ..backends.base import Backend
 from ..backends.memory import MemoryBackend
+from ..backends.shards import partition_key_hash
 from ..errors import AnswerLostError, ProvisionedThroughputExceededException
 from .payload import EVENT_TIMES
 from .timeline import Timeline
@@ -33,6 +39,8 @@ class StreamWriter(Protocol):
     def routing(self) -> tuple[object, Sequence[str]]:
         """(version, each producer's lane); the version changes when the lanes do (a reshard)."""
 
+    throttled_by_shard: dict[str, int]  # puts each shard refused
+
     def append(self, lane: str, times: Sequence[float], producers: Sequence[int],
                stamps_us: Sequence[int]) -> tuple[int, Optional[str]]:
         """Put these attempts of one lane, in order (times in seconds after the start, none after the
@@ -46,6 +54,7 @@ class AppendingWriter:
         self._appender = backend.appender(stream_name, partition_keys, EVENT_TIMES)
         self._timeline = timeline
         self._start_s = timeline.clock.start_s
+        self.throttled_by_shard: dict[str, int] = {}
 
     def routing(self) -> tuple[object, Sequence[str]]:
         return self._appender.routing()
@@ -56,7 +65,10 @@ class AppendingWriter:
         timeline.advance_to(max(timeline.now, times[-1]))
         arrivals = list(map(add, repeat(self._start_s), times))
         appended = self._appender.append(lane, arrivals, producers, stamps_us)
-        return appended, None if appended == len(times) else THROTTLED
+        if appended == len(times):
+            return appended, None
+        self.throttled_by_shard[lane] = self.throttled_by_shard.get(lane, 0) + 1
+        return appended, THROTTLED
 
 
 class CallingWriter:
@@ -67,7 +79,8 @@ class CallingWriter:
         self._keys = list(partition_keys)
         self._timeline = timeline
         self._lanes = [""] * len(self._keys)
-
+        self.throttled_by_shard: dict[str, int] = {}
+        self._open: Optional[tuple[list[int], list[str]]] = None  # range starts and ids of the open shards
     def routing(self) -> tuple[object, Sequence[str]]:
         return 0, self._lanes
 
@@ -77,12 +90,25 @@ class CallingWriter:
         for i, (time, producer, data) in enumerate(zip(times, producers, EVENT_TIMES.render(stamps_us))):
             timeline.advance_to(max(timeline.now, time))
             try:
-                self._backend.put_record(self._stream_name, data, self._keys[producer])
+                put = self._backend.put_record(self._stream_name, data, self._keys[producer])
             except ProvisionedThroughputExceededException:
+                shard_id = self._shard_of(self._keys[producer])
+                self.throttled_by_shard[shard_id] = self.throttled_by_shard.get(shard_id, 0) + 1
                 return i, THROTTLED
             except AnswerLostError:
                 return i, LOST
+            if self._open is not None and put.shard_id not in self._open[1]:
+                self._open = None  # a shard it did not know: the stream has been resharded
         return len(times), None
+
+    def _shard_of(self, partition_key: str) -> str:
+        """The open shard a key's records go to, by the last listing of the stream."""
+        if self._open is None:
+            shards = sorted((s.hash_key_range.start, s.shard_id)
+                            for s in self._backend.list_shards(self._stream_name) if s.is_open)
+            self._open = ([start for start, _ in shards], [shard_id for _, shard_id in shards])
+        starts, ids = self._open
+        return ids[bisect_right(starts, partition_key_hash(partition_key)) - 1]
 
 
 def writer_for(backend: Backend, stream_name: str, partition_keys: Sequence[str], timeline: Timeline) -> StreamWriter:
