@@ -178,7 +178,8 @@ def _validate(args: argparse.Namespace) -> int:
         scenario = load_scenario(path)
         size = check(scenario, path, _budget(args))
         print(f"{path}: ok ({scenario.name}: {len(scenario.producers)} producers, "
-              f"{len(scenario.counters)} counters, {scenario.stream.shards} shards; {size.describe()})")
+              f"{len(scenario.counters)} counters, {scenario.stream.shards} shards"
+              + (f", {len(scenario.faults)} faults" if scenario.faults else "") + f"; {size.describe()})")
     return 0
 
 

@@ -90,8 +90,10 @@ def run(scenario: Scenario, seed: Optional[int] = None, backend_factory: Optiona
     The backend comes from ``backend_factory(clock)`` (default: fresh simulated shards on the run's
     clock). kinsim creates the stream and deletes it afterwards (unless ``keep_stream``); it refuses a
     stream that already exists unless ``use_existing_stream``. ``realtime_speed`` paces the run on the
-    wall clock, that many simulated seconds per real second. ``actions`` are calls made on the stream
-    at their instants. A run whose estimate is over ``budget`` is refused before it starts
+    wall clock, that many simulated seconds per real second. The scenario's faults happen at their
+    instants (a throttle needs a backend that can lower its limits: ``FaultError`` otherwise, before the
+    run starts; a fault the stream refuses mid-run: ``FaultError`` naming it). ``actions`` are calls
+    made on the stream at their instants. A run whose estimate is over ``budget`` is refused before it starts
     (``kinsim.estimate``; None: no limit).
     """
     check(scenario, scenario.name, budget)

@@ -91,3 +91,22 @@ def test_idle_shard_closes_the_quiet_minute_at_the_end_or_on_time():
     quiet = {c["name"]: next(r["count"] for r in c["rows"] if r["key"] == "10.0.0.1"
                              and r["window_start"] == "2018-07-31T21:59:00Z") for c in result["counters"]}
     assert quiet == {"buffered-30s": 60, "idle-1m": 60, "idle-20s": 50}
+
+
+def test_a_fault_only_the_run_can_find_wrong_ends_it_naming_the_fault():
+    """The schedule was checked against a fresh stream; an existing stream already resharded has closed the
+    shard the split names: the run stops with an error naming the fault, not a traceback."""
+    from kinsim.backends import MemoryBackend
+    from kinsim.errors import FaultError
+
+    scenario = load_scenario(ROOT / "scenarios" / "reshard_midway.yaml")
+
+    def resharded(clock):
+        backend = MemoryBackend(clock)
+        backend.create_stream("kinsim-reshard_midway", 1)
+        backend.split_shard("kinsim-reshard_midway", "shardId-000000000000", str(2**127))
+        return backend
+
+    with pytest.raises(FaultError, match=r"^faults\[0\] \(split shardId-000000000000\) at 180 s: "
+                                         r"the stream refused it: .*shardId-000000000000"):
+        run(scenario, backend_factory=resharded, use_existing_stream=True)
