@@ -28,11 +28,12 @@ START = datetime(2018, 7, 31, 21, 56, tzinfo=timezone.utc)
 
 
 # -- kinsim's side: the one place that knows how to run kinsim and read what it did ---------------------------
-def kinsim_outcome(scenario: Scenario, *, update_delay: float = 0.0, throttling: bool = True,
-                   actions=()) -> Outcome:
+def kinsim_outcome(scenario: Scenario, *, update_delay=None, throttling: bool = True, actions=()) -> Outcome:
     """Run kinsim's runner on ``scenario`` and collect what ``reference`` returns. ``actions`` are the
-    model's tuples, turned into ``StreamAction``s that call the backend."""
-    backends = []
+    model's tuples, turned into ``StreamAction``s that call the backend; ``update_delay`` None: the
+    scenario's, as the runner's own backend would take."""
+    backends, consumers = [], []
+    delay = scenario.stream.update_delay if update_delay is None else update_delay
 
     class Recording(kinsim.runner.Observations):  # the runner's sink for each counter: remember every call
         def __init__(self) -> None:
@@ -43,18 +44,28 @@ def kinsim_outcome(scenario: Scenario, *, update_delay: float = 0.0, throttling:
             self.calls.append((start, key, count, at_us))
             super().__call__(start, key, count, at_us)
 
+    class Watched(kinsim.runner.Consumer):  # the run's consumer, for its renewals per shard
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            consumers.append(self)
+
     def factory(clock):
-        backends.append(MemoryBackend(clock, throttling=throttling, update_delay=update_delay))
+        backends.append(MemoryBackend(clock, throttling=throttling, update_delay=delay))
         return backends[-1]
 
     extra = {"actions": [kinsim.runner.StreamAction(at=a[0], call=_call(a)) for a in actions]} if actions else {}
-    with mock.patch.object(kinsim.runner, "Observations", Recording):
+    with mock.patch.object(kinsim.runner, "Observations", Recording), \
+            mock.patch.object(kinsim.runner, "Consumer", Watched):
         result = kinsim.runner.run(scenario, backend_factory=factory, keep_stream=True, **extra)
     backend = backends[0]
     backend.throttling = False  # read the shards back whole, without spending the run's read budget
     name, start_s = backend.list_streams()[0], scenario.start_us / 1_000_000
+    summaries, readings = {s.shard_id: s for s in result.shards}, consumers[0].stats.shards
+    listed = backend.list_shards(name)
+    assert sorted(summaries) == [shard.shard_id for shard in listed], "a summary per shard listed"
+    assert result.iterators_renewed == sum(r.iterators_renewed for r in readings.values())
     shards = []
-    for shard in backend.list_shards(name):
+    for shard in listed:
         iterator, records = backend.get_shard_iterator(name, shard.shard_id, IteratorType.TRIM_HORIZON), []
         while iterator is not None:
             batch = backend.get_records(iterator, 10_000)
@@ -62,14 +73,23 @@ def kinsim_outcome(scenario: Scenario, *, update_delay: float = 0.0, throttling:
                         for r in batch.records]
             iterator = batch.next_shard_iterator if batch.records else None
         parents = tuple(p for p in (shard.parent_shard_id, shard.adjacent_parent_shard_id) if p is not None)
-        shards.append(ShardOutcome(shard.shard_id, parents, shard.is_open, tuple(records)))
+        summary = summaries[shard.shard_id]
+        assert summary.parents == parents
+        reading = readings.get(shard.shard_id)
+        shards.append(ShardOutcome(shard.shard_id, parents, shard.is_open, tuple(records), summary.opened_at,
+                                   summary.closed_at, summary.records, summary.throttled_puts,
+                                   summary.throttled_reads, summary.most_millis_behind,
+                                   0 if reading is None else reading.iterators_renewed))
     counters = tuple(
         CounterOutcome(c.spec.name, tuple(c.observations.calls),
                        tuple((r.shard_id, r.key, r.event_us, r.late_by_us, r.processed_us) for r in c.counter.late),
                        c.counter.emitted_rows, c.counter.peak_state_cells, c.counter.records_counted)
         for c in result.counters)
+    throughput = tuple((row.start, row.span, row.records_in, row.throttled_puts, row.records_read,
+                        row.throttled_reads) for row in result.throughput)
+    faults = tuple((applied.at, applied.fault.kind, applied.outcome) for applied in result.faults)
     return Outcome(result.produced, result.delivered, result.throttled_puts, result.polls, result.throttled_polls,
-                   result.ended_at, tuple(shards), counters)
+                   result.ended_at, tuple(shards), counters, result.iterators_renewed, throughput, faults)
 
 
 def _call(action):
@@ -84,7 +104,8 @@ def _call(action):
 def differences(model: Outcome, real: Outcome) -> list[str]:
     """Where two outcomes part, briefly (the first differing item of each part)."""
     found = []
-    for field in ("produced", "delivered", "throttled_puts", "polls", "throttled_polls", "ended_at"):
+    for field in ("produced", "delivered", "throttled_puts", "polls", "throttled_polls", "ended_at",
+                  "iterators_renewed", "faults"):
         if getattr(model, field) != getattr(real, field):
             found.append(f"{field}: model {getattr(model, field)}, kinsim {getattr(real, field)}")
     pairs = [(f"shard {m.shard_id}", m, r) for m, r in zip(model.shards, real.shards)] + \
@@ -100,6 +121,10 @@ def differences(model: Outcome, real: Outcome) -> list[str]:
                              f"{a[i] if i < len(a) else None}, kinsim {b[i] if i < len(b) else None}")
             elif a != b:
                 found.append(f"{label} {field}: model {a}, kinsim {b}")
+    if model.throughput != real.throughput:
+        rows = [(m, r) for m, r in zip(model.throughput, real.throughput) if m != r]
+        found.append(f"throughput: {len(model.throughput)} vs {len(real.throughput)} rows; first differing: "
+                     f"{rows[0] if rows else None}")
     return found
 
 
