@@ -3,11 +3,15 @@
 The model shares no simulation code with kinsim; hypothesis draws the scenarios: several shards, shared
 keys at intervals of a few milliseconds (so shards throttle), every lag model, jitter, clock skew,
 outages, late ``LATEST`` consumers, small limits, long polls that expire iterators, naive, buffered and
-hopping counters, and reshards asked for mid-run through the API with an update delay.
+hopping counters, reshards asked for mid-run through the API with an update delay, and fault schedules
+(splits, merges and shard counts through the backend, throttles of every shard or of some, consumer pauses,
+some long enough for iterators to expire).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from datetime import datetime, timezone
 from unittest import mock
 
@@ -21,6 +25,7 @@ from kinsim.counters import BUILT_IN, Windowing
 from kinsim.lag import Constant, Exponential, LogNormal, Normal, Pareto, Uniform
 from kinsim.records import IteratorType
 from kinsim.scenario import ConsumerSpec, CounterSpec, Outage, Pacing, ProducerSpec, Scenario, StreamSpec
+from kinsim.scenario.schedule import Fault, Merge, Pause, ShardCount, Split, Throttle
 
 from .reference import CounterOutcome, Outcome, ShardOutcome, Stream, reference
 
@@ -191,7 +196,8 @@ def scenarios(draw, shards=st.integers(1, 4), duration_ms=st.integers(500, 12_00
     duration = draw(duration_ms)
     specs = tuple(draw(producers(i, duration)) for i in range(draw(st.integers(1, 6))))
     long_polls = draw(st.integers(0, 9)) == 0
-    poll_interval = draw(st.integers(301, 400) if long_polls else st.integers(1, 9))
+    poll_interval = draw(st.integers(301, 400) if long_polls else
+                         st.one_of(st.integers(1, 9), st.sampled_from([0.1, 0.2, 0.25, 0.5])))
     # a Limit small enough to lag behind, large enough to read everything within about 5,000 s
     records = sum(duration / 1000 / p.interval for p in specs)
     smallest = -(-int(records * poll_interval) // 5000) or 1
@@ -245,6 +251,95 @@ def reshard_cases(draw):
     return scenario, update_delay, draw(reshards(scenario.stream.shards, scenario.duration, update_delay))
 
 
+def _instants(duration: float):
+    """Instants within ``[0, duration)``: on the millisecond, on the eighth of a second or on the second
+    (where polls and the producers' records often fall)."""
+    ms = max(1, int(duration * 1000))
+    return st.one_of(st.integers(0, ms - 1).map(lambda n: n / 1000),
+                     st.integers(0, (ms - 1) * 8 // 1000).map(lambda n: n / 8),
+                     st.integers(0, (ms - 1) // 1000).map(float))
+
+
+@st.composite
+def fault_schedules(draw, shards: int, duration: float, update_delay: float, long_pauses: bool = True):
+    """A fault schedule the stream takes, in a drawn order (ties at an instant go in that order):
+
+    - 0 to 3 reshards (a split at its shard's middle or at a drawn key, a merge of an adjacent pair, a
+      shard count from half to double), each asked for after the one before has completed;
+    - 0 to 3 throttles of every shard or of some shards existing then (a reshard completing at the same
+      instant comes after the throttle), lowering one to four limits, never two on a shard at once;
+    - 0 to 2 pauses of the consumer, apart, some longer than 300 s (with ``long_pauses``);
+
+    each starting within ``[0, duration)``."""
+    layout, existing, faults = Stream(shards), [(-math.inf, tuple(Stream(shards).shards))], []
+    at = draw(st.integers(0, 16)) / 8
+    for _ in range(draw(st.integers(0, 3))):
+        if at >= duration:
+            break
+        opened = sorted(layout.open_shards(), key=lambda s: s.low)
+        splittable = [shard for shard in opened if shard.high - shard.low >= 3]
+        kind = draw(st.sampled_from(["split"] * bool(splittable) + ["merge"] * (len(opened) > 1) + ["count"]))
+        if kind == "split":
+            shard = splittable[draw(st.integers(0, len(splittable) - 1))]
+            key = draw(st.one_of(st.none(), st.integers(shard.low + 2, shard.high - 1)))
+            fault = Fault(at, Split(shard.id, key))
+            action = (at, "split", shard.id, shard.low + (shard.high - shard.low + 1) // 2 if key is None else key)
+        elif kind == "merge":
+            i = draw(st.integers(0, len(opened) - 2))
+            pair = (opened[i].id, opened[i + 1].id)
+            pair = pair if draw(st.booleans()) else pair[::-1]
+            fault, action = Fault(at, Merge(pair)), (at, "merge", *pair)
+        else:
+            target = draw(st.integers((len(opened) + 1) // 2, min(2 * len(opened), 6)))
+            fault, action = Fault(at, ShardCount(target)), (at, "update_shard_count", target)
+        change = layout.change(action)
+        if change is not None:
+            change()
+        faults.append(fault)
+        existing.append((at + update_delay, tuple(layout.shards)))
+        at += update_delay + draw(st.integers(1, 24)) / 8
+    throttled = []  # (from, to, shard ids or None)
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(_instants(duration))
+        end = at + draw(st.one_of(st.integers(1, 4000), st.integers(4000, 20_000))) / 1000
+        ids = [i for since, shard_ids in existing if since < at for i in shard_ids]
+        ids = sorted(set(ids))
+        shards_ = None if draw(st.booleans()) else tuple(draw(st.lists(st.sampled_from(ids), min_size=1,
+                                                                       max_size=3, unique=True)))
+        if any(a < end and at < e and (s is None or shards_ is None or set(s) & set(shards_))
+               for a, e, s in throttled):
+            continue
+        limits = {}
+        while not limits:
+            limits = {name: value for name, value in (
+                ("records_per_s", draw(st.none() | st.integers(1, 400))),
+                ("bytes_per_s", draw(st.none() | st.integers(1, 20_000))),
+                ("reads_per_s", draw(st.none() | st.integers(1, 4))),
+                ("read_bytes_per_s", draw(st.none() | st.integers(1_000, 50_000)))) if value is not None}
+        throttled.append((at, end, shards_))
+        faults.append(Fault(at, Throttle(shards_, **limits), end - at))
+    paused = []
+    for _ in range(draw(st.integers(0, 2))):
+        at = draw(_instants(duration))
+        length = draw(st.one_of(st.integers(100, 8000), st.integers(300_000, 330_000)) if long_pauses
+                      else st.integers(100, 8000)) / 1000
+        if any(a < at + length and at < e for a, e in paused):
+            continue
+        paused.append((at, at + length))
+        faults.append(Fault(at, Pause(), length))
+    return tuple(draw(st.permutations(faults)))
+
+
+@st.composite
+def fault_cases(draw, long_pauses: bool = True) -> Scenario:
+    """A generated scenario with a fault schedule and an update delay of 0 or a few seconds."""
+    update_delay = draw(st.sampled_from([0.0, 0.0, 0.5, 2.0, 4.0]))
+    scenario = draw(scenarios(duration_ms=st.integers(2_000, 10_000)))
+    faults = draw(fault_schedules(scenario.stream.shards, scenario.duration, update_delay, long_pauses))
+    return dataclasses.replace(scenario, faults=faults,
+                               stream=StreamSpec("s", scenario.stream.shards, update_delay=update_delay))
+
+
 # -- the tests ----------------------------------------------------------------------------------------------
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios(), st.sampled_from([True, True, True, False]))
@@ -257,6 +352,12 @@ def test_kinsim_runs_any_scenario_as_the_model_plays_it(scenario, throttling):
 def test_reshards_asked_for_mid_run_land_as_the_model_says(case):
     scenario, update_delay, actions = case
     check(scenario, update_delay=update_delay, actions=actions)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fault_cases())
+def test_fault_schedules_play_out_as_the_model_says(scenario):
+    check(scenario)
 
 
 @settings(max_examples=60, deadline=None)
