@@ -143,7 +143,8 @@ class Stream:
         shard.children, shard.is_open, shard.closed = children, False, self.now
 
     def split(self, shard: Shard, key: int) -> None:
-        self.close(shard, [self.new_shard(shard.low, key - 1, (shard.id,)), self.new_shard(key, shard.high, (shard.id,))])
+        children = [self.new_shard(shard.low, key - 1, (shard.id,)), self.new_shard(key, shard.high, (shard.id,))]
+        self.close(shard, children)
 
     def merge(self, shard: Shard, adjacent: Shard) -> None:
         child = self.new_shard(min(shard.low, adjacent.low), max(shard.high, adjacent.high), (shard.id, adjacent.id))
@@ -599,7 +600,8 @@ class Run:
             self.produced, self.delivered, self.throttled_puts, self.polls, self.throttled_polls, self.ended,
             tuple(ShardOutcome(s.id, s.parents, s.is_open,
                                tuple((k, d, round(a - start, 6)) for k, d, a, _ in s.records),
-                               round(max(0.0, s.opened - start), 6), None if s.closed is None else round(s.closed - start, 6),
+                               round(max(0.0, s.opened - start), 6),
+                               None if s.closed is None else round(s.closed - start, 6),
                                s.records_read, s.throttled_puts, s.throttled_reads, s.most_behind, s.renewed)
                   for s in self.stream.shards.values()),
             tuple(counter.outcome() for counter in self.counters),
