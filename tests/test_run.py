@@ -72,7 +72,7 @@ def test_json_report_is_byte_identical_across_runs_and_hash_seeds(path):
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1]
     report = json.loads(outputs[0])
-    assert list(report) == ["kinsim", "scenario", "seed", "backend", "records", "counters"]
+    assert list(report) == ["kinsim", "scenario", "seed", "backend", "records", "consumer", "stream", "counters"]
     assert "Traceback" not in outputs[0]
 
 
