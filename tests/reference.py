@@ -51,7 +51,7 @@ from kinsim.lag import Constant, Exponential, LogNormal, Normal, Pareto, Uniform
 from kinsim.scenario import Pacing, Scenario
 from kinsim.scenario.schedule import Merge, Pause, ShardCount, Split, Throttle
 
-__all__ = ["Outcome", "ShardOutcome", "CounterOutcome", "Stream", "reference"]
+__all__ = ["Outcome", "ShardOutcome", "CounterOutcome", "Stream", "BeyondRetention", "reference"]
 
 MiB = 1024 * 1024
 HASH_MAX = 2**128 - 1
@@ -88,6 +88,11 @@ class Outcome:
     iterators_renewed: int = 0
     throughput: tuple = ()        # (start s, span s, records in, throttled puts, records read, throttled reads)
     faults: tuple = ()            # (at, kind, what it did) per fault applied, in order
+
+
+class BeyondRetention(Exception):
+    """The run lasts a day or more (a heavy-tailed lag, say): retention, which the model leaves out, may
+    change what it reads."""
 
 
 LAGS = {Constant: lambda m, rng: m.value,
@@ -593,8 +598,10 @@ class Run:
                 self.issue(arg, t)
             else:
                 self.poll(arg, t)
-        if self.ended is None or self.ended >= 86_400:
-            raise RuntimeError("the model stopped before its input ended, or ran past retention (24 h)")
+        if self.ended is None:
+            raise RuntimeError("the model stopped before its input ended")
+        if self.ended >= 86_400:
+            raise BeyondRetention(f"input ended {self.ended:g} s after the start, past retention (24 h)")
         start = self.start_s
         return Outcome(
             self.produced, self.delivered, self.throttled_puts, self.polls, self.throttled_polls, self.ended,

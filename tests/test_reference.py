@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import kinsim.runner
@@ -27,7 +27,7 @@ from kinsim.records import IteratorType
 from kinsim.scenario import ConsumerSpec, CounterSpec, Outage, Pacing, ProducerSpec, Scenario, StreamSpec
 from kinsim.scenario.schedule import Fault, Merge, Pause, ShardCount, Split, Throttle
 
-from .reference import CounterOutcome, Outcome, ShardOutcome, Stream, reference
+from .reference import BeyondRetention, CounterOutcome, Outcome, ShardOutcome, Stream, reference
 
 START = datetime(2018, 7, 31, 21, 56, tzinfo=timezone.utc)
 
@@ -134,7 +134,13 @@ def differences(model: Outcome, real: Outcome) -> list[str]:
 
 
 def check(scenario: Scenario, **options) -> Outcome:
-    model, real = reference(scenario, **options), kinsim_outcome(scenario, **options)
+    """kinsim and the model agree on ``scenario``; a generated scenario that runs a day or more (a rare
+    heavy-tailed lag) is not one the model can judge, and is passed over."""
+    try:
+        model = reference(scenario, **options)
+    except BeyondRetention:
+        assume(False)
+    real = kinsim_outcome(scenario, **options)
     assert not differences(model, real), "\n".join(differences(model, real))
     assert model == real
     return model
@@ -197,7 +203,8 @@ def scenarios(draw, shards=st.integers(1, 4), duration_ms=st.integers(500, 12_00
     specs = tuple(draw(producers(i, duration)) for i in range(draw(st.integers(1, 6))))
     long_polls = draw(st.integers(0, 9)) == 0
     poll_interval = draw(st.integers(301, 400) if long_polls else
-                         st.one_of(st.integers(1, 9), st.sampled_from([0.1, 0.2, 0.25, 0.5])))
+                         st.one_of(st.integers(1, 9), st.integers(1, 9), st.integers(1, 9),
+                                   st.sampled_from([0.1, 0.2, 0.25, 0.5])))
     # a Limit small enough to lag behind, large enough to read everything within about 5,000 s
     records = sum(duration / 1000 / p.interval for p in specs)
     smallest = -(-int(records * poll_interval) // 5000) or 1
