@@ -1,26 +1,38 @@
 """A deliberately simple, record-by-record reference model of a whole kinsim run, for the tests.
 
-``reference(scenario, update_delay=, throttling=, actions=)`` plays a ``kinsim.scenario.Scenario`` with one
-heap of events and plain lists, and returns an ``Outcome``. It shares no code with the simulation: it reads
-the scenario's dataclasses and the lag models' parameters, draws from its own ``random.Random``s (seeded as
-kinsim seeds each producer's lag, jitter and backoff generators), hashes keys with MD5, and keeps its own
-shards and counters, following DESIGN §4-§6 and §10 and the README.
+``reference(scenario, update_delay=, throttling=, actions=)`` plays a ``kinsim.scenario.Scenario`` (its fault
+schedule too) with one heap of events and plain lists, and returns an ``Outcome``. It shares no code with the
+simulation: it reads the scenario's dataclasses and the lag models' parameters, draws from its own
+``random.Random``s (seeded as kinsim seeds each producer's lag, jitter and backoff generators), hashes keys
+with MD5, and keeps its own shards and counters, following DESIGN §4-§6 and §10 and the README.
 
 Producers create records on their schedule, hold those created in an outage until it ends, and retry a
 throttled put after a capped exponential backoff (a retry in an outage waits for it). Shards take 1,000
-records or 1 MiB in any ``(now - 1, now]``, 5 reads and 2 MiB/s; iterators last 300 s. Reshards are done
-as ``kinsim/backends/stream_state.py`` does them, and complete ``t_asked + update_delay`` seconds after the
-start (the timeline's own time, summed as simpy sums it); limits and arrival times are on the service's
-clock, ``start + t`` in float seconds since the epoch. The consumer polls each open shard from its
-``start``, and a child (TRIM_HORIZON) once all its parents are read to their ends; input ends at the first
-poll after which all is delivered and every poller's last caught-up poll is at or after the last delivery.
+records or 1 MiB in any ``(now - 1, now]``, 5 reads and 2 MiB/s (a throttle lowers these for its span);
+iterators last 300 s. Reshards are done as ``kinsim/backends/stream_state.py`` does them, and complete
+``t_asked + update_delay`` seconds after the start (the timeline's own time, summed as simpy sums it);
+limits and arrival times are on the service's clock, ``start + t`` in float seconds since the epoch.
 
-At one instant ``t`` (float seconds after the start, summed as simpy sums them): (1) a reshard whose update
-has completed takes effect; (2) the producers' attempts due at ``t`` are made, in order of (producer, record
-number, attempt number); (3) processes that start at ``t`` run their first step: the consumer at its
-``start``, then each poller it starts (get an iterator, poll at once), and a child's poller right after the
-poll that started it; (4) the other events at ``t``, in the order they were scheduled: scripted actions,
-then polls. Not modelled: retention (a run must end within 24 h), PutRecords, other iterator types.
+The consumer starts at ``consumer.start``: from TRIM_HORIZON at the shards none of whose parents is listed
+(retention is not modelled, so: the stream's first shards), from LATEST at the open shards. Each poller gets
+an iterator, polls, and sleeps the poll interval (1 s after a throttled poll). Each GetRecords issues a new
+iterator; one older than 300 s is renewed where it was and counted. A poll due while the consumer is paused
+happens when the pause ends (``t + (end - t)``, as simpy sums a timeout). A poll that reads a closed shard
+to its end ends that shard's counters (a buffered one fires all it holds), then starts its children whose
+parents are all read. Input ends at the first poll after which all is delivered and every poller's last
+caught-up poll is at or after the last delivery; nothing happens after that.
+
+Counters: one per shard and counter of the scenario, made at the shard's first poll that returned (records
+or not). A cell's reported count is the sum over shards of each shard's latest count for it.
+
+At one instant ``t`` (float seconds after the start, summed as simpy sums them): (1) stream changes: the
+faults due then (in the schedule's order; a throttle's end right after its start in that order), then a
+reshard's completion; (2) the producers' attempts due at ``t`` are made, in order of (producer, record number,
+attempt number); (3) processes that start at ``t`` run their first step: the consumer at its ``start`` when
+that is 0, each poller it starts (get an iterator, poll at once), and a child's poller right after the poll
+that started it; (4) the other events at ``t``, in the order they were scheduled: scripted actions, the
+consumer's start when later than 0, polls. Not modelled: retention (a run must end within 24 h),
+PutRecords, other iterator types, a counter's ``idle_timeout``.
 """
 
 from __future__ import annotations
@@ -37,17 +49,27 @@ from datetime import datetime, timedelta
 from kinsim.durations import parse_duration
 from kinsim.lag import Constant, Exponential, LogNormal, Normal, Pareto, Uniform
 from kinsim.scenario import Pacing, Scenario
+from kinsim.scenario.schedule import Merge, Pause, ShardCount, Split, Throttle
 
-__all__ = ["Outcome", "ShardOutcome", "CounterOutcome", "Stream", "reference"]
+__all__ = ["Outcome", "ShardOutcome", "CounterOutcome", "Stream", "BeyondRetention", "reference"]
 
 MiB = 1024 * 1024
 HASH_MAX = 2**128 - 1
 EPOCH = datetime(1970, 1, 1)
-ATTEMPT, FIRST_STEP, LATER = 0, 1, 2  # the phases of one instant (steps 2, 3 and 4 above)
+ITERATOR_LIFE_S = 300.0
+STREAM, ATTEMPT, FIRST_STEP, LATER = 0, 1, 2, 3  # the phases of one instant (steps 1 to 4 above)
+SPANS_MIN = (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440)  # the throughput table's spans, in minutes
 
+#: a shard's throughput limits: write records/s, write bytes/s, read calls/s, read bytes/s
+Limits = namedtuple("Limits", "records bytes reads read_bytes")
+SERVICE = Limits(1000, MiB, 5, 2 * MiB)
 
-#: records: (partition key, data, arrival in seconds after start rounded to the µs), in shard order
-ShardOutcome = namedtuple("ShardOutcome", "shard_id parents is_open records")
+#: records: (partition key, data, arrival in seconds after start rounded to the µs), in shard order;
+#: opened_at, closed_at: seconds after the start rounded to the µs (closed_at None: open); records_read,
+#: throttled_reads, most_millis_behind, iterators_renewed: what the consumer saw of it; throttled_puts:
+#: attempts it refused
+ShardOutcome = namedtuple("ShardOutcome", "shard_id parents is_open records opened_at closed_at records_read "
+                                          "throttled_puts throttled_reads most_millis_behind iterators_renewed")
 #: sink_calls: (window start µs, key, count, processing time µs); late: (shard id, key, event µs, late by
 #: µs, processed µs); both in order
 CounterOutcome = namedtuple("CounterOutcome", "name sink_calls late emitted_rows peak_state_cells records_counted")
@@ -63,6 +85,14 @@ class Outcome:
     ended_at: float               # seconds after start when input ended
     shards: tuple                 # a ShardOutcome per shard of the final listing (closed ones too)
     counters: tuple               # a CounterOutcome per counter, in scenario order
+    iterators_renewed: int = 0
+    throughput: tuple = ()        # (start s, span s, records in, throttled puts, records read, throttled reads)
+    faults: tuple = ()            # (at, kind, what it did) per fault applied, in order
+
+
+class BeyondRetention(Exception):
+    """The run lasts a day or more (a heavy-tailed lag, say): retention, which the model leaves out, may
+    change what it reads."""
 
 
 LAGS = {Constant: lambda m, rng: m.value,
@@ -85,21 +115,27 @@ def even_ranges(count: int) -> list[tuple[int, int]]:
 
 # -- the stream -------------------------------------------------------------------------------------------
 class Shard:
-    def __init__(self, index: int, low: int, high: int, parents: tuple) -> None:
+    def __init__(self, index: int, low: int, high: int, parents: tuple, opened: float, limits) -> None:
         self.id, self.low, self.high, self.parents = f"shardId-{index:012d}", low, high, parents
         self.is_open, self.children = True, []
+        self.opened, self.closed = opened, None  # on the service's clock
+        self.limits = limits             # a Limits, or None: no limits
         self.records = []                # (key, data, arrival on the service's clock, size), in order
         self.read_calls, self.read_busy_until = [], -math.inf
+        self.throttled_puts = self.records_read = self.throttled_reads = self.most_behind = self.renewed = 0
 
 
 class Stream:
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, limits=SERVICE, now: float = 0.0) -> None:
+        self.limits = limits             # what a new shard gets
+        self.now = now                   # the service's clock, for a shard's opening and closing
         self.shards: dict[str, Shard] = {}  # by id, in creation order
         for low, high in even_ranges(count):
             self.new_shard(low, high, ())
 
     def new_shard(self, low: int, high: int, parents: tuple) -> Shard:
-        return self.shards.setdefault(f"shardId-{len(self.shards):012d}", Shard(len(self.shards), low, high, parents))
+        index = len(self.shards)
+        return self.shards.setdefault(f"shardId-{index:012d}", Shard(index, low, high, parents, self.now, self.limits))
 
     def open_shards(self) -> list[Shard]:
         return [shard for shard in self.shards.values() if shard.is_open]
@@ -108,14 +144,17 @@ class Stream:
         hash_key = int(hashlib.md5(key.encode("utf-8")).hexdigest(), 16)
         return next(s for s in self.open_shards() if s.low <= hash_key <= s.high)
 
+    def close(self, shard: Shard, children: list) -> None:
+        shard.children, shard.is_open, shard.closed = children, False, self.now
+
     def split(self, shard: Shard, key: int) -> None:
-        shard.children = [self.new_shard(shard.low, key - 1, (shard.id,)), self.new_shard(key, shard.high, (shard.id,))]
-        shard.is_open = False
+        children = [self.new_shard(shard.low, key - 1, (shard.id,)), self.new_shard(key, shard.high, (shard.id,))]
+        self.close(shard, children)
 
     def merge(self, shard: Shard, adjacent: Shard) -> None:
         child = self.new_shard(min(shard.low, adjacent.low), max(shard.high, adjacent.high), (shard.id, adjacent.id))
-        shard.children, adjacent.children = [child], [child]
-        shard.is_open = adjacent.is_open = False
+        self.close(shard, [child])
+        self.close(adjacent, [child])
 
     def scale(self, target: int) -> None:
         ranges = even_ranges(target)
@@ -150,105 +189,176 @@ class Stream:
 
 
 # -- counters ---------------------------------------------------------------------------------------------
-class Naive:
+class Counter:
+    """One counter of the scenario, run as one counter per shard (``Naive`` or ``Buffered``), each made
+    when its shard is first polled. What the sink hears, and the figures, are theirs summed."""
+
     def __init__(self, spec) -> None:
+        self.spec = spec
+        self.shards: dict = {}           # shard id → its own counter, in the order first polled
+        self.ended: set = set()
+        self.latest: dict = {}           # (window start, key) → {shard id: that shard's latest count}
+        self.calls = []
+        self.reports = 0
+        self.held = self.peak_state_cells = 0  # cells held by all shards' counters together, and the most
+
+    def take(self, shard_id: str, records: list, now_us: int) -> None:
+        """One poll of one shard, its records (key, event µs) maybe none, to that shard's counter."""
+        if shard_id not in self.shards:
+            self.shards[shard_id] = (Naive if self.spec.kind == "naive" else Buffered)(self.spec, shard_id, self)
+        self.shards[shard_id].take(records, now_us)
+
+    def end_shard(self, shard_id: str, now_us: int) -> None:
+        """A closed shard is read to its end (or input has ended): its counter reports what it holds."""
+        if shard_id in self.shards and shard_id not in self.ended:
+            self.ended.add(shard_id)
+            self.shards[shard_id].end(now_us)
+
+    def close(self, now_us: int) -> None:
+        for shard_id in sorted(self.shards):
+            self.end_shard(shard_id, now_us)
+
+    # what the shards' counters call
+    def report(self, shard_id: str, start: int, key: str, count: int, now_us: int) -> None:
+        self.reports += 1
+        shares = self.latest.setdefault((start, key), {})
+        shares[shard_id] = count
+        self.calls.append((start, key, sum(shares.values()), now_us))
+
+    def counted(self) -> None:
+        """A shard's counter has counted a record: measure the cells held by all of them."""
+        self.peak_state_cells = max(self.peak_state_cells, self.held)
+
+    # the figures
+    def outcome(self) -> CounterOutcome:
+        counters = list(self.shards.values())
+        rows = sum(c.rows for c in counters) if self.spec.kind == "naive" else self.reports
+        late = sorted((r for c in counters for r in c.late), key=lambda r: r[4])  # ties: shards as first polled
+        return CounterOutcome(self.spec.name, tuple(self.calls), tuple(late), rows, self.peak_state_cells,
+                              sum(c.counted for c in counters))
+
+
+class Naive:
+    """One shard's naive counter: a cell per (window, key), never closed; after each poll that returned
+    records it prints every cell it holds (``rows``) and reports the cells that changed."""
+
+    def __init__(self, spec, shard_id: str, whole: Counter) -> None:
         self.size, self.slide = spec.windowing.size_us, spec.windowing.slide_us
-        self.cells: dict = {}            # (window start, key) → count, over all shards
-        self.calls, self.late = [], []
-        self.emitted_rows = self.peak_state_cells = self.records_counted = 0
+        self.shard_id, self.whole = shard_id, whole
+        self.cells: dict = {}            # (window start, key) → count
+        self.late = []
+        self.rows = self.counted = 0
 
     def starts(self, ts: int) -> range:
         last = ts - ts % self.slide
         return range(last - self.size + self.slide, last + 1, self.slide)
 
-    def take(self, shard_id: str, records: list, now_us: int) -> None:
+    def take(self, records: list, now_us: int) -> None:
+        if not records:
+            return
         changed = set()
         for key, ts in records:
             for start in self.starts(ts):
+                if (start, key) not in self.cells:
+                    self.whole.held += 1
                 self.cells[(start, key)] = self.cells.get((start, key), 0) + 1
                 changed.add((start, key))
-            self.records_counted += 1
-        self.peak_state_cells = max(self.peak_state_cells, len(self.cells))
-        self.emitted_rows += len(self.cells)
+            self.counted += 1
+            self.whole.counted()
+        self.rows += len(self.cells)
         for start, key in sorted(changed):
-            self.calls.append((start, key, self.cells[(start, key)], now_us))
+            self.whole.report(self.shard_id, start, key, self.cells[(start, key)], now_us)
 
-    def close(self, now_us: int) -> None:  # the naive counter holds nothing back
+    def end(self, now_us: int) -> None:  # the naive counter holds nothing back
         return
 
 
 class Buffered(Naive):
-    def __init__(self, spec) -> None:
-        super().__init__(spec)
+    """One shard's buffered counter: its own watermark (none before its first record), grace and
+    allowed lateness; at its end every window it holds fires."""
+
+    def __init__(self, spec, shard_id: str, whole: Counter) -> None:
+        super().__init__(spec, shard_id, whole)
         params = dict(spec.params)
         self.grace, self.lateness = (round(parse_duration(params.get(name, 0)) * 1_000_000)
                                      for name in ("grace", "allowed_lateness"))
-        self.state: dict = {}            # shard id → [max_ts, {window start: {key: count}}, starts fired]
-        self.held = 0                    # cells held, over all shards
+        self.max_ts = -math.inf
+        self.windows: dict = {}          # window start → {key: count}
+        self.fired: set = set()          # starts of the windows held that have fired
 
-    def take(self, shard_id: str, records: list, now_us: int) -> None:
-        state = self.state.setdefault(shard_id, [-math.inf, {}, set()])
+    def take(self, records: list, now_us: int) -> None:
+        # Every poll comes here, records or none: where ``idle_timeout`` (DESIGN §6) would move an idle
+        # shard's watermark on. Not modelled yet.
         for key, ts in records:
-            max_ts, windows, fired = state
-            watermark, counted = max_ts - self.grace, False
+            watermark, counted = self.max_ts - self.grace, False
             for start in self.starts(ts):
                 if watermark >= start + self.size + self.lateness:
                     continue             # evicted
-                if start not in windows:
-                    windows[start] = {}
+                if start not in self.windows:
+                    self.windows[start] = {}
                     if watermark >= start + self.size:
-                        fired.add(start)  # passed while empty: its counts are corrections
-                if key not in windows[start]:
-                    self.held += 1
-                windows[start][key] = windows[start].get(key, 0) + 1
+                        self.fired.add(start)  # passed while empty: its counts are corrections
+                if key not in self.windows[start]:
+                    self.whole.held += 1
+                self.windows[start][key] = self.windows[start].get(key, 0) + 1
                 counted = True
-                if start in fired:
-                    self.report(start, key, windows[start][key], now_us)
+                if start in self.fired:
+                    self.whole.report(self.shard_id, start, key, self.windows[start][key], now_us)
             if not counted:
-                self.late.append((shard_id, key, ts, watermark - ts, now_us))
+                self.late.append((self.shard_id, key, ts, watermark - ts, now_us))
                 continue
-            self.records_counted += 1
-            self.peak_state_cells = max(self.peak_state_cells, self.held)
-            if ts > max_ts:
-                state[0] = ts
-                self.advance(state, ts - self.grace, now_us)
+            self.counted += 1
+            self.whole.counted()
+            if ts > self.max_ts:
+                self.max_ts = ts
+                self.advance(ts - self.grace, now_us)
 
-    def report(self, start: int, key: str, count: int, now_us: int) -> None:
-        self.emitted_rows += 1
-        self.calls.append((start, key, count, now_us))
+    def advance(self, watermark: float, now_us: int) -> None:
+        for start in sorted(self.windows):
+            if start not in self.fired and start + self.size <= watermark:
+                for key in sorted(self.windows[start]):
+                    self.whole.report(self.shard_id, start, key, self.windows[start][key], now_us)
+                self.fired.add(start)
+        for start in sorted(self.windows):
+            if start in self.fired and start + self.size + self.lateness <= watermark:
+                self.whole.held -= len(self.windows.pop(start))
+                self.fired.discard(start)
 
-    def advance(self, state: list, watermark: float, now_us: int) -> None:
-        _, windows, fired = state
-        for start in sorted(windows):
-            if start not in fired and start + self.size <= watermark:
-                for key in sorted(windows[start]):
-                    self.report(start, key, windows[start][key], now_us)
-                fired.add(start)
-        for start in sorted(windows):
-            if start in fired and start + self.size + self.lateness <= watermark:
-                self.held -= len(windows.pop(start))
-                fired.discard(start)
-
-    def close(self, now_us: int) -> None:
-        for shard_id in sorted(self.state):
-            self.advance(self.state[shard_id], math.inf, now_us)
+    def end(self, now_us: int) -> None:
+        self.advance(math.inf, now_us)
 
 
 # -- the run ----------------------------------------------------------------------------------------------
+class Poller:
+    def __init__(self, shard: Shard, latest: bool) -> None:
+        self.shard, self.latest = shard, latest
+        self.position = 0                # the next record to read
+        self.issued = None               # when its iterator was issued (the service's clock)
+
+
 class Run:
     def __init__(self, scenario: Scenario, update_delay: float, throttling: bool, actions) -> None:
-        self.s, self.update_delay, self.throttling = scenario, update_delay, throttling
+        self.s, self.update_delay = scenario, update_delay
         self.start_s = scenario.start_us / 1_000_000
-        self.stream = Stream(scenario.stream.shards)
-        self.pending = None              # (completion in seconds after the start, change) of a reshard under way
+        self.service = SERVICE if throttling else None
+        self.stream = Stream(scenario.stream.shards, self.service, self.start_s)
+        self.updating = False            # a reshard asked for and not yet complete
         self.events, self.seq = [], 0    # heap of (time, phase, (producer, record, attempt) or seq, kind, arg)
         self.waiting = 0                 # attempts in the heap
         self.produced = self.delivered = self.throttled_puts = self.polls = self.throttled_polls = 0
+        self.renewed = 0
         self.last_delivery, self.ended = 0.0, None
-        self.counters = [Naive(c) if c.kind == "naive" else Buffered(c) for c in scenario.counters]
-        self.pollers: dict = {}          # shard id → [shard, next index to read, iterator issued at (absolute)]
+        self.paused_until = -math.inf
+        self.applied = []                # (at, kind, what it did)
+        self.tallies = ({}, {}, {}, {})  # minute → records in, throttled puts, records read, throttled reads
+        self.counters = [Counter(spec) for spec in scenario.counters]
+        self.pollers: dict = {}          # shard id → its Poller
         self.caught_up_at: dict = {}     # shard id → its poller's last caught-up poll, or None
         self.finished: set = set()       # closed shards read to their ends
+        for fault in sorted(scenario.faults, key=lambda f: f.at):  # ties: the schedule's order
+            self.schedule(fault.at, STREAM, "fault", fault)
+            if isinstance(fault.action, Throttle):
+                self.schedule(fault.at + fault.duration, STREAM, "unthrottle", fault)
         self.rngs, self.next_k = [], [0] * len(scenario.producers)
         for p, spec in enumerate(scenario.producers):
             prefix = f"kinsim/{scenario.seed}/producer/{spec.name}/"
@@ -258,13 +368,17 @@ class Run:
             while spec.pacing is Pacing.FIXED and created < scenario.duration:
                 created = spec.offset + self.next_k[p] * spec.interval + self.jitter(p)
                 self.create(p, created)
-        self.schedule(scenario.consumer.start, FIRST_STEP, "consumer", None)
         for action in actions:
             self.schedule(action[0], LATER, "action", action)
+        self.schedule(scenario.consumer.start, LATER if scenario.consumer.start > 0 else FIRST_STEP, "consumer", None)
 
     def schedule(self, t: float, phase: int, kind: str, arg, order=None) -> None:
         heapq.heappush(self.events, (t, phase, self.seq if order is None else order, kind, arg))
         self.seq += 1
+
+    def tally(self, which: int, t: float, count: int = 1) -> None:
+        minute = int(t // 60)
+        self.tallies[which][minute] = self.tallies[which].get(minute, 0) + count
 
     # -- producers ----------------------------------------------------------------------------------------
     def jitter(self, p: int) -> float:
@@ -293,9 +407,11 @@ class Run:
             self.retry(held + LAGS[type(spec.lag)](spec.lag, rng), p, k, tries, tag)
         elif not self.put(at, spec.partition_key, tag):
             self.throttled_puts += 1
+            self.tally(1, at)
             self.retry(at + min(5.0, 0.1 * 2**tries) * (0.5 + rng.random() / 2), p, k, tries + 1, tag)
         else:
             self.delivered += 1
+            self.tally(0, at)
             self.last_delivery = max(self.last_delivery, at)
             if spec.pacing is Pacing.AFTER_PUT:
                 self.create(p, at + spec.interval + self.jitter(p))
@@ -305,28 +421,119 @@ class Run:
         data = (EPOCH + timedelta(microseconds=tag)).isoformat(timespec="microseconds").encode("ascii")
         size = len(data) + len(key.encode("utf-8"))
         first = bisect_right(shard.records, now - 1.0, key=lambda r: r[2])  # the records of (now - 1, now]
-        if self.throttling and (len(shard.records) - first >= 1000 or
-                                sum(r[3] for r in shard.records[first:]) + size > MiB):
+        if shard.limits is not None and (len(shard.records) - first >= shard.limits.records or
+                                         sum(r[3] for r in shard.records[first:]) + size > shard.limits.bytes):
+            shard.throttled_puts += 1
             return False
         shard.records.append((key, data, now, size))
         return True
 
+    # -- the stream's changes -----------------------------------------------------------------------------
+    def reshard(self, t: float, action: tuple) -> None:
+        """Ask for a reshard: done now with no update delay, else the stream is UPDATING until it completes."""
+        change = self.stream.change(action, updating=self.updating)
+        if change is None:
+            return
+        if self.update_delay <= 0:
+            self.complete(t, change)
+        else:
+            self.updating = True
+            self.schedule(t + self.update_delay, STREAM, "complete", change)
+
+    def complete(self, t: float, change) -> None:
+        self.stream.now = self.start_s + t
+        change()
+        self.updating = False
+
+    def fault(self, t: float, fault) -> None:
+        action, stream = fault.action, self.stream
+        if isinstance(action, Split):
+            shard = stream.shards[action.shard_id]
+            key = shard.low + (shard.high - shard.low + 1) // 2 if action.hash_key is None else action.hash_key
+            self.reshard(t, (t, "split", shard.id, key))
+            did = f"SplitShard at hash key {key}"
+        elif isinstance(action, Merge):
+            self.reshard(t, (t, "merge", *action.shard_ids))
+            did = "MergeShards"
+        elif isinstance(action, ShardCount):
+            before = len(stream.open_shards())
+            self.reshard(t, (t, "update_shard_count", action.target))
+            did = f"UpdateShardCount from {before} to {action.target} shards"
+        elif isinstance(action, Throttle):
+            lowered = (action.records_per_s, action.bytes_per_s, action.reads_per_s, action.read_bytes_per_s)
+            limits = Limits(*(s if low is None else low for s, low in zip(SERVICE, lowered)))
+            if action.shards is None:    # every shard, and those opened meanwhile
+                stream.limits = limits
+                for shard in stream.shards.values():
+                    shard.limits = limits
+            else:
+                for shard_id in action.shards:
+                    stream.shards[shard_id].limits = limits
+            did = "limits lowered"
+        else:
+            assert isinstance(action, Pause) and action.who == "consumer"
+            self.paused_until = max(self.paused_until, fault.at + fault.duration)
+            did = "polls stopped"
+        self.applied.append((t, fault.kind, did))
+
+    def unthrottle(self, fault) -> None:
+        """A throttle's end: every shard back to the service's limits, or its shards to the stream's."""
+        if fault.action.shards is None:
+            self.stream.limits = self.service
+            for shard in self.stream.shards.values():
+                shard.limits = self.service
+        else:
+            for shard_id in fault.action.shards:
+                self.stream.shards[shard_id].limits = self.stream.limits
+
     # -- the consumer -------------------------------------------------------------------------------------
+    def start_consumer(self, t: float) -> None:
+        listed = self.stream.shards
+        if self.s.consumer.iterator.value == "LATEST":
+            for shard in self.stream.open_shards():
+                self.start_poller(shard, t, latest=True)
+            return
+        for shard in list(listed.values()):
+            if not any(parent in listed for parent in shard.parents):
+                self.start_poller(shard, t, latest=False)
+
     def start_poller(self, shard: Shard, t: float, latest: bool) -> None:
-        """Its iterator (LATEST: after all the shard holds, as nothing arrives before its first step, at t)."""
         self.caught_up_at[shard.id] = None
-        self.pollers[shard.id] = [shard, len(shard.records) if latest else 0, self.start_s + t]
-        self.schedule(t, FIRST_STEP, "poll", shard.id)
+        self.pollers[shard.id] = Poller(shard, latest)
+        self.schedule(t, FIRST_STEP, "first", shard.id)
+
+    def first_step(self, shard_id: str, t: float) -> None:
+        """A poller's first step: wait out a pause (once), then get an iterator and poll."""
+        if self.paused_until > t:
+            self.schedule(t + (self.paused_until - t), LATER, "issue", shard_id)
+            return
+        self.issue(shard_id, t)
+
+    def issue(self, shard_id: str, t: float) -> None:
+        poller = self.pollers[shard_id]
+        poller.position = len(poller.shard.records) if poller.latest else 0
+        poller.issued = self.start_s + t
+        self.poll(shard_id, t)
 
     def poll(self, shard_id: str, t: float) -> None:
+        if self.ended is not None:
+            return                       # input has ended: pollers stop
+        if self.paused_until > t:
+            self.schedule(t + (self.paused_until - t), LATER, "poll", shard_id)
+            return
         poller, now = self.pollers[shard_id], self.start_s + t
-        if now - poller[2] > 300.0:
-            poller[2] = now              # expired: renewed where it was (after the last record read)
-        shard, position, _ = poller
-        if self.throttling:
+        shard, position = poller.shard, poller.position
+        if now - poller.issued > ITERATOR_LIFE_S:
+            poller.issued = now          # expired: renewed where it was (after the last record read)
+            shard.renewed += 1
+            self.renewed += 1
+        limits = shard.limits
+        if limits is not None:
             calls = [c for c in shard.read_calls if c > now - 1.0]
-            if len(calls) >= 5 or shard.read_busy_until > now:
+            if len(calls) >= limits.reads or shard.read_busy_until > now:
                 self.throttled_polls += 1
+                shard.throttled_reads += 1
+                self.tally(3, t)
                 self.schedule(t + 1.0, LATER, "poll", shard_id)
                 return
             shard.read_calls = calls + [now]
@@ -335,17 +542,24 @@ class Run:
                 size + shard.records[stop][3] <= 10 * MiB:
             size += shard.records[stop][3]
             stop += 1
-        if self.throttling:
-            shard.read_busy_until = max(shard.read_busy_until, now - 1.0) + size / (2 * MiB)
-        poller[1:] = [stop, now]
+        if limits is not None:
+            shard.read_busy_until = max(shard.read_busy_until, now - 1.0) + size / limits.read_bytes
+        poller.position, poller.issued = stop, now
         self.polls += 1
+        behind = round((now - shard.records[stop][2]) * 1000) if stop < len(shard.records) else 0
+        shard.most_behind = max(shard.most_behind, behind)
         if stop > position:
-            events = [(key, (datetime.fromisoformat(data.decode()) - EPOCH) // timedelta(microseconds=1))
-                      for key, data, _, _ in shard.records[position:stop]]
-            for counter in self.counters:
-                counter.take(shard_id, events, self.s.start_us + round(t * 1_000_000))
+            shard.records_read += stop - position
+            self.tally(2, t, stop - position)
+        events = [(key, (datetime.fromisoformat(data.decode()) - EPOCH) // timedelta(microseconds=1))
+                  for key, data, _, _ in shard.records[position:stop]]
+        now_us = self.s.start_us + round(t * 1_000_000)
+        for counter in self.counters:    # every poll, records or none
+            counter.take(shard_id, events, now_us)
         if not shard.is_open and stop == len(shard.records):
-            self.finished.add(shard_id)  # read to its end: on to the children whose parents are all done
+            for counter in self.counters:  # read to its end: its counters report all they hold
+                counter.end_shard(shard_id, now_us)
+            self.finished.add(shard_id)  # on to the children whose parents are all done
             del self.caught_up_at[shard_id]
             for child in shard.children:
                 if child.id not in self.caught_up_at and all(p in self.finished for p in child.parents):
@@ -357,47 +571,64 @@ class Run:
                 all(at is not None and at >= self.last_delivery for at in self.caught_up_at.values()):
             self.ended = t               # the end of input
             for counter in self.counters:
-                counter.close(self.s.start_us + round(t * 1_000_000))
+                counter.close(now_us)
         if self.ended is None and shard_id in self.caught_up_at:
             self.schedule(t + self.s.consumer.poll_interval, LATER, "poll", shard_id)
 
     # -- the whole run ------------------------------------------------------------------------------------
     def run(self) -> Outcome:
-        while self.events:
+        while self.events and self.ended is None:
             t, _, order, kind, arg = heapq.heappop(self.events)
-            if self.pending is not None and self.pending[0] <= t:
-                self.pending[1]()        # step 1: a reshard completes
-                self.pending = None
             if kind == "attempt":
                 self.waiting -= 1
                 self.attempt(t, *order, arg)
-            elif kind == "action":       # takes effect update_delay later (with 0, before the next event)
-                change = self.stream.change(arg, updating=self.pending is not None)
-                if change is not None:
-                    self.pending = (t + self.update_delay, change)
-            elif self.ended is not None:
-                continue                 # input has ended: pollers stop
+            elif kind == "fault":
+                self.fault(t, arg)
+            elif kind == "unthrottle":
+                self.unthrottle(arg)
+            elif kind == "complete":
+                self.complete(t, arg)
+            elif kind == "action":       # the old way of asking for a reshard: not a fault, not reported
+                self.reshard(t, arg)
             elif kind == "consumer":
-                latest = self.s.consumer.iterator.value == "LATEST"
-                for shard in self.stream.open_shards():
-                    self.start_poller(shard, t, latest)
+                self.start_consumer(t)
+            elif kind == "first":
+                self.first_step(arg, t)
+            elif kind == "issue":
+                self.issue(arg, t)
             else:
                 self.poll(arg, t)
-        if self.ended is None or self.ended >= 86_400:
-            raise RuntimeError("the model stopped before its input ended, or ran past retention (24 h)")
-        if self.pending is not None:
-            self.pending[1]()            # a reshard still under way completes after the end
+        if self.ended is None:
+            raise RuntimeError("the model stopped before its input ended")
+        if self.ended >= 86_400:
+            raise BeyondRetention(f"input ended {self.ended:g} s after the start, past retention (24 h)")
+        start = self.start_s
         return Outcome(
             self.produced, self.delivered, self.throttled_puts, self.polls, self.throttled_polls, self.ended,
             tuple(ShardOutcome(s.id, s.parents, s.is_open,
-                               tuple((k, d, round(a - self.start_s, 6)) for k, d, a, _ in s.records))
+                               tuple((k, d, round(a - start, 6)) for k, d, a, _ in s.records),
+                               round(max(0.0, s.opened - start), 6),
+                               None if s.closed is None else round(s.closed - start, 6),
+                               s.records_read, s.throttled_puts, s.throttled_reads, s.most_behind, s.renewed)
                   for s in self.stream.shards.values()),
-            tuple(CounterOutcome(spec.name, tuple(c.calls), tuple(c.late), c.emitted_rows, c.peak_state_cells,
-                                 c.records_counted) for spec, c in zip(self.s.counters, self.counters)))
+            tuple(counter.outcome() for counter in self.counters),
+            self.renewed, self.throughput(), tuple(self.applied))
+
+    def throughput(self) -> tuple:
+        """Per minute (or per wider span, so that there are at most 60 rows), from the first minute to the
+        last one in which input ended or anything was counted."""
+        last = max([int(self.ended // 60)] + [minute for tally in self.tallies for minute in tally])
+        span = next((s for s in SPANS_MIN if last // s < 60), -(-(last + 1) // 60))
+        return tuple((row * span * 60.0, span * 60.0,
+                      *(sum(n for minute, n in tally.items() if minute // span == row) for tally in self.tallies))
+                     for row in range(last // span + 1))
 
 
-def reference(scenario: Scenario, *, update_delay: float = 0.0, throttling: bool = True, actions=()) -> Outcome:
-    """Play ``scenario`` record by record. ``actions`` are ``(at, "split", shard_id, new_starting_hash_key)``,
-    ``(at, "merge", shard_id, adjacent_shard_id)`` or ``(at, "update_shard_count", target)``, ``at`` in
-    seconds after the start; a reshard takes effect ``update_delay`` seconds after it is asked for."""
-    return Run(scenario, update_delay, throttling, sorted(actions, key=lambda a: a[0])).run()
+def reference(scenario: Scenario, *, update_delay=None, throttling: bool = True, actions=()) -> Outcome:
+    """Play ``scenario``, its faults included, record by record. A reshard takes effect ``update_delay``
+    seconds after it is asked for (None: the scenario's ``stream.update_delay``). ``actions`` are reshards
+    asked for without the fault schedule (as ``kinsim.runner.StreamAction``s): ``(at, "split", shard_id,
+    new_starting_hash_key)``, ``(at, "merge", shard_id, adjacent_shard_id)`` or ``(at, "update_shard_count",
+    target)``, ``at`` in seconds after the start."""
+    delay = scenario.stream.update_delay if update_delay is None else update_delay
+    return Run(scenario, delay, throttling, sorted(actions, key=lambda a: a[0])).run()
