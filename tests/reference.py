@@ -32,7 +32,7 @@ attempt number); (3) processes that start at ``t`` run their first step: the con
 that is 0, each poller it starts (get an iterator, poll at once), and a child's poller right after the poll
 that started it; (4) the other events at ``t``, in the order they were scheduled: scripted actions, the
 consumer's start when later than 0, polls. Not modelled: retention (a run must end within 24 h),
-PutRecords, other iterator types, a counter's ``idle_timeout``.
+PutRecords, other iterator types.
 """
 
 from __future__ import annotations
@@ -282,13 +282,21 @@ class Buffered(Naive):
         params = dict(spec.params)
         self.grace, self.lateness = (round(parse_duration(params.get(name, 0)) * 1_000_000)
                                      for name in ("grace", "allowed_lateness"))
+        idle = params.get("idle_timeout")
+        self.idle = None if idle is None else round(parse_duration(idle) * 1_000_000)
+        self.last_read = None            # processing time of its last poll that returned records
         self.max_ts = -math.inf
         self.windows: dict = {}          # window start → {key: count}
         self.fired: set = set()          # starts of the windows held that have fired
 
     def take(self, records: list, now_us: int) -> None:
-        # Every poll comes here, records or none: where ``idle_timeout`` (DESIGN §6) would move an idle
-        # shard's watermark on. Not modelled yet.
+        # Every poll comes here, records or none. idle_timeout (DESIGN §6): a shard whose last record was
+        # read at least that long ago gets a watermark of at least now - idle_timeout - grace, first.
+        if self.idle is not None and self.last_read is not None and now_us - self.last_read >= self.idle:
+            self.max_ts = max(self.max_ts, now_us - self.idle)
+            self.advance(self.max_ts - self.grace, now_us)
+        if records:
+            self.last_read = now_us
         for key, ts in records:
             watermark, counted = self.max_ts - self.grace, False
             for start in self.starts(ts):
@@ -365,7 +373,7 @@ class Run:
             self.rngs.append({kind: random.Random(prefix + kind) for kind in ("lag", "jitter", "backoff")})
             created = spec.offset + self.jitter(p)
             self.create(p, created)
-            while spec.pacing is Pacing.FIXED and created < scenario.duration:
+            while spec.pacing is Pacing.FIXED and created < self.stops(spec):
                 created = spec.offset + self.next_k[p] * spec.interval + self.jitter(p)
                 self.create(p, created)
         for action in actions:
@@ -389,10 +397,14 @@ class Run:
         self.schedule(at, ATTEMPT, "attempt", tag, order=(p, k, tries))
         self.waiting += 1
 
+    def stops(self, spec) -> float:
+        """A producer creates records before its ``until``, if it has one before the duration."""
+        return spec.until if spec.until is not None and spec.until < self.s.duration else self.s.duration
+
     def create(self, p: int, created: float) -> None:
-        if created >= self.s.duration:
-            return
         spec = self.s.producers[p]
+        if created >= self.stops(spec):
+            return
         held = outage_end(spec, created)
         first = (created if held is None else held) + LAGS[type(spec.lag)](spec.lag, self.rngs[p]["lag"])
         tag = self.s.start_us + round(created * 1_000_000) + round(spec.clock_skew * 1_000_000)

@@ -169,13 +169,15 @@ def producers(draw, index: int, duration_ms: int) -> ProducerSpec:
             length = draw(st.integers(50, 4000))
             outages.append(Outage(at / 1000, length / 1000))
             at += length + draw(st.integers(1, 2000))
+    offset = draw(st.integers(0, 2000))
     return ProducerSpec(
         name=f"p{index}", partition_key=draw(st.sampled_from(KEYS)), interval=interval / 1000,
-        offset=draw(st.integers(0, 2000)) / 1000,
+        offset=offset / 1000,
         jitter=draw(st.integers(0, interval - 1)) / 1000 if draw(st.booleans()) else 0.0,
         lag=draw(LAGS), outages=tuple(outages),
         clock_skew=draw(st.integers(-5000, 5000)) / 1000 if draw(st.integers(0, 3)) == 0 else 0.0,
-        pacing=draw(st.sampled_from(Pacing)))
+        pacing=draw(st.sampled_from(Pacing)),
+        until=(offset + draw(st.integers(1, duration_ms))) / 1000 if draw(st.integers(0, 3)) == 0 else None)
 
 
 def counter(name: str, kind: str, size: float, slide: float, **params: float) -> CounterSpec:
@@ -192,8 +194,10 @@ def counters(draw) -> tuple[CounterSpec, ...]:
         if draw(st.integers(0, 3)) == 0:
             specs.append(counter(f"c{i}", "naive", size, slide))
         else:
+            idle = draw(st.sampled_from([None, None, 0.5, 1.0, 3.0]))
             specs.append(counter(f"c{i}", "buffered", size, slide, grace=draw(st.integers(0, 5000)) / 1000,
-                                 allowed_lateness=draw(st.integers(0, 10_000)) / 1000 * draw(st.integers(0, 1))))
+                                 allowed_lateness=draw(st.integers(0, 10_000)) / 1000 * draw(st.integers(0, 1)),
+                                 **({} if idle is None else {"idle_timeout": idle})))
     return tuple(specs)
 
 
