@@ -38,7 +38,7 @@ class PerShard:
         self.windowing: Windowing = self._template.windowing
         self.counters: dict[str, Counter] = {}   # shard id → its counter, in the order shards were first read
         self._ended: set[str] = set()
-        self._shares: dict[tuple[int, str], dict[str, int]] = {}  # cell → shard → its latest count
+        self._totals: dict[tuple[int, str], int] = {}  # cell → the sum of each shard's latest count
         self._counts_cells = hasattr(self._template, "state_cells")
         self.state_cells = 0
         self._peak = 0
@@ -119,15 +119,22 @@ class PerShard:
         self._peak = max(self._peak, self.state_cells - after + held)
 
     def _sink_for(self, shard_id: str) -> Sink:
-        shares, sink = self._shares, self._sink
+        """The sink of one shard's counter: each cell's sum over shards to the report's sink, kept as the
+        cell's total and this shard's part of it."""
+        mine: dict[tuple[int, str], int] = {}
+        totals, sink = self._totals, self._sink
 
         def report(start: int, key: str, count: int, at_us: int) -> None:
+            cell = (start, key)
+            total = totals.get(cell, 0) + count - mine.get(cell, 0)
+            mine[cell] = count
+            totals[cell] = total
+            sink(start, key, total, at_us)
+
+        if hasattr(self._template, "emitted_rows"):
+            return report
+
+        def counted(start: int, key: str, count: int, at_us: int) -> None:
             self._reports += 1
-            cell = shares.get((start, key))
-            if cell is None:
-                shares[(start, key)] = {shard_id: count}
-                sink(start, key, count, at_us)
-                return
-            cell[shard_id] = count
-            sink(start, key, sum(cell.values()), at_us)
-        return report
+            report(start, key, count, at_us)
+        return counted
