@@ -15,7 +15,7 @@ from .conftest import ROOT
 def test_the_benchmark_runs_and_writes_its_figures(tmp_path, kinesalite_server):
     output = tmp_path / "results.json"
     done = subprocess.run([sys.executable, "benchmarks/bench.py", "--sizes", "10000", "20000", "--repeat", "2",
-                           "--client-records", "1000", "--output", str(output)],
+                           "--client-records", "1000", "--reshard-records", "20000", "--output", str(output)],
                           capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     report = json.loads(output.read_text())
@@ -28,3 +28,8 @@ def test_the_benchmark_runs_and_writes_its_figures(tmp_path, kinesalite_server):
     assert set(report["clients_records_per_s"]) == {"kinsim_client_memory", "moto_in_process", "boto3_kinesalite"}
     assert report["ratios"]["kinsim_over_moto"] > 0
     assert "records/s" in done.stdout
+    resharding = report["resharding"]
+    assert resharding["plain"]["faults_applied"] == 0 and resharding["reshard"]["faults_applied"] == 2
+    assert resharding["reshard"]["shards_read"] == resharding["plain"]["shards_read"] + 3  # 2 halves, 1 merged
+    assert resharding["plain"]["records"] == resharding["reshard"]["records"] == large["records"]
+    assert resharding["time_x"] == round(resharding["reshard"]["seconds"] / resharding["plain"]["seconds"], 3)
