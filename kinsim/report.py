@@ -112,7 +112,8 @@ def _stream(result: RunResult) -> dict:
     """What the stream went through: each shard's lineage and load, the faults applied, the throughput."""
     return {
         "shards": [{"shard_id": s.shard_id, "parents": list(s.parents), "opened_at": _at(result, s.opened_at),
-                    "closed_at": _at(result, s.closed_at), "records": s.records, "throttled_puts": s.throttled_puts,
+                    "closed_at": _at(result, s.closed_at), "records_read": s.records_read,
+                    "throttled_puts": s.throttled_puts,
                     "throttled_reads": s.throttled_reads, "most_millis_behind_latest": s.most_millis_behind}
                    for s in result.shards],
         "faults": [{"at": _at(result, applied.at), "path": applied.fault.path, "kind": applied.fault.kind,
@@ -195,9 +196,9 @@ def _stream_tables(result: RunResult) -> list[str]:
     """The shards (lineage and load), the faults applied, and the throughput over time."""
     lines = ["", "shards (times after the start)"]
     rows = [[s.shard_id, ",".join(p[-4:] for p in s.parents) or "-", _offset(s.opened_at), _offset(s.closed_at),
-             str(s.records), _count(s.throttled_puts), str(s.throttled_reads), str(s.most_millis_behind)]
+             str(s.records_read), str(s.throttled_puts), str(s.throttled_reads), str(s.most_millis_behind)]
             for s in result.shards]
-    lines += _table(["shard", "parents", "opened", "closed", "records", "throttled puts", "throttled reads",
+    lines += _table(["shard", "parents", "opened", "closed", "records read", "throttled puts", "throttled reads",
                      "most ms behind"], rows, right=set(range(2, 8)))
     if result.scenario.faults:
         lines += ["", f"faults: {len(result.faults)} of {len(result.scenario.faults)} applied before input ended"]

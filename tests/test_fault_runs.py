@@ -120,18 +120,18 @@ def test_every_record_is_read_once_parents_first_and_a_patient_counter_counts_ev
     read = []
     result, backend = run(scenario, echo=lambda record: read.append(record.sequence_number))
     assert result.delivered == result.produced
-    assert sum(shard.records for shard in result.shards) == result.produced
+    assert sum(shard.records_read for shard in result.shards) == result.produced
     assert len(read) == len(set(read)) == result.produced  # each record once, none twice
     order = [f"shardId-{sequence_number_shard_index(int(number)):012d}" for number in read]
     first = {shard_id: order.index(shard_id) for shard_id in set(order)}
     last = {shard_id: len(order) - 1 - order[::-1].index(shard_id) for shard_id in set(order)}
     for shard in result.shards:  # a shard's records are each read from that shard, a child's after its parents'
-        assert order.count(shard.shard_id) == shard.records
+        assert order.count(shard.shard_id) == shard.records_read
         for parent in shard.parents:
             if shard.shard_id in first and parent in last:
                 assert last[parent] < first[shard.shard_id]
     held = {shard_id: len(records) for shard_id, records in contents(backend).items()}
-    assert held == {s.shard_id: s.records for s in result.shards}  # every shard read to its end
+    assert held == {s.shard_id: s.records_read for s in result.shards}  # every shard read to its end
     for part in result.counters:
         assert part.metrics["final_exact"] == 1.0 and part.metrics["never_converged"] == 0, part.spec.name
         assert part.metrics["late_records"] == 0 and not part.counter.late

@@ -267,7 +267,7 @@ def test_a_split_and_a_merge_on_kinesalite_count_as_on_simulated_shards(kinesali
         ("shardId-000000000000", []), ("shardId-000000000001", ["shardId-000000000000"]),
         ("shardId-000000000002", ["shardId-000000000000"]),
         ("shardId-000000000003", ["shardId-000000000001", "shardId-000000000002"])]
-    assert sum(s["records"] for s in got["stream"]["shards"]) == got["records"]["produced"] == 740
+    assert sum(s["records_read"] for s in got["stream"]["shards"]) == got["records"]["produced"] == 740
     assert got["records"] == expected["records"] and got["stream"]["faults"] == expected["stream"]["faults"]
     for ours, theirs in zip(got["counters"], expected["counters"]):  # the same counts, in the end
         assert ours["rows"] == theirs["rows"]
@@ -304,7 +304,7 @@ def test_on_moto_server_a_split_leaves_writes_in_the_parent_and_counts_still_add
                       moto_server.endpoint_url, "--region", "us-east-1")
     assert real.returncode == 0, real.stderr
     report = json.loads(real.stdout)
-    records = {s["shard_id"]: s["records"] for s in report["stream"]["shards"]}
+    records = {s["shard_id"]: s["records_read"] for s in report["stream"]["shards"]}
     assert records["shardId-000000000000"] == report["records"]["produced"] == 740
     exact = {c["name"]: c["metrics"]["final_exact"] for c in report["counters"]}
     assert exact["naive"] == exact["buffered-2m"] == 1.0

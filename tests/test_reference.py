@@ -82,7 +82,7 @@ def kinsim_outcome(scenario: Scenario, *, update_delay=None, throttling: bool = 
         assert summary.parents == parents
         reading = readings.get(shard.shard_id)
         shards.append(ShardOutcome(shard.shard_id, parents, shard.is_open, tuple(records), summary.opened_at,
-                                   summary.closed_at, summary.records, summary.throttled_puts,
+                                   summary.closed_at, summary.records_read, summary.throttled_puts,
                                    summary.throttled_reads, summary.most_millis_behind,
                                    0 if reading is None else reading.iterators_renewed))
     counters = tuple(

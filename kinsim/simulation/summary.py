@@ -28,7 +28,7 @@ class ShardSummary:
     parents: tuple[str, ...]
     opened_at: Optional[float]  # seconds after the start (None: not known on a real stream)
     closed_at: Optional[float]  # None: open at the end (or not known)
-    records: int                # read by the consumer
+    records_read: int           # by the consumer
     throttled_puts: int
     throttled_reads: int
     most_millis_behind: int
