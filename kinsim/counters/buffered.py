@@ -8,11 +8,11 @@ reports the correction. After that the cell is evicted, and a record whose every
 late: not counted, kept in ``late`` with how late it was. At the end of input ``W`` becomes +inf and
 every open window fires.
 
-Idle shards: with ``idle_timeout`` set, every poll is given, those that returned nothing too. At a poll of
-a shard whose last poll with records was at least ``idle_timeout`` of processing time ago, before its
-records are taken, ``max_ts`` becomes at least ``now - idle_timeout`` (``W = max(W, now - idle_timeout -
-grace)``), which fires and evicts as above; records later than that are then late. A shard that has never
-returned a record has nothing to close, and no such watermark.
+Idle shards: every poll reaches the counter, those that returned nothing too. With ``idle_timeout``
+set, at a poll of a shard whose last poll with records was at least ``idle_timeout`` of processing time
+ago, before its records are taken, ``max_ts`` becomes at least ``now - idle_timeout`` (``W = max(W, now -
+idle_timeout - grace)``), which fires and evicts as above; records later than that are then late. A
+shard that has never returned a record has nothing to close, and no such watermark.
 
 How a poll is taken, with exactly those results: a record is *plain* when the watermark it meets is
 below its earliest window's end (all its windows are open: it can be neither late nor a correction).
