@@ -44,7 +44,8 @@ def test_every_listed_name_exists():
 
     for name in ("kinsim.counters", "kinsim.counters.base", "kinsim.counters.windows", "kinsim.durations",
                  "kinsim.scenario", "kinsim.scenario.kinds", "kinsim.scenario.loader", "kinsim.scenario.model",
-                 "kinsim.metrics", "kinsim.report", "kinsim.runner"):
+                 "kinsim.metrics", "kinsim.report", "kinsim.runner", "kinsim.leases",
+                 "kinsim.leases.table", "kinsim.leases.taker", "kinsim.leases.holder"):
         module = importlib.import_module(name)
         for member in module.__all__:
             assert hasattr(module, member), (name, member)
