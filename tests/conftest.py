@@ -1,7 +1,8 @@
 """Shared fixtures: clocks and backends in two lines, and the real Kinesis servers on loopback.
 
 kinesalite and moto's server are started by the tests themselves on 127.0.0.1 (kinesalite installed
-from npm into the ignored ``.cache/kinesalite`` when missing). Where they cannot start, their tests
+from npm into the ignored ``.cache/kinesalite`` when missing), and amazon-kclpy's pure-Python modules are
+unpacked from its sdist into ``.cache/kclpy``. Where they cannot start or be fetched, their tests
 skip on a developer's machine and fail under ``CI=true``. No test talks to AWS: tests marked ``aws``
 run only with ``--aws``.
 """
@@ -18,6 +19,7 @@ from botocore.config import Config
 import kinsim
 from kinsim.clock import ManualClock
 from kinsim.servers import ServerError, start_kinesalite, start_moto_server
+from tests.kclpy_sdist import SdistUnavailable, importable
 
 ROOT = Path(__file__).resolve().parent.parent
 START = 1_533_074_160.0  # 2018-07-31T21:56:00Z, the tutorial's first minute
@@ -95,6 +97,18 @@ def loopback_client(endpoint_url: str):
     return boto3.client("kinesis", endpoint_url=endpoint_url, region_name="us-east-1",
                         aws_access_key_id="kinsim-test", aws_secret_access_key="kinsim-test",
                         config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+
+
+@pytest.fixture(scope="session")
+def kclpy() -> Path:
+    """amazon-kclpy 3.2.0's pure-Python modules on sys.path (the sdist unpacked in ``.cache/kclpy``);
+    the folder also holds the sdist's ``samples/``."""
+    try:
+        return importable(ROOT / ".cache" / "kclpy")
+    except (SdistUnavailable, ImportError) as exc:
+        if in_ci():
+            pytest.fail(f"amazon-kclpy unavailable under CI=true: {exc}", pytrace=False)
+        pytest.skip(f"amazon-kclpy unavailable: {exc}")
 
 
 @pytest.fixture
