@@ -20,7 +20,7 @@ from typing import Any, Callable, Optional
 from . import wire
 from .backends.base import Backend
 from .errors import InvalidArgumentException, kinesis_error
-from .records import PutEntry, PutFailure, Shard
+from .records import PutEntry, PutFailure, Shard, oldest_shards
 
 __all__ = ["KinesisApi", "OPERATIONS"]
 
@@ -260,6 +260,5 @@ def _filter_shards(shards: list[Shard], shard_filter: Optional[Params]) -> list[
     if kind == "FROM_TRIM_HORIZON":
         return shards
     if kind == "AT_TRIM_HORIZON":
-        listed = {s.shard_id for s in shards}
-        return [s for s in shards if s.parent_shard_id not in listed and s.adjacent_parent_shard_id not in listed]
+        return oldest_shards(shards)
     raise InvalidArgumentException(f"ShardFilter type {kind} is not supported by kinsim's simulated shards.")

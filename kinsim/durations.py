@@ -46,6 +46,18 @@ def parse_duration(value: Any) -> float:
     return float(total.quantize(Decimal("0.000001")))
 
 
+def duration_text(seconds: float) -> str:
+    """Seconds (at least 0) as a scenario writes them, to the microsecond: ``0s``, ``0.25s``, ``45s``,
+    ``3m``, ``3m30s``, ``1h2m``."""
+    whole, micro = divmod(round(seconds * 1_000_000), 1_000_000)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
+    if secs or micro or not text:
+        text += f"{secs}" + (f".{micro:06d}".rstrip("0") if micro else "") + "s"
+    return text
+
+
 def _shown(value: Any) -> str:
     """A value as a message quotes it: its repr, cut short."""
     text = repr(value)

@@ -17,6 +17,7 @@ __all__ = [
     "StreamStatus",
     "HashKeyRange",
     "Shard",
+    "oldest_shards",
     "ChildShard",
     "Record",
     "PutEntry",
@@ -77,6 +78,18 @@ class Shard:
     @property
     def is_open(self) -> bool:
         return self.ending_sequence_number is None
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        """Its parent's id and, after a merge, the adjacent parent's."""
+        return tuple(p for p in (self.parent_shard_id, self.adjacent_parent_shard_id) if p is not None)
+
+
+def oldest_shards(shards: Sequence[Shard]) -> list[Shard]:
+    """The shards none of whose parents is among ``shards``: where reading from the trim horizon starts
+    (ListShards' ``AT_TRIM_HORIZON``)."""
+    listed = {shard.shard_id for shard in shards}
+    return [shard for shard in shards if not any(parent in listed for parent in shard.parents)]
 
 
 @dataclass(frozen=True)

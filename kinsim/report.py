@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 from . import __version__
+from .durations import duration_text
 from .metrics import late_records
 from .runner import CounterResult, RunResult
 
@@ -182,14 +183,7 @@ def _metrics_table(result: RunResult) -> list[str]:
 
 def _offset(seconds: Optional[float]) -> str:
     """Seconds after the start, as a duration (``3m30s``); None as ``-``."""
-    if seconds is None:
-        return "-"
-    whole, part = divmod(round(seconds * 1000), 1000)
-    hours, rest = divmod(whole, 3600)
-    text = (f"{hours}h" if hours else "") + (f"{rest // 60}m" if rest >= 60 else "")
-    if rest % 60 or part or not text:
-        text += f"{rest % 60}" + (f".{part:03d}".rstrip("0") if part else "") + "s"
-    return text
+    return "-" if seconds is None else duration_text(seconds)
 
 
 def _stream_tables(result: RunResult) -> list[str]:

@@ -81,14 +81,14 @@ class PerShard:
         counter = self.counters.get(shard_id)
         if counter is None:
             counter = self.counters[shard_id] = self._build(self._sink_for(shard_id))
-        self._run(counter, lambda: counter.process(shard_id, keys, event_us, now_us))
+        self._run(counter, counter.process, shard_id, keys, event_us, now_us)
 
     def end_shard(self, shard_id: str, now_us: int) -> None:
         """A closed shard has been read to its end: its counter fires what it holds."""
         counter = self.counters.get(shard_id)
         if counter is not None and shard_id not in self._ended:
             self._ended.add(shard_id)
-            self._run(counter, lambda: counter.close(now_us))
+            self._run(counter, counter.close, now_us)
 
     def close(self, now_us: int) -> None:
         """Input has ended: every shard's counter still open reports what it holds, in shard order."""
@@ -96,12 +96,12 @@ class PerShard:
             self.end_shard(shard_id, now_us)
 
     # -- the sum over shards --------------------------------------------------------------------------
-    def _run(self, counter: Counter, call: Callable[[], None]) -> None:
+    def _run(self, counter: Counter, call: Callable[..., None], *args: Any) -> None:
         """Call the counter, and keep the total of cells held and its peak: the counter's own peak during
         the call (its ``peak_state_cells`` is set to its cells before, and read after) plus what the
         other shards hold meanwhile."""
         if not self._counts_cells:
-            call()
+            call(*args)
             return
         before = counter.state_cells  # type: ignore[attr-defined]
         saved = getattr(counter, "peak_state_cells", None)
@@ -109,7 +109,7 @@ class PerShard:
             counter.peak_state_cells = before  # type: ignore[attr-defined]
         except AttributeError:  # a read-only peak: the counter's cells after the call are what is known
             saved = None
-        call()
+        call(*args)
         after = counter.state_cells  # type: ignore[attr-defined]
         held = after
         if saved is not None:

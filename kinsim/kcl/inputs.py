@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Optional, Sequence
+from typing import Any, ClassVar, Optional, Sequence
 
 from ..records import Record as StreamRecord
 
@@ -30,9 +30,7 @@ class InitializeInput:
     sequence_number: Optional[str]
     sub_sequence_number: int = 0
 
-    @property
-    def action(self) -> str:
-        return "initialize"
+    action: ClassVar[str] = "initialize"
 
 
 @dataclass(frozen=True)
@@ -60,12 +58,10 @@ class Record:
     def approximate_arrival_timestamp(self) -> datetime:
         return datetime.fromtimestamp(self.timestamp_millis / 1000.0)
 
-    @property
-    def action(self) -> str:
-        return "record"
+    action: ClassVar[str] = "record"
 
     def _json(self) -> dict[str, Any]:
-        return {"action": "record", "data": self.data, "partitionKey": self.partition_key,
+        return {"action": self.action, "data": self.data, "partitionKey": self.partition_key,
                 "sequenceNumber": self.sequence_number, "subSequenceNumber": self.sub_sequence_number,
                 "approximateArrivalTimestamp": self.timestamp_millis}
 
@@ -89,18 +85,14 @@ class ProcessRecordsInput:
            ) -> "ProcessRecordsInput":
         return cls([Record.of(r) for r in records], checkpointer, millis_behind_latest)
 
-    @property
-    def action(self) -> str:
-        return "processRecords"
+    action: ClassVar[str] = "processRecords"
 
 
 @dataclass(frozen=True)
 class LeaseLostInput:
     """The lease is another worker's now: no checkpointer, checkpointing is no longer possible."""
 
-    @property
-    def action(self) -> str:
-        return "leaseLost"
+    action: ClassVar[str] = "leaseLost"
 
 
 @dataclass(frozen=True)
@@ -110,9 +102,7 @@ class ShardEndedInput:
 
     checkpointer: Any
 
-    @property
-    def action(self) -> str:
-        return "shardEnded"
+    action: ClassVar[str] = "shardEnded"
 
 
 @dataclass(frozen=True)
@@ -121,6 +111,4 @@ class ShutdownRequestedInput:
 
     checkpointer: Any
 
-    @property
-    def action(self) -> str:
-        return "shutdownRequested"
+    action: ClassVar[str] = "shutdownRequested"

@@ -23,6 +23,7 @@ from typing import Optional
 
 from ..backends import MemoryBackend
 from ..clock import ManualClock
+from ..durations import duration_text
 from ..errors import InvalidArgumentException, KinesisError, ResourceInUseException, ScenarioError
 from ..records import HashKeyRange
 from .model import Scenario, StreamSpec
@@ -37,11 +38,11 @@ def check_faults(scenario: Scenario, file: str) -> None:
     """Raise a ``ScenarioError`` naming ``file`` and the fault's key path if the schedule cannot happen."""
     for fault in scenario.faults:
         if fault.at >= scenario.duration:
-            raise ScenarioError(file, f"{fault.path}.at", f"{_t(fault.at)} is not before the scenario's end: "
-                                                          f"its duration is {_t(scenario.duration)}")
+            raise ScenarioError(file, f"{fault.path}.at", f"{duration_text(fault.at)} is not before the scenario's end: "
+                                                          f"its duration is {duration_text(scenario.duration)}")
         if fault.end is not None and fault.end > scenario.duration:
-            raise ScenarioError(file, f"{fault.path}.for", f"a span past the end: {_t(fault.at)} + "
-                                f"{_t(fault.duration)} ends after the scenario's duration of {_t(scenario.duration)}")
+            raise ScenarioError(file, f"{fault.path}.for", f"a span past the end: {duration_text(fault.at)} + "
+                                f"{duration_text(fault.duration)} ends after the scenario's duration of {duration_text(scenario.duration)}")
     if not scenario.faults:
         return
     replay = _Replay(scenario.stream, file)
@@ -79,7 +80,7 @@ def _shared(first, second) -> Optional[str]:
 
 
 def _overlap(fault: Fault, other: Fault, shared: str) -> str:
-    span = f"{other.path} ({_t(other.at)} to {_t(other.end)})"
+    span = f"{other.path} ({duration_text(other.at)} to {duration_text(other.end)})"
     if isinstance(fault.action, Pause):
         return f"the {shared} is already paused then, by {span}"
     return f"overlaps the throttle {span} on {shared}: a shard has one throttle at a time"
@@ -149,9 +150,9 @@ class _Replay:
         by = self.closed_by.get(shard_id)
         if by is not None:
             return f"{shard_id} is closed by then: {by.path} ({by.describe()}) closed it at " \
-                   f"{_t(by.at + self.update_delay)}"
+                   f"{duration_text(by.at + self.update_delay)}"
         if shard_id not in self.open:
-            return f"there is no shard {shard_id} at {_t(at)}; the open shards then: {', '.join(_short(self._open()))}"
+            return f"there is no shard {shard_id} at {duration_text(at)}; the open shards then: {', '.join(_short(self._open()))}"
         return None
 
     def _why(self, fault: Fault, exc: KinesisError) -> str:
@@ -159,8 +160,8 @@ class _Replay:
         action = fault.action
         if isinstance(exc, ResourceInUseException) and self.updating is not None:
             earlier = self.updating
-            return (f"the stream is still UPDATING from {earlier.path} ({earlier.describe()} at {_t(earlier.at)}), "
-                    f"which completes at {_t(earlier.at + self.update_delay)}; a reshard waits until then")
+            return (f"the stream is still UPDATING from {earlier.path} ({earlier.describe()} at {duration_text(earlier.at)}), "
+                    f"which completes at {duration_text(earlier.at + self.update_delay)}; a reshard waits until then")
         ids = action.shard_ids if isinstance(action, Merge) else (action.shard_id,) if isinstance(action, Split) \
             else ()
         for shard_id in ids:
@@ -189,15 +190,3 @@ def _plain(message: str) -> str:
 def _short(ids, most: int = 4) -> list[str]:
     ids = list(ids)
     return ids if len(ids) <= most else ids[:most] + [f"… {len(ids) - most} more"]
-
-
-def _t(seconds: float) -> str:
-    """Seconds as a scenario writes them: ``45s``, ``3m``, ``3m30s``, ``1h2m``, ``0.25s``."""
-    if seconds < 60:
-        return f"{seconds:g}s"
-    whole, fraction = divmod(seconds, 1)
-    hours, rest = divmod(int(whole), 3600)
-    minutes, secs = divmod(rest, 60)
-    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
-    secs_text = f"{secs + fraction:.6f}".rstrip("0").rstrip(".")
-    return text + (f"{secs_text}s" if secs or fraction else "")

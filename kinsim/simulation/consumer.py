@@ -23,7 +23,7 @@ from typing import Callable, Generator, Optional, Sequence
 from ..backends.base import Backend
 from ..counters import PerShard
 from ..errors import AnswerLostError, ExpiredIteratorException, ProvisionedThroughputExceededException
-from ..records import ChildShard, GetRecordsResult, IteratorType, Record, Shard
+from ..records import ChildShard, GetRecordsResult, IteratorType, Record, Shard, oldest_shards
 from ..scenario import ConsumerSpec
 from .ending import InputEnd
 from .payload import EVENT_TIMES
@@ -44,8 +44,6 @@ class ShardReading:
     throttled_polls: int = 0
     iterators_renewed: int = 0
     most_millis_behind: int = 0     # the largest MillisBehindLatest a poll of it answered
-    started_at: Optional[float] = None   # seconds after the start: its first poll, and its end read
-    finished_at: Optional[float] = None
 
 
 @dataclass
@@ -63,9 +61,7 @@ def first_shards(shards: Sequence[Shard], kind: IteratorType) -> list[Shard]:
     is listed (the oldest of the lineage), the others following as their parents end."""
     if kind is IteratorType.LATEST:
         return [shard for shard in shards if shard.is_open]
-    listed = {shard.shard_id for shard in shards}
-    return [shard for shard in shards
-            if shard.parent_shard_id not in listed and shard.adjacent_parent_shard_id not in listed]
+    return oldest_shards(shards)
 
 
 class Consumer:
@@ -106,7 +102,6 @@ class Consumer:
         timeline, reading = self.timeline, self.stats.shards[shard_id]
         if self.paused_until > timeline.now:
             yield timeline.timeout(self.paused_until - timeline.now)
-        reading.started_at = timeline.now
         issued_at = self.backend.now()
         iterator = self.backend.get_shard_iterator(self.stream_name, shard_id, kind)
         last_sequence: Optional[str] = None
@@ -138,7 +133,6 @@ class Consumer:
                 self.stats.records_read.add(timeline.now, len(result.records))
             self._process(shard_id, result)
             if result.next_shard_iterator is None:
-                reading.finished_at = timeline.now
                 self._finish(shard_id, result.child_shards)
                 self.end.check()
                 return
@@ -177,11 +171,8 @@ class Consumer:
         self.end.shard_finished(shard_id)
         listed: Optional[set[str]] = None
         if not children:  # a service that does not say (kinesalite): the listing does
-            children = [ChildShard(shard.shard_id, tuple(p for p in (shard.parent_shard_id,
-                                                                     shard.adjacent_parent_shard_id) if p),
-                                   shard.hash_key_range)
-                        for shard in self.backend.list_shards(self.stream_name)
-                        if shard_id in (shard.parent_shard_id, shard.adjacent_parent_shard_id)]
+            children = [ChildShard(shard.shard_id, shard.parents, shard.hash_key_range)
+                        for shard in self.backend.list_shards(self.stream_name) if shard_id in shard.parents]
         for child in children:
             if self.end.is_reading(child.shard_id):
                 continue

@@ -18,7 +18,7 @@ a ``FaultError`` naming the fault.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Optional, Sequence
+from typing import Sequence
 
 from ..backends.base import Backend
 from ..backends.throughput import SERVICE_LIMITS, ShardLimits
@@ -39,14 +39,13 @@ class Applied:
     outcome: str
 
 
-def lowered_limits(throttle: Throttle, base: Optional[ShardLimits]) -> ShardLimits:
-    """The service's limits (or ``base``) with the throttle's lowered ones in their place."""
-    limits = base or SERVICE_LIMITS
+def lowered_limits(throttle: Throttle) -> ShardLimits:
+    """The service's limits with the throttle's lowered ones in their place."""
     changes = {name: value for name, value in (("write_records_per_s", throttle.records_per_s),
                                                ("write_bytes_per_s", throttle.bytes_per_s),
                                                ("read_calls_per_s", throttle.reads_per_s),
                                                ("read_bytes_per_s", throttle.read_bytes_per_s)) if value is not None}
-    return replace(limits, **changes)
+    return replace(SERVICE_LIMITS, **changes)
 
 
 def check_backend_takes(faults: Sequence[Fault], backend: Backend) -> None:
@@ -75,16 +74,15 @@ class Disruptions:
         event.callbacks.append(lambda _: call())
 
     def _apply(self, fault: Fault) -> None:
-        action = fault.action
         try:
-            outcome = self._carry_out(action, fault)
+            outcome = self._carry_out(fault)
         except KinesisError as exc:
             raise FaultError(f"{fault.path} ({fault.describe()}) at {fault.at:g} s: the stream refused it: "
                              f"{exc}") from exc
         self.applied.append(Applied(fault, self.timeline.now, outcome))
 
-    def _carry_out(self, action, fault: Fault) -> str:
-        backend, stream = self.backend, self.stream_name
+    def _carry_out(self, fault: Fault) -> str:
+        action, backend, stream = fault.action, self.backend, self.stream_name
         if isinstance(action, Split):
             key = action.hash_key
             if key is None:
@@ -99,7 +97,7 @@ class Disruptions:
             before = backend.update_shard_count(stream, action.target)
             return f"UpdateShardCount from {before} to {action.target} shards"
         if isinstance(action, Throttle):
-            backend.limit_shards(stream, lowered_limits(action, SERVICE_LIMITS), action.shards)  # type: ignore
+            backend.limit_shards(stream, lowered_limits(action), action.shards)  # type: ignore
             return "limits lowered"
         if isinstance(action, Pause):
             self.consumer.pause(fault.end)  # type: ignore[arg-type]

@@ -59,8 +59,7 @@ def shard_summaries(backend: Backend, stream_name: str, consumer: ConsumerStats,
     summaries = []
     for shard_id in sorted(set(listed) | set(consumer.shards)):
         shard = listed.get(shard_id)
-        parents = () if shard is None else tuple(p for p in (shard.parent_shard_id, shard.adjacent_parent_shard_id)
-                                                  if p is not None)
+        parents = () if shard is None else shard.parents
         opened, closed = times.get(shard_id, (None, None))
         reading = consumer.shards.get(shard_id, ShardReading())
         summaries.append(ShardSummary(shard_id, parents, None if opened is None else round(max(0.0, opened), 6),
