@@ -20,6 +20,9 @@ from .schedule import Fault
 
 __all__ = [
     "Pacing",
+    "State",
+    "CheckpointPolicy",
+    "ProcessorSpec",
     "Outage",
     "ProducerSpec",
     "StreamSpec",
@@ -107,16 +110,75 @@ class StreamSpec:
             raise ValueError("update_delay cannot be below 0")
 
 
+class State(str, enum.Enum):
+    """Where a processor keeps its counters' state (DESIGN §11)."""
+
+    MEMORY = "memory"              # in the worker: a crash loses it
+    CHECKPOINTED = "checkpointed"  # saved with each checkpoint, atomically; the next owner restores it
+
+
+@dataclass(frozen=True)
+class CheckpointPolicy:
+    """When the scenario's counting processors checkpoint (after a batch): every ``every`` seconds of
+    processing time, every ``records`` records, after ``each_batch``, or (all unset) never but at a
+    shard's end, which every processor must checkpoint for the children to start."""
+
+    every: Optional[float] = None
+    records: Optional[int] = None
+    each_batch: bool = False
+
+    def __post_init__(self) -> None:
+        if sum((self.every is not None, self.records is not None, self.each_batch)) > 1:
+            raise ValueError("a checkpoint policy is one of every, records, each_batch or none")
+        if self.every is not None and self.every <= 0:
+            raise ValueError("checkpoint every: a duration above 0")
+        if self.records is not None and self.records < 1:
+            raise ValueError("checkpoint records: at least 1")
+
+    def describe(self) -> str:
+        if self.every is not None:
+            return f"every {self.every:g} s"
+        if self.records is not None:
+            return f"every {self.records} records"
+        return "each batch" if self.each_batch else "none"
+
+
+@dataclass(frozen=True)
+class ProcessorSpec:
+    """A user's record processor class (kclpy v3 ``RecordProcessorBase`` shape), named in the scenario by
+    import path ``package.module:Class``; one instance per lease, built with no arguments."""
+
+    path: str
+    processor_class: type = field(compare=False)
+
+    def build(self) -> Any:
+        return self.processor_class()
+
+
 @dataclass(frozen=True)
 class ConsumerSpec:
-    """A poller per shard, as the tutorial's KinesisConsumer: get records, process, sleep, repeat."""
+    """The consuming application: KCL-shaped workers holding one lease per shard (DESIGN §11). A single
+    worker named ``consumer`` is the tutorial's KinesisConsumer: a poller per shard that gets records,
+    processes them, sleeps the poll interval (KCL ``idle_time_between_reads``) and repeats, with at most
+    ``limit`` records per call (KCL ``max_records``)."""
 
     poll_interval: float = 1.0
     limit: int = 10_000
     iterator: IteratorType = IteratorType.TRIM_HORIZON
     start: float = 0.0
+    workers: tuple[str, ...] = ("consumer",)
+    failover_time: float = 10.0    # KCL's default lease duration
+    checkpoint: CheckpointPolicy = CheckpointPolicy(every=30.0)  # kclpy's sample app checkpoints every 30 s
+    state: State = State.MEMORY
+    processor: Optional[ProcessorSpec] = None
 
     def __post_init__(self) -> None:
+        if not self.workers:
+            raise ValueError("at least one worker")
+        if len(set(self.workers)) != len(self.workers):
+            raise ValueError("each worker's name once")
+        if not self.failover_time > 0:
+            raise ValueError("the lease failover time must be above 0")
         if self.poll_interval <= 0:
             raise ValueError("the poll interval must be above 0")
         if not 1 <= self.limit <= 10_000:

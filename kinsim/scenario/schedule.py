@@ -9,7 +9,10 @@ found later, while checking the schedule against the stream or during the run, c
 - ``ShardCount``: UpdateShardCount to ``target`` with UNIFORM_SCALING;
 - ``Throttle``: lowered per-shard limits for ``[at, at + for)`` on ``shards`` (None: every shard);
   a limit left None keeps the service's;
-- ``Pause``: ``who`` (``consumer``) does nothing for ``[at, at + for)``.
+- ``Pause``: ``who`` (a worker; the single consumer is the worker ``consumer``) is alive but does
+  nothing for ``[at, at + for)``;
+- ``Crash``: ``worker`` stops at once, with no callbacks and no renewals (DESIGN §11);
+- ``Restart``: a crashed ``worker`` comes back with no leases and no state.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Union
 
-__all__ = ["Split", "Merge", "ShardCount", "Throttle", "Pause", "Fault", "FaultAction", "RESHARDS", "split_point"]
+__all__ = ["Split", "Merge", "ShardCount", "Throttle", "Pause", "Crash", "Restart", "Fault", "FaultAction", "RESHARDS",
+           "WORKER_FAULTS", "split_point"]
 
 
 def split_point(start: int, end: int) -> int:
@@ -93,11 +97,28 @@ class Pause:
     who: str = "consumer"
 
     def describe(self) -> str:
-        return f"pause the {self.who}"
+        return f"pause {self.who}"
 
 
-FaultAction = Union[Split, Merge, ShardCount, Throttle, Pause]
+@dataclass(frozen=True)
+class Crash:
+    worker: str
+
+    def describe(self) -> str:
+        return f"crash {self.worker}"
+
+
+@dataclass(frozen=True)
+class Restart:
+    worker: str
+
+    def describe(self) -> str:
+        return f"restart {self.worker}"
+
+
+FaultAction = Union[Split, Merge, ShardCount, Throttle, Pause, Crash, Restart]
 RESHARDS = (Split, Merge, ShardCount)
+WORKER_FAULTS = (Pause, Crash, Restart)
 
 
 @dataclass(frozen=True)
@@ -119,7 +140,7 @@ class Fault:
     @property
     def kind(self) -> str:
         return {Split: "split", Merge: "merge", ShardCount: "shard_count", Throttle: "throttle",
-                Pause: "pause"}[type(self.action)]
+                Pause: "pause", Crash: "crash", Restart: "restart"}[type(self.action)]
 
     @property
     def end(self) -> Optional[float]:
