@@ -36,6 +36,7 @@ __all__ = [
     "AnswerLostError",
     "StreamNotOwnedError",
     "FaultError",
+    "StalledError",
     "ScenarioError",
     "kinesis_error",
     "one_line",
@@ -137,6 +138,12 @@ class StreamNotOwnedError(KinsimError):
 class FaultError(KinsimError):
     """A scripted fault could not be applied during the run (a shard that does not exist at that moment
     on a real stream, a throttle a real stream cannot take): names the fault and says why."""
+
+
+class StalledError(KinsimError):
+    """A run whose input can never end: every record was created, yet for a long stretch of simulated
+    time no processor was given any, and shards are still unread (say, a processor that never
+    checkpoints at a shard's end, so that the children never start)."""
 
 
 class ScenarioError(KinsimError):

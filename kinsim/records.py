@@ -236,6 +236,11 @@ class Records(Sequence[Record]):
         return [str(number) for number in self._sequence_numbers]
 
     @property
+    def sequence_ints(self) -> Sequence[int]:
+        """The sequence numbers as integers, in order (no text is made)."""
+        return self._sequence_numbers
+
+    @property
     def last_sequence_number(self) -> Optional[str]:
         return str(self._sequence_numbers[-1]) if self.partition_keys else None
 

@@ -126,6 +126,28 @@ def _stream(result: RunResult) -> dict:
     }
 
 
+def _consumer(result: RunResult) -> dict:
+    """The consuming workers: polls, what processors were given, checkpoints, who held which lease when."""
+    consumer = {"polls": result.polls, "throttled_polls": result.throttled_polls,
+                "iterators_renewed": result.iterators_renewed}
+    w = result.workers
+    if w is None:
+        return consumer
+    consumer.update({
+        "workers": list(w.names), "delivered": w.delivered, "duplicates": w.duplicates,
+        "never_delivered": w.never_delivered, "checkpoints_written": w.checkpoints_written,
+        "checkpoints_refused": w.checkpoints_refused,
+        "takeovers": [{"at": _at(result, t.at), "shard_id": t.shard_id, "worker": t.worker, "from": t.previous,
+                       "stolen": t.stolen, "after_s": None if t.after is None else round(t.after, 6)}
+                      for t in w.takeovers],
+        "leases": [{"worker": h.worker, "shard_id": h.shard_id, "from": _at(result, h.start),
+                    "to": _at(result, h.end), "ended": h.how or None} for h in w.holdings],
+        "worker_events": [{"worker": e.worker, "event": e.what, "at": _at(result, e.at),
+                           "until": _at(result, e.until)} for e in w.events],
+    })
+    return consumer
+
+
 def report_dict(result: RunResult) -> dict:
     return {
         "kinsim": __version__,
@@ -133,8 +155,7 @@ def report_dict(result: RunResult) -> dict:
         "seed": result.seed,
         "backend": result.backend,
         "records": _records(result),
-        "consumer": {"polls": result.polls, "throttled_polls": result.throttled_polls,
-                     "iterators_renewed": result.iterators_renewed},
+        "consumer": _consumer(result),
         "stream": _stream(result),
         "counters": [
             {"name": part.spec.name, "kind": _kind(part), "params": _params(part),
@@ -209,6 +230,30 @@ def _stream_tables(result: RunResult) -> list[str]:
     return lines
 
 
+def _worker_tables(result: RunResult) -> list[str]:
+    """What processors were given and checkpointed; with several workers or a worker's fault, who held
+    which lease when, and the takeovers."""
+    w = result.workers
+    if w is None:
+        return []
+    spec = result.scenario.consumer
+    lines = ["", f"workers: {', '.join(w.names)}; checkpoint {spec.checkpoint.describe()}, state {spec.state.value}, "
+                 f"failover time {_offset(spec.failover_time)}",
+             f"delivered to processors: {w.delivered} records, {w.duplicates} of them again; {w.never_delivered} "
+             f"never delivered; checkpoints: {w.checkpoints_written} written, {w.checkpoints_refused} refused"]
+    if len(w.names) == 1 and not w.events:
+        return lines
+    lines += ["", "leases held (times after the start)"]
+    rows = [[h.worker, h.shard_id, _offset(h.start), _offset(h.end), h.how or "-"] for h in w.holdings]
+    lines += _table(["worker", "shard", "from", "to", "how it ended"], rows, right={2, 3})
+    if w.takeovers:
+        lines += ["", "takeovers"]
+        rows = [[_offset(t.at), t.shard_id, t.worker, t.previous or "-", "yes" if t.stolen else "no",
+                 _seconds(None if t.after is None else round(t.after, 3))] for t in w.takeovers]
+        lines += _table(["at", "shard", "worker", "from", "stolen", "s after crash/stall"], rows, right={0, 5})
+    return lines
+
+
 def _window_tables(result: RunResult) -> list[str]:
     lines: list[str] = []
     groups: dict = {}
@@ -257,5 +302,6 @@ def to_text(result: RunResult) -> str:
                 lines.append(f"  {late.key} at {utc_text(late.event_us)}, {late.late_by_us / 1e6:g} s behind the "
                              f"watermark of {late.shard_id}")
     lines += _stream_tables(result)
+    lines += _worker_tables(result)
     lines += _window_tables(result)
     return "\n".join(lines) + "\n"

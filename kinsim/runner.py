@@ -25,7 +25,8 @@ from .estimate import Budget, check
 from .metrics import Observations, Truth, counter_metrics
 from .records import Record, StreamStatus
 from .scenario import CounterSpec, Scenario
-from .simulation import Consumer, InputEnd, RealtimeTimeline, Timeline, Traffic, writer_for
+from .simulation import Fleet, InputEnd, RealtimeTimeline, Timeline, Traffic, writer_for
+from .simulation.delivery import WorkersSummary
 from .simulation.disruptions import Applied, Disruptions, check_backend_takes
 from .simulation.summary import ShardSummary, Throughput, shard_summaries, throughput
 
@@ -70,6 +71,7 @@ class RunResult:
     shards: tuple[ShardSummary, ...] = ()
     faults: tuple[Applied, ...] = ()
     throughput: tuple[Throughput, ...] = ()
+    workers: Optional[WorkersSummary] = None
 
 
 def default_stream_name(scenario_name: str, unique: str = "") -> str:
@@ -169,6 +171,7 @@ def _simulate(scenario: Scenario, seed: int, timeline: Timeline, backend: Backen
             truth.add(key, event_us)
 
     def on_end(_: float) -> None:
+        fleet.finish()
         now_us = scenario.start_us + round(timeline.now * 1_000_000)
         for part in parts:
             part[1].close(now_us)
@@ -176,13 +179,13 @@ def _simulate(scenario: Scenario, seed: int, timeline: Timeline, backend: Backen
     keys = [producer.partition_key for producer in scenario.producers]
     traffic = Traffic(scenario, writer_for(backend, stream_name, keys, timeline), seed, timeline, on_created)
     end = InputEnd(traffic.stats, timeline.event(), on_end)
-    consumer = Consumer(timeline, backend, stream_name, scenario.consumer, [part[1] for part in parts], end,
-                        scenario.start_us, echo)
-    disruptions = Disruptions(timeline, backend, stream_name, scenario.faults, consumer)
+    fleet = Fleet(timeline, backend, stream_name, scenario.consumer, [part[1] for part in parts], end,
+                  scenario.start_us, seed, echo, max((f.end or f.at for f in scenario.faults), default=0.0))
+    disruptions = Disruptions(timeline, backend, stream_name, scenario.faults, fleet)
     timeline.process(traffic.run())
     for action in actions:
         timeline.process(_act(timeline, action, backend, stream_name))
-    timeline.process(consumer.start())
+    timeline.process(fleet.start())
     try:
         timeline.run(until=end.event)
     except RuntimeError as exc:  # nothing left to happen, and input never ended: a kinsim bug, not bad input
@@ -190,13 +193,13 @@ def _simulate(scenario: Scenario, seed: int, timeline: Timeline, backend: Backen
 
     counters = tuple(CounterResult(spec, counter, truth, observations, counter_metrics(truth, observations, counter))
                      for spec, counter, truth, observations in parts)
-    stats, reading = traffic.stats, consumer.stats
+    stats, reading = traffic.stats, fleet.stats
     return RunResult(scenario, seed, backend.name, stats.produced, stats.delivered, stats.possible_duplicates,
                      stats.throttled_puts, reading.polls, reading.throttled_polls, end.at, counters,
                      reading.iterators_renewed,
                      shard_summaries(backend, stream_name, reading, traffic.writer.throttled_by_shard,
                                      timeline.clock.start_s),
-                     tuple(disruptions.applied), throughput(stats, reading, end.at))
+                     tuple(disruptions.applied), throughput(stats, reading, end.at), fleet.summary(stats.delivered))
 
 
 def _act(timeline: Timeline, action: StreamAction, backend: Backend, stream_name: str) -> Generator:

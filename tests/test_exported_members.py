@@ -33,7 +33,7 @@ def test_counter_names():
 
     assert sorted(kinsim.counters.__all__) == sorted([
         "Counter", "LateRecord", "ParameterError", "Sink", "collect", "duration_us", "BufferedCounter",
-        "NaiveCounter", "PerShard", "Windowing", "BUILT_IN",
+        "NaiveCounter", "Part", "PerShard", "Windowing", "BUILT_IN",
     ])
     assert kinsim.counters.BUILT_IN == {"naive": kinsim.counters.NaiveCounter,
                                         "buffered": kinsim.counters.BufferedCounter}

@@ -12,10 +12,10 @@ counter class by its import path.
 from .base import Counter, LateRecord, ParameterError, Sink, collect, duration_us
 from .buffered import BufferedCounter
 from .naive import NaiveCounter
-from .per_shard import PerShard
+from .per_shard import Part, PerShard
 from .windows import Windowing
 
 BUILT_IN: dict[str, type] = {"naive": NaiveCounter, "buffered": BufferedCounter}
 
 __all__ = ["Counter", "LateRecord", "ParameterError", "Sink", "collect", "duration_us", "BufferedCounter",
-           "NaiveCounter", "PerShard", "Windowing", "BUILT_IN"]
+           "NaiveCounter", "Part", "PerShard", "Windowing", "BUILT_IN"]

@@ -1,34 +1,80 @@
-"""One counter per shard, as one processor per shard lease (DESIGN §6, §11), reported as one.
+"""One counter per processor of a shard, as one KCL processor per shard lease (DESIGN §6, §11), reported
+as one.
 
-Each shard's records are counted by that shard's own counter, built when the shard is first read: a
-child shard starts with empty state and no watermark. When a closed shard has been read to its end,
-its counter is closed (``end_shard``): it fires every window it still holds, its share of them being
-complete. A cell's reported count is the sum, over shards, of each shard's latest count for it, so a
-key whose window is split between a parent and its children is counted whole.
+Each processor of a shard counts with a counter of its own (a ``Part``), built when it starts: a child
+shard's first processor starts with empty state and no watermark. A part's counts belong to a
+**lineage**: a processor that starts from nothing begins a lineage of its own; one that restores the
+state a previous owner saved with its checkpoint (``consumer.state: checkpointed``) continues that
+owner's lineage. A cell's reported count is the sum, over lineages, of each lineage's latest count for
+it. So a key whose window is split between a parent and its children is counted whole; a processor
+that lost its predecessor's state and counts the redelivered records again adds them a second time (the
+at-least-once double count); one that restored the state replaces its predecessor's counts.
 
-The figures a report reads are summed over the shards' counters: records counted, rows emitted, late
-records (in processing order), cells held. ``peak_state_cells`` is the most cells held at once by all
-of them together: during a poll of one shard, that shard's counter's own peak plus what the others
-hold (a counter measures its peak as ``max(peak_state_cells, state_cells)`` as it goes; the built-in
-ones do, after each record or run of records they count).
+When a closed shard has been read to its end, its part fires every window it still holds (``end``); a
+part whose processor lost its lease or crashed is ``drop``-ped: its state is gone, nothing fires.
+``close`` at the end of input fires every part still live.
+
+The figures a report reads are summed over all parts: records counted, rows emitted, late records (in
+processing order), cells held. ``peak_state_cells`` is the most cells held at once by all live parts
+together: during a call on one part, that part's own peak plus what the others hold (a counter measures
+its peak as ``max(peak_state_cells, state_cells)`` as it goes; the built-in ones do, after each record or
+run of records they count).
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Callable, Optional, Sequence
 
 from .base import Counter, LateRecord, Sink
 from .windows import Windowing
 
-__all__ = ["PerShard"]
+__all__ = ["PerShard", "Part"]
 
 
 def _no_report(start: int, key: str, count: int, at_us: int) -> None:
     """The sink of the counter built only to read its name, kind and parameters."""
 
 
+class Part:
+    """One processor's counter for one shard."""
+
+    __slots__ = ("owner", "shard_id", "lineage", "counter", "live")
+
+    def __init__(self, owner: "PerShard", shard_id: str, lineage: str, counter: Counter) -> None:
+        self.owner = owner
+        self.shard_id = shard_id
+        self.lineage = lineage
+        self.counter = counter
+        self.live = True
+
+    def process(self, keys: Sequence[str], event_us: Sequence[int], now_us: int) -> None:
+        """One poll's records (maybe none) to this part's counter."""
+        self.owner._run(self.counter, self.counter.process, self.shard_id, keys, event_us, now_us)
+
+    def end(self, now_us: int) -> None:
+        """The shard was read to its end (or input ended): the counter fires what it holds."""
+        if self.live:
+            self.owner._run(self.counter, self.counter.close, now_us)
+            self._retire()
+
+    def drop(self) -> None:
+        """The processor is gone without finishing (lease lost, worker crashed): its state is lost."""
+        if self.live:
+            self._retire()
+
+    def snapshot(self) -> tuple[str, Counter]:
+        """This part's lineage and a copy of its counter's state as it is now, to save with a checkpoint
+        (``PerShard.open(..., restore=)`` continues the lineage from it)."""
+        return self.lineage, self.owner._copy(self.counter, self.lineage)
+
+    def _retire(self) -> None:
+        self.live = False
+        self.owner.state_cells -= getattr(self.counter, "state_cells", 0)
+
+
 class PerShard:
-    """A counter kind run as one counter per shard: ``build(sink)`` makes each one."""
+    """A counter kind run as one counter per processor of a shard: ``build(sink)`` makes each one."""
 
     def __init__(self, build: Callable[[Sink], Counter], sink: Sink) -> None:
         self._build = build
@@ -36,9 +82,10 @@ class PerShard:
         self._template = build(_no_report)
         self.name: str = self._template.name
         self.windowing: Windowing = self._template.windowing
-        self.counters: dict[str, Counter] = {}   # shard id → its counter, in the order shards were first read
-        self._ended: set[str] = set()
-        self._totals: dict[tuple[int, str], int] = {}  # cell → the sum of each shard's latest count
+        self.parts: list[Part] = []                      # in the order processors started
+        self._first: dict[str, Part] = {}                # shard id → its first part (``process`` by shard id)
+        self._lineages: dict[str, Sink] = {}             # lineage → the sink its counters report to
+        self._totals: dict[tuple[int, str], int] = {}    # cell → the sum of each lineage's latest count
         self._counts_cells = hasattr(self._template, "state_cells")
         self.state_cells = 0
         self._peak = 0
@@ -54,52 +101,69 @@ class PerShard:
 
     @property
     def records_counted(self) -> int:
-        return sum(getattr(counter, "records_counted", 0) for counter in self.counters.values())
+        return sum(getattr(part.counter, "records_counted", 0) for part in self.parts)
 
     @property
     def emitted_rows(self) -> int:
         if not hasattr(self._template, "emitted_rows"):
             return self._reports
-        return sum(counter.emitted_rows for counter in self.counters.values())  # type: ignore[attr-defined]
+        return sum(part.counter.emitted_rows for part in self.parts)  # type: ignore[attr-defined]
 
     @property
     def peak_state_cells(self) -> Optional[int]:
         if self._counts_cells:
             return self._peak
-        if hasattr(self._template, "peak_state_cells"):  # an upper bound: the shards' peaks may not coincide
-            return sum(counter.peak_state_cells for counter in self.counters.values())  # type: ignore[attr-defined]
+        if hasattr(self._template, "peak_state_cells"):  # an upper bound: the parts' peaks may not coincide
+            return sum(part.counter.peak_state_cells for part in self.parts)  # type: ignore[attr-defined]
         return None
 
     @property
     def late(self) -> list[LateRecord]:
-        late = [record for counter in self.counters.values() for record in getattr(counter, "late", ())]
-        return sorted(late, key=lambda record: record.processed_us)  # stable: shards in the order first read
+        late = [record for part in self.parts for record in getattr(part.counter, "late", ())]
+        return sorted(late, key=lambda record: record.processed_us)  # stable: parts in the order started
 
-    # -- what the consumer calls ----------------------------------------------------------------------
+    # -- what processors call -------------------------------------------------------------------------
+    def open(self, shard_id: str, lineage: Optional[str] = None,
+             restore: Optional[tuple[str, Counter]] = None) -> Part:
+        """A part for a processor starting on ``shard_id``: a new counter in lineage ``lineage`` (default:
+        the shard id), or a copy of ``restore`` (a ``Part.snapshot``), continuing the snapshot's lineage."""
+        lineage = shard_id if lineage is None else lineage
+        if restore is not None:
+            lineage = restore[0]
+            counter = self._copy(restore[1], lineage)
+        else:
+            counter = self._build(self._sink_for(lineage))
+        part = Part(self, shard_id, lineage, counter)
+        self.parts.append(part)
+        self._first.setdefault(shard_id, part)
+        held = getattr(counter, "state_cells", 0)
+        self.state_cells += held
+        self._peak = max(self._peak, self.state_cells)
+        return part
+
     def process(self, shard_id: str, keys: Sequence[str], event_us: Sequence[int], now_us: int) -> None:
-        """One poll of one shard (its records may be none) to that shard's counter."""
-        counter = self.counters.get(shard_id)
-        if counter is None:
-            counter = self.counters[shard_id] = self._build(self._sink_for(shard_id))
-        self._run(counter, counter.process, shard_id, keys, event_us, now_us)
+        """One poll of one shard to that shard's first part (a single reader per shard)."""
+        part = self._first.get(shard_id)
+        if part is None:
+            part = self.open(shard_id)
+        part.process(keys, event_us, now_us)
 
     def end_shard(self, shard_id: str, now_us: int) -> None:
-        """A closed shard has been read to its end: its counter fires what it holds."""
-        counter = self.counters.get(shard_id)
-        if counter is not None and shard_id not in self._ended:
-            self._ended.add(shard_id)
-            self._run(counter, counter.close, now_us)
+        """A closed shard has been read to its end by its single reader: its counter fires what it holds."""
+        part = self._first.get(shard_id)
+        if part is not None:
+            part.end(now_us)
 
     def close(self, now_us: int) -> None:
-        """Input has ended: every shard's counter still open reports what it holds, in shard order."""
-        for shard_id in sorted(self.counters):
-            self.end_shard(shard_id, now_us)
+        """Input has ended: every live part reports what it holds, in shard order (then started order)."""
+        for part in sorted(self.parts, key=lambda part: part.shard_id):
+            part.end(now_us)
 
-    # -- the sum over shards --------------------------------------------------------------------------
+    # -- the sum over lineages ------------------------------------------------------------------------
     def _run(self, counter: Counter, call: Callable[..., None], *args: Any) -> None:
         """Call the counter, and keep the total of cells held and its peak: the counter's own peak during
         the call (its ``peak_state_cells`` is set to its cells before, and read after) plus what the
-        other shards hold meanwhile."""
+        other parts hold meanwhile."""
         if not self._counts_cells:
             call(*args)
             return
@@ -118,9 +182,18 @@ class PerShard:
         self.state_cells += after - before
         self._peak = max(self._peak, self.state_cells - after + held)
 
-    def _sink_for(self, shard_id: str) -> Sink:
-        """The sink of one shard's counter: each cell's sum over shards to the report's sink, kept as the
-        cell's total and this shard's part of it."""
+    def _copy(self, counter: Counter, lineage: str) -> Counter:
+        """A deep copy of a counter's state that reports to ``lineage``'s sink (sinks are not copied)."""
+        sink = self._sink_for(lineage)
+        memo = {id(self._sink): self._sink, id(sink): sink, id(self): self}
+        return copy.deepcopy(counter, memo)
+
+    def _sink_for(self, lineage: str) -> Sink:
+        """The sink of a lineage's counters: each cell's sum over lineages to the report's sink, kept as
+        the cell's total and this lineage's part of it."""
+        found = self._lineages.get(lineage)
+        if found is not None:
+            return found
         mine: dict[tuple[int, str], int] = {}
         totals, sink = self._totals, self._sink
 
@@ -131,10 +204,12 @@ class PerShard:
             totals[cell] = total
             sink(start, key, total, at_us)
 
-        if hasattr(self._template, "emitted_rows"):
-            return report
-
-        def counted(start: int, key: str, count: int, at_us: int) -> None:
-            self._reports += 1
-            report(start, key, count, at_us)
-        return counted
+        if not hasattr(self._template, "emitted_rows"):
+            def counted(start: int, key: str, count: int, at_us: int) -> None:
+                self._reports += 1
+                report(start, key, count, at_us)
+            found = counted
+        else:
+            found = report
+        self._lineages[lineage] = found
+        return found

@@ -23,7 +23,7 @@ from typing import Optional, Sequence
 
 from ..records import ChildShard
 from .table import Lease, LeaseTable, Position, create_child_leases, parents_ended
-from .taker import LeaseTaker, TakeRound
+from .taker import LeaseTaker, Takeover, TakeRound
 
 __all__ = ["Leaseholder", "renew_interval", "take_interval"]
 
@@ -57,6 +57,18 @@ class Leaseholder:
             self.held[takeover.shard_id] = takeover.lease
         return round_
 
+    def plan(self, now: float) -> list[tuple[str, bool]]:
+        """The first half of a take round, for workers whose rounds run at one instant: what this worker
+        would take (shard id, whether a steal), decided on the table as it is now."""
+        return self.taker.wanted(self.taker.plan(self.table, now))
+
+    def take_one(self, shard_id: str, stolen: bool, now: float) -> Optional[Takeover]:
+        """The second half, one lease at a time: None if someone else's write came first."""
+        takeover = self.taker.take(self.table, shard_id, stolen, now)
+        if takeover is not None:
+            self.held[shard_id] = takeover.lease
+        return takeover
+
     def renew(self, now: float) -> list[str]:
         """Renew every lease held; returns the shards lost (someone took them), in shard id order."""
         lost = []
@@ -69,7 +81,7 @@ class Leaseholder:
                 self.held[shard_id] = lease
         return lost
 
-    def checkpoint(self, shard_id: str, checkpoint: str, state: Optional[bytes] = None) -> Optional[Lease]:
+    def checkpoint(self, shard_id: str, checkpoint: str, state: object = None) -> Optional[Lease]:
         """Write a checkpoint (and the state saved with it); None if refused, and the lease is then lost."""
         mine = self.held.get(shard_id)
         if mine is None:
@@ -96,7 +108,7 @@ class Leaseholder:
         return mine is not None and parents_ended(self.table, mine)
 
     def end_shard(self, shard_id: str, children: Sequence[ChildShard],
-                  state: Optional[bytes] = None) -> Optional[Lease]:
+                  state: object = None) -> Optional[Lease]:
         """The shard was read to its end: create the children's leases, then checkpoint SHARD_END."""
         create_child_leases(self.table, children)
         return self.checkpoint(shard_id, Position.SHARD_END.value, state)

@@ -9,6 +9,7 @@ checked as well where the counter alone would do:
 - ``renew``       expects the counter and the owner; bumps the counter.
 - ``take``        expects the counter the taker last saw; sets the owner, bumps the counter.
 - ``evict``       expects the owner; clears it, bumps the counter (a worker letting a lease go).
+- ``delete``      removes an ended lease (the KCL's lease cleanup).
 - ``checkpoint``  expects the counter and the owner; sets the checkpoint and the opaque ``state``
                   together (``consumer.state: checkpointed``), bumps the counter. Refused, it is the
                   zombie case: the caller raises ``ShutdownException``.
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, replace
-from typing import Iterable, Optional, Protocol, Sequence
+from typing import Any, Iterable, Optional, Protocol, Sequence
 
 from ..records import ChildShard
 
@@ -55,7 +56,7 @@ class Lease:
     counter: int = 0
     checkpoint: str = Position.TRIM_HORIZON.value
     parents: tuple[str, ...] = ()
-    state: Optional[bytes] = None
+    state: Any = None          # opaque to the table: what the processor saved (a snapshot of its counters)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "checkpoint", _checked_checkpoint(self.checkpoint))
@@ -101,7 +102,10 @@ class LeaseTable(Protocol):
     def evict(self, shard_id: str, owner: str) -> Optional[Lease]: ...
 
     def checkpoint(self, shard_id: str, owner: str, expected_counter: int, checkpoint: str,
-                   state: Optional[bytes] = None) -> Optional[Lease]: ...
+                   state: Any = None) -> Optional[Lease]: ...
+
+    def delete(self, shard_id: str) -> bool:
+        """Remove a lease (an ended one, cleaned up); True if there was one."""
 
     @property
     def refusals(self) -> Sequence[Refusal]:
@@ -157,12 +161,15 @@ class MemoryLeaseTable:
         return self._write(replace(lease, owner=None, counter=lease.counter + 1))
 
     def checkpoint(self, shard_id: str, owner: str, expected_counter: int, checkpoint: str,
-                   state: Optional[bytes] = None) -> Optional[Lease]:
+                   state: Any = None) -> Optional[Lease]:
         value = _checked_checkpoint(checkpoint)
         lease = self._leases.get(shard_id)
         if lease is None or lease.owner != owner or lease.counter != expected_counter:
             return self._refuse("checkpoint", shard_id, owner, expected_counter)
         return self._write(replace(lease, checkpoint=value, state=state, counter=lease.counter + 1))
+
+    def delete(self, shard_id: str) -> bool:
+        return self._leases.pop(shard_id, None) is not None
 
     def _write(self, lease: Lease) -> Lease:
         self._leases[lease.shard_id] = lease

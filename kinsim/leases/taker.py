@@ -140,17 +140,33 @@ class LeaseTaker:
 
     def take_round(self, table: LeaseTable, now: float) -> TakeRound:
         """List the table, plan, and take what the plan says, each take conditional on the counter seen."""
-        plan = plan_take(self.worker, self.scan(table.list(), now), now, self.failover_time)
+        plan = self.plan(table, now)
+        taken, refused = [], []
+        for shard_id, stolen in self.wanted(plan):
+            takeover = self.take(table, shard_id, stolen, now)
+            if takeover is None:
+                refused.append(shard_id)
+            else:
+                taken.append(takeover)
+        return TakeRound(plan, tuple(taken), tuple(refused))
+
+    def plan(self, table: LeaseTable, now: float) -> TakePlan:
+        """List the table and decide (the first half of a take round)."""
+        return plan_take(self.worker, self.scan(table.list(), now), now, self.failover_time)
+
+    @staticmethod
+    def wanted(plan: TakePlan) -> list[tuple[str, bool]]:
+        """The leases a plan takes, each with whether it is a steal: the available ones, then the steal."""
         wanted = [(shard_id, False) for shard_id in plan.take]
         if plan.steal is not None:
             wanted.append((plan.steal.shard_id, True))
-        taken, refused = [], []
-        for shard_id, stolen in wanted:
-            before = self._seen[shard_id].lease
-            lease = table.take(shard_id, self.worker, before.counter)
-            if lease is None:
-                refused.append(shard_id)
-                continue
-            self._seen[shard_id] = Seen(lease, now)
-            taken.append(Takeover(shard_id, self.worker, before.owner, stolen, now, lease))
-        return TakeRound(plan, tuple(taken), tuple(refused))
+        return wanted
+
+    def take(self, table: LeaseTable, shard_id: str, stolen: bool, now: float) -> Optional[Takeover]:
+        """Take one lease, conditional on the counter this worker last saw; None if refused."""
+        before = self._seen[shard_id].lease
+        lease = table.take(shard_id, self.worker, before.counter)
+        if lease is None:
+            return None
+        self._seen[shard_id] = Seen(lease, now)
+        return Takeover(shard_id, self.worker, before.owner, stolen, now, lease)

@@ -8,7 +8,8 @@ put or a poll at exactly ``at`` already meets it, and one at exactly ``at + for`
 - A throttle lowers the limits of simulated shards for its span (a backend's ``limit_shards``, which
   ``MemoryBackend`` has); a real stream's limits cannot be lowered, which the runner says before the
   run starts.
-- A pause of the consumer stops its polls for the span.
+- A pause stalls a worker (the single consumer is the worker ``consumer``) for the span; a crash stops
+  one at once; a restart brings a crashed one back (``workers.Worker``).
 
 What was applied, and when, is kept for the report (``Applied``). A fault the backend refuses mid-run
 (only a real stream can: the schedule was checked on simulated shards when the scenario was loaded) is
@@ -23,9 +24,9 @@ from typing import Sequence
 from ..backends.base import Backend
 from ..backends.throughput import SERVICE_LIMITS, ShardLimits
 from ..errors import FaultError, KinesisError
-from ..scenario.schedule import Fault, Merge, Pause, ShardCount, Split, Throttle, split_point
-from .consumer import Consumer
+from ..scenario.schedule import Crash, Fault, Merge, Pause, Restart, ShardCount, Split, Throttle, split_point
 from .timeline import STREAM, Timeline
+from .workers import Fleet
 
 __all__ = ["Disruptions", "Applied", "lowered_limits", "check_backend_takes"]
 
@@ -58,11 +59,11 @@ def check_backend_takes(faults: Sequence[Fault], backend: Backend) -> None:
 
 class Disruptions:
     def __init__(self, timeline: Timeline, backend: Backend, stream_name: str, faults: Sequence[Fault],
-                 consumer: Consumer) -> None:
+                 fleet: Fleet) -> None:
         self.timeline = timeline
         self.backend = backend
         self.stream_name = stream_name
-        self.consumer = consumer
+        self.fleet = fleet
         self.applied: list[Applied] = []
         for fault in sorted(faults, key=lambda fault: fault.at):  # ties: the file's order
             self._at(fault.at, lambda fault=fault: self._apply(fault))
@@ -100,8 +101,15 @@ class Disruptions:
             backend.limit_shards(stream, lowered_limits(action), action.shards)  # type: ignore
             return "limits lowered"
         if isinstance(action, Pause):
-            self.consumer.pause(fault.end)  # type: ignore[arg-type]
-            return "polls stopped"
+            self.fleet.workers[action.who].pause(fault.end)  # type: ignore[arg-type]
+            return "stalled"
+        if isinstance(action, Crash):
+            held = self.fleet.workers[action.worker].holder.shards()
+            self.fleet.workers[action.worker].crash()
+            return f"crashed holding {len(held)} lease{'s' if len(held) != 1 else ''}"
+        if isinstance(action, Restart):
+            self.fleet.workers[action.worker].restart()
+            return f"restarted as {self.fleet.workers[action.worker].identity}"
         raise TypeError(f"unknown fault {action!r}")
 
     def _unthrottle(self, fault: Fault) -> None:

@@ -29,11 +29,21 @@ class InputEnd:
         self.at: Optional[float] = None                       # when input ended (seconds after the start)
 
     @property
+    def traffic_done(self) -> bool:
+        """Every record created and delivered to the stream."""
+        return self._traffic.done
+
+    def unread(self) -> list[str]:
+        """The shards not read to their tip since the last delivery, in shard id order."""
+        last = self._traffic.last_delivery
+        return sorted(shard for shard, at in self._caught_up_at.items() if at is None or at < last)
+
+    @property
     def reached(self) -> bool:
         return self.at is not None
 
     def reading(self, shard_id: str) -> None:
-        """A poller has started on this shard."""
+        """A poller has started on this shard, or it is to be read (a new lease, a crashed reader's)."""
         self._caught_up_at[shard_id] = None
 
     def is_reading(self, shard_id: str) -> bool:
@@ -47,7 +57,7 @@ class InputEnd:
     def shard_finished(self, shard_id: str) -> None:
         """A closed shard has been read to its end."""
         self.finished.add(shard_id)
-        del self._caught_up_at[shard_id]
+        self._caught_up_at.pop(shard_id, None)
 
     def check(self) -> None:
         if self.at is not None or not self._traffic.done:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Mapping, Optional
 
 from ..backends.base import Backend
-from .consumer import ConsumerStats, ShardReading
+from .shard_consumer import ConsumerStats, ShardReading
 from .traffic import TrafficStats
 
 __all__ = ["ShardSummary", "Throughput", "shard_summaries", "throughput"]

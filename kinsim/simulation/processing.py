@@ -1,0 +1,119 @@
+"""What processes one lease's records (DESIGN §11, "Counters as processors"): the scenario's counters, one
+part each, and the user's own KCL-shaped processor when the scenario names one.
+
+Without a processor of the user's, the counters are the processor, and they checkpoint by the
+scenario's ``consumer.checkpoint`` policy after a batch, and at a shard's end (they must, or the
+children never start). A refused checkpoint (``ShutdownException``: the lease is another worker's) is
+what a KCL application logs and gets over; the shard consumer then ends with ``lease_lost``.
+
+With one (``consumer.processor``), it is given every batch as amazon-kclpy v3 inputs and decides its
+checkpoints itself; the counters count what it was given, beside it, and their state is saved with the
+checkpoints it writes.
+
+``consumer.state: checkpointed`` saves the counters' state with each checkpoint, atomically, in the
+lease; the next owner restores it and continues the same counts (``PerShard`` lineages). With
+``memory`` the state lives and dies with the processor: a new owner counts from nothing what it is
+given again.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Sequence
+
+from ..counters import Part, PerShard
+from ..kcl import (Checkpointer, CheckpointError, InitializeInput, LeaseLostInput, ProcessRecordsInput,
+                   ShardEndedInput, ShutdownRequestedInput)
+from ..records import GetRecordsResult, Record
+from ..scenario.model import CheckpointPolicy
+from .payload import EVENT_TIMES
+
+__all__ = ["LeaseProcessor"]
+
+
+class LeaseProcessor:
+    """One lease's processor. ``restore`` is the state its lease holds (a snapshot per counter), or None."""
+
+    def __init__(self, shard_id: str, counters: Sequence[PerShard], lineage: str, restore: Optional[tuple],
+                 policy: CheckpointPolicy, started_at: float, user: Any = None,
+                 echo: Optional[Callable[[Record], None]] = None) -> None:
+        self.shard_id = shard_id
+        if restore is not None and len(restore) == len(counters):
+            self.parts: list[Part] = [counter.open(shard_id, restore=state) for counter, state in zip(counters, restore)]
+        else:
+            self.parts = [counter.open(shard_id, lineage) for counter in counters]
+        self.policy = policy
+        self.user = user
+        self.echo = echo
+        self._checkpointed_at = started_at
+        self._since_checkpoint = 0
+
+    def snapshot(self) -> tuple:
+        """The counters' state now, to save with a checkpoint."""
+        return tuple(part.snapshot() for part in self.parts)
+
+    # -- the KCL calls --------------------------------------------------------------------------------
+    def initialize(self, checkpoint: str) -> None:
+        """``checkpoint``: where the processor starts after, a sequence number or a sentinel such as
+        ``TRIM_HORIZON`` (as the multilang daemon passes it)."""
+        if self.user is not None:
+            self.user.initialize(InitializeInput(self.shard_id, checkpoint))
+
+    def process(self, result: GetRecordsResult, now_s: float, now_us: int, checkpointer: Checkpointer) -> None:
+        records = result.records
+        if self.echo is not None:
+            for record in records:
+                self.echo(record)
+        keys, times = records.partition_keys, records.values(EVENT_TIMES)
+        for part in self.parts:
+            part.process(keys, times, now_us)
+        if self.user is not None:
+            self.user.process_records(ProcessRecordsInput.of(records, checkpointer, result.millis_behind_latest))
+            return
+        self._since_checkpoint += len(records)
+        if self._due(now_s):
+            self._checkpointed_at = now_s
+            self._since_checkpoint = 0
+            _checkpoint(checkpointer)
+
+    def shard_ended(self, now_us: int, checkpointer: Checkpointer) -> None:
+        """Read to the shard's end: the counters fire what they hold, then the checkpoint at SHARD_END."""
+        for part in self.parts:
+            part.end(now_us)
+        if self.user is not None:
+            self.user.shard_ended(ShardEndedInput(checkpointer))
+        else:
+            _checkpoint(checkpointer)
+
+    def lease_lost(self) -> None:
+        for part in self.parts:
+            part.drop()
+        if self.user is not None:
+            self.user.lease_lost(LeaseLostInput())
+
+    def shutdown_requested(self, checkpointer: Checkpointer) -> None:
+        """Input has ended: a user's processor may checkpoint once more (the counters close by themselves)."""
+        if self.user is not None:
+            self.user.shutdown_requested(ShutdownRequestedInput(checkpointer))
+
+    def crashed(self) -> None:
+        """The worker crashed: nothing is called, the state is gone."""
+        for part in self.parts:
+            part.drop()
+
+    def _due(self, now_s: float) -> bool:
+        policy = self.policy
+        if policy.each_batch:
+            return True
+        if policy.every is not None:
+            return now_s - self._checkpointed_at >= policy.every
+        if policy.records is not None:
+            return self._since_checkpoint >= policy.records
+        return False
+
+
+def _checkpoint(checkpointer: Checkpointer) -> None:
+    """Checkpoint at the last record delivered; a refusal is counted by the checkpointer and got over."""
+    try:
+        checkpointer.checkpoint()
+    except CheckpointError:
+        pass

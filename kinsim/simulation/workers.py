@@ -1,0 +1,315 @@
+"""The consuming application: KCL-shaped workers sharing one lease table (DESIGN §11).
+
+The ``Fleet`` creates a lease for each shard a consumer starts at (``first_shards``) when the consumer
+starts, then starts its workers. Each ``Worker`` is a simpy process that renews the leases it holds
+every ``failover_time / 3`` and takes leases every ``2 × failover_time`` (``leases.Leaseholder``), both
+from its start, as the KCL's renewer and taker do; after each round it starts a ``ShardConsumer`` for
+every lease it holds whose parents have ended. A shard read to its end creates its children's leases
+and checkpoints SHARD_END; its lease is then deleted (the KCL's lease cleanup, without its delay), so
+ended leases do not count toward anyone's fair share.
+
+Faults: a crash stops a worker at once (its processors' state is gone, nothing is called, nothing is
+renewed); a pause stalls all its processes until its end, when the shard consumers go on with what they
+were doing before the worker renews (so a zombie's processing and its refused checkpoint happen); a
+restart brings the worker back with no leases and no state, under a new identity in the lease table
+(``w1#2``), as a KCL worker started again gets a new worker id.
+
+What happened is kept for the report: holdings (who held which lease when), takeovers with the time
+since the previous owner crashed or stalled, worker events, deliveries and duplicates.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from typing import Callable, Generator, Optional, Sequence
+
+from ..backends.base import Backend
+from ..counters import PerShard
+from ..durations import duration_text
+from ..errors import StalledError
+from ..leases import Lease, Leaseholder, MemoryLeaseTable, Takeover, renew_interval
+from ..records import ChildShard, Record
+from ..scenario.model import ConsumerSpec, State
+from .delivery import Delivery, Holding, TakeoverRecord, WorkerEvent, WorkersSummary
+from .ending import InputEnd
+from .processing import LeaseProcessor
+from .shard_consumer import ConsumerStats, ShardConsumer, first_shards
+from .timeline import Timeline
+
+__all__ = ["Fleet", "Worker", "AFTER_PROCESSING"]
+
+AFTER_PROCESSING = 2  # a simpy priority after NORMAL: a waking worker renews after its consumers went on
+TAKE_ROUND = 3        # after that: the take rounds due at an instant, together
+TAKES_PER_RENEW = 6   # 2 × failover_time / (failover_time / 3)
+STALL_S = 600.0       # input that cannot end: nothing given to a processor for this long (or 30 × failover)
+
+
+class Worker:
+    """One worker: its leases (a ``Leaseholder`` under its current identity) and its shard consumers."""
+
+    def __init__(self, fleet: "Fleet", name: str) -> None:
+        self.fleet = fleet
+        self.name = name
+        self.incarnation = 0
+        self.crashed = False
+        self.paused_until = float("-inf")
+        self.paused_at = float("-inf")
+        self.holder = Leaseholder(name, fleet.table, fleet.spec.failover_time)
+        self.consumers: dict[str, ShardConsumer] = {}    # shard id → its consumer, while it runs
+        self._holdings: dict[str, Holding] = {}
+
+    @property
+    def identity(self) -> str:
+        """The owner name in the lease table: the worker's name, ``name#2`` after its first restart, ..."""
+        return self.holder.worker
+
+    def start(self) -> None:
+        self.fleet.timeline.process(self._coordinate(self.incarnation))
+
+    # -- faults ---------------------------------------------------------------------------------------
+    def crash(self) -> None:
+        now = self.fleet.timeline.now
+        self.incarnation += 1
+        self.crashed = True
+        for consumer in self.consumers.values():
+            consumer.crashed()
+            self.fleet.end.reading(consumer.shard_id)  # not read to its tip by anyone now
+        self.consumers.clear()
+        for shard_id in list(self._holdings):
+            self._let_go(shard_id, "crashed")
+        self.holder.held.clear()
+        self.fleet.crashed_at[self.identity] = now
+        self.fleet.events.append(WorkerEvent(self.name, "crash", now))
+
+    def pause(self, until: float) -> None:
+        self.paused_at = self.fleet.timeline.now
+        self.paused_until = max(self.paused_until, until)
+        self.fleet.events.append(WorkerEvent(self.name, "pause", self.fleet.timeline.now, until))
+
+    def restart(self) -> None:
+        self.incarnation += 1
+        self.crashed = False
+        self.paused_until = float("-inf")
+        self.holder = Leaseholder(f"{self.name}#{self.incarnation // 2 + 1}", self.fleet.table,
+                                  self.fleet.spec.failover_time)
+        self.fleet.events.append(WorkerEvent(self.name, "restart", self.fleet.timeline.now))
+        self.start()
+
+    # -- the renewer and the taker --------------------------------------------------------------------
+    def _coordinate(self, incarnation: int) -> Generator:
+        timeline, fleet = self.fleet.timeline, self.fleet
+        every = renew_interval(fleet.spec.failover_time)
+        began, tick = timeline.now, 0
+        while self.incarnation == incarnation and not fleet.end.reached:
+            if self.paused_until > timeline.now:
+                yield timeline.wake(self.paused_until - timeline.now, AFTER_PROCESSING)
+                missed = int((timeline.now - began) // every)
+                take = any(k % TAKES_PER_RENEW == 0 for k in range(tick, missed + 1))
+                self._round(take)
+                tick = missed + 1
+            else:
+                self._round(tick % TAKES_PER_RENEW == 0)
+                tick += 1
+            if self.incarnation != incarnation or fleet.end.reached:
+                return
+            fleet.check_stalled()
+            yield timeline.timeout(max(0.0, began + tick * every - timeline.now))
+
+    def _round(self, take: bool) -> None:
+        now = self.fleet.timeline.now
+        for shard_id in self.holder.renew(now):
+            self._let_go(shard_id, "lost")
+        if take:
+            self.fleet.join_take_round(self)   # it starts consumers after the round
+        else:
+            self.start_consumers()
+
+    def took(self, takeover: Takeover) -> None:
+        self.fleet.took(self, takeover.shard_id, takeover.previous_owner, takeover.stolen)
+        self._holdings[takeover.shard_id] = Holding(self.name, takeover.shard_id, takeover.at)
+        self.fleet.holdings.append(self._holdings[takeover.shard_id])
+
+    def start_consumers(self) -> None:
+        """A shard consumer for each lease held whose parents have ended and that has none yet."""
+        if self.crashed:
+            return
+        for shard_id in self.holder.shards():
+            if shard_id not in self.consumers and self.holder.processable(shard_id):
+                self._consume(self.holder.held[shard_id])
+
+    def _consume(self, lease: Lease) -> None:
+        consumer = ShardConsumer(self, lease, self.fleet.processor(lease, self))
+        self.consumers[lease.shard_id] = consumer
+        self.fleet.timeline.process(consumer.run())
+
+    # -- what shard consumers call --------------------------------------------------------------------
+    def checkpoint(self, shard_id: str, checkpoint: str, state: object) -> Optional[Lease]:
+        lease = self.holder.checkpoint(shard_id, checkpoint, state)
+        self._checkpointed(shard_id, lease)
+        return lease
+
+    def end_shard(self, shard_id: str, children: Sequence[ChildShard], state: object) -> Optional[Lease]:
+        lease = self.holder.end_shard(shard_id, children, state)
+        self._checkpointed(shard_id, lease)
+        if lease is None:
+            return None
+        self.fleet.ended(shard_id, children)
+        self.holder.held.pop(shard_id, None)
+        self._let_go(shard_id, "ended")
+        return lease
+
+    def consumer_done(self, consumer: ShardConsumer) -> None:
+        if self.consumers.get(consumer.shard_id) is consumer:
+            del self.consumers[consumer.shard_id]
+
+    def _checkpointed(self, shard_id: str, lease: Optional[Lease]) -> None:
+        if lease is None:
+            self.fleet.checkpoints_refused += 1
+            self._let_go(shard_id, "lost")
+        else:
+            self.fleet.checkpoints_written += 1
+
+    def _let_go(self, shard_id: str, how: str) -> None:
+        holding = self._holdings.pop(shard_id, None)
+        if holding is not None:
+            holding.end, holding.how = self.fleet.timeline.now, how
+
+
+class Fleet:
+    """The workers of the scenario's consumer, their lease table, and what they did."""
+
+    def __init__(self, timeline: Timeline, backend: Backend, stream_name: str, spec: ConsumerSpec,
+                 counters: Sequence[PerShard], end: InputEnd, start_us: int, seed: int = 0,
+                 echo: Optional[Callable[[Record], None]] = None, quiet_until: float = 0.0) -> None:
+        self.timeline = timeline
+        self.backend = backend
+        self.stream_name = stream_name
+        self.spec = spec
+        self.counters = counters
+        self.end = end
+        self.start_us = start_us
+        self.echo = echo
+        self.seed = seed
+        self.quiet_until = quiet_until   # the last scripted fault's end: stalls before it may be scripted
+        self.progress_at = 0.0           # the last time a processor was given records, or a lease changed hands
+        self._takers: Optional[list[Worker]] = None   # the workers in this instant's take round
+        self.keeps_state = spec.state is State.CHECKPOINTED
+        self.table = MemoryLeaseTable()
+        self.workers = {name: Worker(self, name) for name in spec.workers}
+        self.stats = ConsumerStats()
+        self.delivery = Delivery()
+        self.holdings: list[Holding] = []
+        self.takeovers: list[TakeoverRecord] = []
+        self.events: list[WorkerEvent] = []
+        self.crashed_at: dict[str, float] = {}   # a crashed worker's identity → when it crashed
+        self.checkpoints_written = 0
+        self.checkpoints_refused = 0
+        self._processors: dict[str, int] = {}    # shard id → processors started on it
+
+    def now_us(self) -> int:
+        return self.start_us + round(self.timeline.now * 1_000_000)
+
+    def start(self) -> Generator:
+        """The consumer's process: at its start, a lease for each shard to start at, then the workers."""
+        if self.spec.start > self.timeline.now:
+            yield self.timeline.timeout(self.spec.start - self.timeline.now)
+        for shard in first_shards(self.backend.list_shards(self.stream_name), self.spec.iterator):
+            self.table.create_if_absent(Lease(shard.shard_id, checkpoint=self.spec.iterator.value))
+            self.end.reading(shard.shard_id)
+        for worker in self.workers.values():
+            worker.start()
+
+    def processor(self, lease: Lease, worker: Worker) -> LeaseProcessor:
+        """A new processor for a lease a worker starts on; its counters restored from the lease's state when
+        the scenario keeps it. Kept state makes every processor of a shard one lineage (one without
+        state to restore starts from the lease's first position, with nothing counted, as its
+        predecessor did); otherwise each processor's counts are a lineage of their own (the shard's
+        first processor's is the shard id, as when one consumer reads it)."""
+        shard_id = lease.shard_id
+        started = self._processors[shard_id] = self._processors.get(shard_id, 0) + 1
+        user = self.spec.processor.build() if self.spec.processor is not None else None
+        restore = lease.state if self.keeps_state else None
+        lineage = shard_id if started == 1 or self.keeps_state else f"{shard_id}@{started}"
+        return LeaseProcessor(lease.shard_id, self.counters, lineage, restore, self.spec.checkpoint,  # type: ignore[arg-type]
+                              self.timeline.now, user, self.echo)
+
+    def join_take_round(self, worker: Worker) -> None:
+        """Take leases for ``worker`` in this instant's take round (after everything else then)."""
+        if self._takers is None:
+            self._takers = []
+            self.timeline.wake(0, TAKE_ROUND).callbacks.append(lambda _: self._take_round())
+        self._takers.append(worker)
+
+    def _take_round(self) -> None:
+        """The take rounds of every worker due at this instant, as concurrent KCL takers run them: each
+        plans on the table as it is, shuffles the leases it wants (seeded; the KCL shuffles too), and the
+        takes go one at a time in turn, by worker name; a take someone else's came before is refused."""
+        workers, self._takers = sorted(self._takers or (), key=lambda worker: worker.name), None
+        now = self.timeline.now
+        queues = []
+        for worker in workers:
+            wanted = worker.holder.plan(now)
+            free = [item for item in wanted if not item[1]]
+            random.Random(f"{self.seed}/{worker.identity}/{now!r}").shuffle(free)
+            queues.append((worker, deque(free + [item for item in wanted if item[1]])))
+        queues = [(worker, queue) for worker, queue in queues if queue]
+        while queues:
+            for worker, queue in queues:
+                shard_id, stolen = queue.popleft()
+                takeover = worker.holder.take_one(shard_id, stolen, now)
+                if takeover is not None:
+                    worker.took(takeover)
+            queues = [(worker, queue) for worker, queue in queues if queue]
+        for worker in workers:
+            worker.start_consumers()
+
+    def check_stalled(self) -> None:
+        """Raise ``StalledError`` when input can never end (see ``errors.StalledError``)."""
+        now, limit = self.timeline.now, max(STALL_S, 30 * self.spec.failover_time)
+        if not self.end.traffic_done or now <= self.quiet_until or now - self.progress_at <= limit:
+            return
+        unread = self.end.unread()
+        raise StalledError(f"input never ended: every record was put by {duration_text(self.progress_at)}, "
+                           f"but no processor was given any for {duration_text(now - self.progress_at)} "
+                           f"and {', '.join(unread) or 'no shard'} {'is' if len(unread) == 1 else 'are'} not read "
+                           f"to the end (a processor must checkpoint at shard_ended, or the children "
+                           f"never start)")
+
+    def took(self, worker: Worker, shard_id: str, previous: Optional[str], stolen: bool) -> None:
+        now = self.progress_at = self.timeline.now
+        self.takeovers.append(TakeoverRecord(shard_id, worker.name, previous, stolen, now, self._since_trouble(previous)))
+
+    def ended(self, shard_id: str, children: Sequence[ChildShard]) -> None:
+        """A shard's SHARD_END is checkpointed: its children's leases exist; its own is cleaned up."""
+        self.end.shard_finished(shard_id)
+        for child in children:
+            if not self.end.is_reading(child.shard_id) and self.table.get(child.shard_id) is not None:
+                self.end.reading(child.shard_id)
+        self.table.delete(shard_id)
+
+    def finish(self) -> None:
+        """Input has ended: every running processor is asked to shut down, in worker then shard order."""
+        for worker in self.workers.values():
+            for shard_id in sorted(worker.consumers):
+                worker.consumers[shard_id].shutdown()
+
+    def summary(self, accepted: int) -> WorkersSummary:
+        """What the workers did, for the report; ``accepted``: the records the stream took."""
+        delivery = self.delivery
+        return WorkersSummary(tuple(self.workers), delivery.delivered, delivery.duplicates,
+                              max(0, accepted - delivery.distinct), self.checkpoints_written,
+                              self.checkpoints_refused, tuple(t for t in self.takeovers if t.previous is not None),
+                              tuple(self.holdings), tuple(self.events))
+
+    def _since_trouble(self, previous: Optional[str]) -> Optional[float]:
+        """Seconds since the lease's previous owner crashed, or began the pause it is still in."""
+        now = self.timeline.now
+        if previous is None:
+            return None
+        if previous in self.crashed_at:
+            return now - self.crashed_at[previous]
+        for worker in self.workers.values():
+            if worker.identity == previous and worker.paused_until > now:
+                return now - worker.paused_at
+        return None
