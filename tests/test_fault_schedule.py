@@ -15,7 +15,7 @@ from kinsim.cli import main
 from kinsim.clock import ManualClock
 from kinsim.errors import KinesisError, ScenarioError
 from kinsim.scenario import Fault, Merge, Pause, ShardCount, Split, Throttle, load_scenario, parse_scenario
-from kinsim.scenario.schedule import split_point
+from kinsim.scenario.schedule import Crash, Restart, split_point
 from kinsim.scenario.values import hash_key, shard_id, size
 
 try:  # tests/ as a package, or on sys.path (pytest's rootdir-less "prepend" import mode)
@@ -176,6 +176,18 @@ def test_spans_that_only_touch_or_share_no_shard_are_accepted(tmp_path):
         - {{at: 1m, for: 9m, pause: consumer}}
         """)
     assert len(faults) == 5
+
+
+def test_a_fault_checks_its_span():
+    """Throttles and pauses last ``for`` a duration; a reshard, a crash or a restart is an instant."""
+    for action in (Split(S0), Crash("w1"), Restart("w1")):
+        with pytest.raises(ValueError, match=f"a {Fault(0.0, action).kind} happens at an instant: it takes no 'for'"):
+            Fault(0.0, action, 1.0)
+    for action in (Pause("w1"), Throttle(None, records_per_s=1)):
+        for length in (None, 0.0):
+            with pytest.raises(ValueError, match="needs 'for', a duration above 0"):
+                Fault(0.0, action, length)
+    assert Fault(60.0, Pause("w1"), 30.0).end == 90.0 and Fault(60.0, Crash("w1")).end is None
 
 
 # -- bad schedules: one line, the file, the key path, status 2 ----------------------------------------
