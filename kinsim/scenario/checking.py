@@ -78,8 +78,9 @@ def check_faults(scenario: Scenario, file: str) -> None:
                                                                     f"{shared}: a shard has one throttle at a time")
         throttles.append(fault)
     if workers.last_crash is not None and len(workers.crashed) == len(scenario.consumer.workers):
-        raise ScenarioError(file, f"{workers.last_crash.path}.crash", "after this no worker is alive to read the "
-                                                                      "stream, and none restarts: the run could never finish")
+        raise ScenarioError(file, f"{workers.last_crash.path}.crash", "after this no worker is alive to read "
+                                                                      "the stream, and none restarts: the run "
+                                                                      "could never finish")
 
 
 def _shared(first: Throttle, second: Throttle) -> Optional[str]:
