@@ -44,6 +44,7 @@ def test_every_listed_name_exists():
 
     for name in ("kinsim.counters", "kinsim.counters.base", "kinsim.counters.windows", "kinsim.durations",
                  "kinsim.scenario", "kinsim.scenario.kinds", "kinsim.scenario.loader", "kinsim.scenario.model",
+                 "kinsim.scenario.consuming", "kinsim.scenario.checking", "kinsim.scenario.values",
                  "kinsim.metrics", "kinsim.report", "kinsim.runner", "kinsim.leases",
                  "kinsim.leases.table", "kinsim.leases.taker", "kinsim.leases.holder"):
         module = importlib.import_module(name)

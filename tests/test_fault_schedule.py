@@ -9,13 +9,14 @@ from typing import Optional
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kinsim.backends import MemoryBackend
 from kinsim.cli import main
 from kinsim.clock import ManualClock
 from kinsim.errors import KinesisError, ScenarioError
 from kinsim.scenario import Fault, Merge, Pause, ShardCount, Split, Throttle, load_scenario, parse_scenario
-from kinsim.scenario.schedule import split_point
+from kinsim.scenario.schedule import Crash, Restart, split_point
 from kinsim.scenario.values import hash_key, shard_id, size
 
 try:  # tests/ as a package, or on sys.path (pytest's rootdir-less "prepend" import mode)
@@ -178,6 +179,18 @@ def test_spans_that_only_touch_or_share_no_shard_are_accepted(tmp_path):
     assert len(faults) == 5
 
 
+def test_a_fault_checks_its_span():
+    """Throttles and pauses last ``for`` a duration; a reshard, a crash or a restart is an instant."""
+    for action in (Split(S0), Crash("w1"), Restart("w1")):
+        with pytest.raises(ValueError, match=f"a {Fault(0.0, action).kind} happens at an instant: it takes no 'for'"):
+            Fault(0.0, action, 1.0)
+    for action in (Pause("w1"), Throttle(None, records_per_s=1)):
+        for length in (None, 0.0):
+            with pytest.raises(ValueError, match="needs 'for', a duration above 0"):
+                Fault(0.0, action, length)
+    assert Fault(60.0, Pause("w1"), 30.0).end == 90.0 and Fault(60.0, Crash("w1")).end is None
+
+
 # -- bad schedules: one line, the file, the key path, status 2 ----------------------------------------
 
 BAD = [
@@ -231,9 +244,12 @@ BAD = [
      "faults[0].throttle.shards", "expected 'all' or a list of shard ids"),
     ("no throttled shards", "- {at: 1m, for: 1m, throttle: {shards: [], reads_per_s: 1}}", 2, "0s",
      "faults[0].throttle.shards", "got an empty list"),
-    ("a worker paused", "- {at: 1m, for: 1m, pause: w2}", 2, "0s", "faults[0].pause",
-     "workers are not in kinsim yet"),
-    ("a worker crashed", "- {at: 1m, crash: w1}", 2, "0s", "faults[0].crash", "workers are not in kinsim yet"),
+    ("an unknown worker paused", "- {at: 1m, for: 1m, pause: w2}", 2, "0s", "faults[0].pause",
+     "there is no worker 'w2'; the workers are consumer"),
+    ("an unknown worker crashed", "- {at: 1m, crash: w1}", 2, "0s", "faults[0].crash",
+     "there is no worker 'w1'; the workers are consumer"),
+    ("an unknown worker restarted", "- {at: 1m, restart: w1}", 2, "0s", "faults[0].restart",
+     "there is no worker 'w1'; the workers are consumer"),
     ("a negative update delay", "", 2, "-1s", "stream.update_delay", "expected a duration"),
     ("too many faults", "\n".join(["- 0"] * 1001), 2, "0s", "faults", "a schedule holds at most 1,000 faults, got 1,001"),
     # -- against the scenario and the stream
@@ -334,6 +350,10 @@ DOCUMENT = yaml.safe_load(BASE.replace("SHARDS", "1").replace("DELAY", "0s"))
 def document(schedule: ks.FaultSchedule) -> dict:
     doc = dict(DOCUMENT, stream={"name": "s", "shards": schedule.shards, "update_delay": schedule.update_delay})
     doc["faults"] = [ks.fault_document(f) for f in schedule.faults]
+    workers = schedule.workers
+    if workers != ("consumer",):  # w1 to wN as their number, as a scenario would write them
+        numbered = workers == tuple(f"w{i}" for i in range(1, len(workers) + 1))
+        doc["consumer"] = {"workers": len(workers) if numbered else list(workers)}
     return doc
 
 
@@ -346,11 +366,17 @@ def check(schedule: ks.FaultSchedule) -> Optional[ScenarioError]:
 
 
 def replay(schedule: ks.FaultSchedule, start: float = 1_533_074_160.0) -> Optional[int]:
-    """Carry out the reshards on a fresh backend at their instants (time order, ties in file order), as a
-    run does; the index of the first one the service refuses, or None."""
+    """Carry out the schedule as a run does, in time order (ties in file order): the reshards on a fresh
+    backend at their instants, and each worker's life (up or down; paused until when). The index of the
+    first fault that cannot happen (a reshard the service refuses; a crash of a worker that is down, a
+    restart of one that is up, a pause of one that is down or still paused), or, if every worker ends
+    down, of the crash that downed the last of them; None if the schedule runs to its end."""
     clock = ManualClock(start)
     backend = MemoryBackend(clock, update_delay=schedule.update_delay)
     backend.create_stream("replay", schedule.shards)
+    up = {worker: True for worker in schedule.workers}
+    paused_until = {worker: float("-inf") for worker in schedule.workers}
+    downed_last: Optional[int] = None
     faults = schedule.faults
     for i in sorted(range(len(faults)), key=lambda i: (faults[i].at, i)):
         fault, action = faults[i], faults[i].action
@@ -368,7 +394,19 @@ def replay(schedule: ks.FaultSchedule, start: float = 1_533_074_160.0) -> Option
                 backend.update_shard_count("replay", action.target)
         except KinesisError:
             return i
-    return None
+        if isinstance(action, Crash):
+            if not up[action.worker]:
+                return i
+            up[action.worker], downed_last = False, i
+        elif isinstance(action, Restart):
+            if up[action.worker]:
+                return i
+            up[action.worker] = True
+        elif isinstance(action, Pause):
+            if not up[action.who] or paused_until[action.who] > fault.at:
+                return i
+            paused_until[action.who] = fault.at + fault.duration
+    return downed_last if not any(up.values()) else None
 
 
 PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -380,14 +418,16 @@ def test_a_generated_valid_schedule_loads_as_it_was_written(schedule):
     scenario = parse_scenario(document(schedule), "gen.yaml", "gen")
     assert scenario.faults == schedule.faults
     assert scenario.stream.update_delay == schedule.update_delay
+    assert scenario.consumer.workers == schedule.workers
     assert replay(schedule) is None
 
 
 @PROPERTY
-@given(ks.reshard_schedules())
+@given(st.one_of(ks.reshard_schedules(), ks.worker_schedules()))
 def test_the_check_accepts_exactly_the_schedules_a_replay_carries_out(schedule):
-    """Accepted: the reshards replayed at those instants (on a clock at a real date) raise nothing.
-    Refused: the replay raises at that very fault, and the error names its key path."""
+    """Accepted: the reshards replayed at those instants (on a clock at a real date) raise nothing, and
+    every worker's crash, restart and pause finds it in a state to take it, some worker alive at the end.
+    Refused: the replay stops at that very fault, and the error names its key path."""
     error, refused_at = check(schedule), replay(schedule)
     if refused_at is None:
         assert error is None, str(error)

@@ -51,6 +51,17 @@ def replaced(old: str, new: str) -> str:
     return GOOD.replace(old, new)
 
 
+def consumer(keys: str) -> str:
+    """GOOD with more keys in its consumer mapping."""
+    return replaced("limit: 25}", f"limit: 25, {keys}}}")
+
+
+def faults(workers, *items: str) -> str:
+    """GOOD with ``consumer.workers`` (None: left out) and a fault schedule."""
+    text = GOOD if workers is None else consumer(workers)
+    return text + "faults:\n" + "".join(f"  - {item}\n" for item in items)
+
+
 def test_the_good_file_loads(tmp_path):
     scenario = load_scenario(write(tmp_path, GOOD))
     assert [p.name for p in scenario.producers] == ["fast", "slow"]
@@ -133,6 +144,114 @@ CASES = [
      "AT_TIMESTAMP, got 'EARLIEST'"),
     ("iterator needing a position", replaced("limit: 25}", "limit: 25, iterator: AT_TIMESTAMP}"),
      "consumer: a scenario's consumer starts from TRIM_HORIZON or LATEST"),
+    ("unknown consumer key", consumer("worker: 2"), "consumer.worker: unknown key; did you mean 'workers'?"),
+    ("no workers", consumer("workers: 0"), "consumer.workers: expected 1 to 100 workers, got 0"),
+    ("too many workers", consumer("workers: 101"), "consumer.workers: expected 1 to 100 workers, got 101"),
+    ("workers neither a count nor a list", consumer("workers: true"),
+     "consumer.workers: expected a number of workers (1 to 100) or a list of their names, got True"),
+    ("workers as a word", consumer("workers: two"),
+     "consumer.workers: expected a number of workers (1 to 100) or a list of their names, got 'two'"),
+    ("an empty list of workers", consumer("workers: []"), "consumer.workers: expected 1 to 100 workers, got 0"),
+    ("a list of too many workers", consumer(f"workers: [{', '.join(f'x{i}' for i in range(101))}]"),
+     "consumer.workers: expected 1 to 100 workers, got 101"),
+    ("a worker listed twice", consumer("workers: [a, b, a]"), "consumer.workers[2]: a is already listed at "
+     "consumer.workers[0]"),
+    ("a worker without a name", consumer("workers: [a, '']"), "consumer.workers[1]: a worker's name is not empty"),
+    ("a worker's name not text", consumer("workers: [a, [b]]"), "consumer.workers[1]: expected text, got ['b']"),
+    ("lease not a mapping", consumer("lease: 10s"), "consumer.lease: expected a mapping of keys, got '10s'"),
+    ("a misspelt lease key", consumer("lease: {failover: 10s}"),
+     "consumer.lease.failover: unknown key; did you mean 'failover_time'?"),
+    ("a lease without its time", consumer("lease: {}"), "consumer.lease.failover_time: is required"),
+    ("no failover time", consumer("lease: {failover_time: 0s}"),
+     "consumer.lease.failover_time: must be above 0, got '0s'"),
+    ("a bad failover time", consumer("lease: {failover_time: soon}"),
+     "consumer.lease.failover_time: expected a duration like 500ms, 20s, 2m or 1h, got 'soon'"),
+    ("an unknown checkpoint word", consumer("checkpoint: sometimes"), "consumer.checkpoint: expected one of "
+     "{every: DURATION}, {records: N}, each_batch or none, got 'sometimes'"),
+    ("a checkpoint duration alone", consumer("checkpoint: 30s"), "consumer.checkpoint: expected one of "
+     "{every: DURATION}, {records: N}, each_batch or none, got '30s'"),
+    ("an empty checkpoint", consumer("checkpoint: {}"), "consumer.checkpoint: expected one of "
+     "{every: DURATION}, {records: N}, each_batch or none, got {}"),
+    ("two checkpoint policies", consumer("checkpoint: {every: 30s, records: 10}"),
+     "consumer.checkpoint.records: one checkpoint policy: this one already has 'every'"),
+    ("a misspelt checkpoint policy", consumer("checkpoint: {evry: 30s}"),
+     "consumer.checkpoint.evry: unknown key; did you mean 'every'?"),
+    ("each_batch as a key", consumer("checkpoint: {each_batch: true}"),
+     "consumer.checkpoint.each_batch: unknown key; known keys: every, records"),
+    ("checkpoint every no time", consumer("checkpoint: {every: 0s}"),
+     "consumer.checkpoint.every: must be above 0, got '0s'"),
+    ("checkpoint after no records", consumer("checkpoint: {records: 0}"),
+     "consumer.checkpoint.records: checkpoint after at least 1 record, got 0"),
+    ("checkpoint after part of a record", consumer("checkpoint: {records: 1.5}"),
+     "consumer.checkpoint.records: expected a whole number, got 1.5"),
+    ("an unknown state", consumer("state: disk"),
+     "consumer.state: expected one of memory, checkpointed, got 'disk'"),
+    ("limit and max_records", consumer("max_records: 25"), "consumer.max_records: 'limit' already gives this "
+     "(max_records is the KCL's name for limit): give one of them"),
+    ("max_records and limit", replaced("limit: 25}", "max_records: 20, limit: 25}"), "consumer.limit: "
+     "'max_records' already gives this (max_records is the KCL's name for limit): give one of them"),
+    ("poll_interval and idle_time_between_reads", consumer("idle_time_between_reads: 5s"),
+     "consumer.idle_time_between_reads: 'poll_interval' already gives this (idle_time_between_reads is the "
+     "KCL's name for poll_interval): give one of them"),
+    ("max_records too large", replaced("limit: 25}", "max_records: 10001}"),
+     "consumer: GetRecords takes a Limit from 1 to 10000"),
+    ("no idle time between reads", replaced("poll_interval: 5s", "idle_time_between_reads: 0s"),
+     "consumer.idle_time_between_reads: must be above 0, got '0s'"),
+    ("a processor not an import path", consumer("processor: RecordProcessor"), "consumer.processor: expected an "
+     "import path like myapp.processing:RecordProcessor (package.module:Class), got 'RecordProcessor'"),
+    # -- faults of workers
+    ("no fault word", faults("workers: 2", "{at: 1m}"),
+     "faults[0]: a fault needs one of split, merge, shard_count, throttle, pause, crash, restart"),
+    ("a crash of an unknown worker", faults("workers: 2", "{at: 1m, crash: w3}"),
+     "faults[0].crash: there is no worker 'w3'; the workers are w1, w2"),
+    ("a restart of an unknown worker", faults("workers: [a, b]", "{at: 1m, restart: c}"),
+     "faults[0].restart: there is no worker 'c'; the workers are a, b"),
+    ("a pause of the consumer among named workers", faults("workers: 2", "{at: 1m, for: 10s, pause: consumer}"),
+     "faults[0].pause: there is no worker 'consumer'; the workers are w1, w2"),
+    ("an unknown worker among many", faults("workers: 9", "{at: 1m, crash: w10}"),
+     "faults[0].crash: there is no worker 'w10'; the workers are w1, w2, w3, w4, … 5 more"),
+    ("a worker's name not text", faults("workers: 2", "{at: 1m, crash: [w1]}"),
+     "faults[0].crash: expected text, got ['w1']"),
+    ("a crash with for", faults("workers: 2", "{at: 1m, for: 10s, crash: w1}"),
+     "faults[0].for: a crash happens at an instant: it takes no 'for'"),
+    ("a restart with for", faults("workers: 2", "{at: 1m, crash: w1}", "{at: 90s, for: 10s, restart: w1}"),
+     "faults[1].for: a restart happens at an instant: it takes no 'for'"),
+    ("a worker's pause without for", faults("workers: 2", "{at: 1m, pause: w1}"), "faults[0].for: is required"),
+    ("a crash and a restart in one item", faults("workers: 2", "{at: 1m, crash: w1, restart: w1}"),
+     "faults[0].restart: one fault per item: this one already has 'crash'"),
+    ("a worker crashed twice", faults("workers: 2", "{at: 10s, crash: w1}", "{at: 20s, crash: w1}"),
+     "faults[1].crash: w1 has already crashed then, at faults[0] (10s), and is not restarted before this"),
+    ("a worker crashed twice, listed backwards", faults("workers: 2", "{at: 20s, crash: w1}", "{at: 20s, crash: w2}",
+                                                         "{at: 10s, crash: w1}"),
+     "faults[0].crash: w1 has already crashed then, at faults[2] (10s), and is not restarted before this"),
+    ("a restart of a worker never crashed", faults("workers: 2", "{at: 10s, restart: w1}"),
+     "faults[0].restart: w1 is not crashed then: a restart brings back a crashed worker"),
+    ("a worker restarted twice", faults("workers: 2", "{at: 10s, crash: w1}", "{at: 20s, restart: w1}",
+                                        "{at: 30s, restart: w1}"),
+     "faults[2].restart: w1 is not crashed then (restarted by faults[1] at 20s): a restart brings back a crashed "
+     "worker"),
+    ("a restart before its crash", faults("workers: 2", "{at: 30s, crash: w1}", "{at: 20s, restart: w1}"),
+     "faults[1].restart: w1 is not crashed then: a restart brings back a crashed worker"),
+    ("a restart listed before a crash at the same instant", faults("workers: 2", "{at: 30s, restart: w1}",
+                                                                   "{at: 30s, crash: w1}"),
+     "faults[0].restart: w1 is not crashed then: a restart brings back a crashed worker"),
+    ("a pause of a crashed worker", faults("workers: 2", "{at: 10s, crash: w1}", "{at: 20s, for: 5s, pause: w1}"),
+     "faults[1].pause: w1 has already crashed then, at faults[0] (10s), and is not restarted before this: a "
+     "crashed worker cannot pause"),
+    ("overlapping pauses of a worker", faults("workers: 2", "{at: 10s, for: 30s, pause: w1}",
+                                              "{at: 39s, for: 5s, pause: w1}"),
+     "faults[1].pause: w1 is already paused then, by faults[0] (10s to 40s)"),
+    ("overlapping pauses across a crash", faults("workers: 2", "{at: 10s, for: 30s, pause: w1}",
+                                                 "{at: 15s, crash: w1}", "{at: 20s, restart: w1}",
+                                                 "{at: 25s, for: 5s, pause: w1}"),
+     "faults[3].pause: w1 is already paused then, by faults[0] (10s to 40s)"),
+    ("every worker crashed", faults("workers: 2", "{at: 50s, crash: w2}", "{at: 10s, crash: w1}",
+                                    "{at: 20s, restart: w1}", "{at: 30s, crash: w1}"),
+     "faults[0].crash: after this no worker is alive to read the stream, and none restarts: the run could never "
+     "finish"),
+    ("the consumer crashed", faults(None, "{at: 10s, crash: consumer}"),
+     "faults[0].crash: after this no worker is alive to read the stream, and none restarts: the run could never "
+     "finish"),
     ("no counters", replaced(GOOD[GOOD.index("counters:"):], ""), "counters: at least one is required"),
     ("unknown counter kind", replaced("  - naive\n", "  - clever\n"),
      "counters[0]: unknown counter kind 'clever': the built-in kinds are naive, buffered; a counter class of "
@@ -177,6 +296,49 @@ CASES = [
 @pytest.mark.parametrize("text, message", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_scenario_message(tmp_path, text, message):
     assert error_of(tmp_path, text) == message
+
+
+PROCESSOR_METHODS = """\
+    def initialize(self, initialize_input): pass
+    def process_records(self, process_records_input): pass
+    def lease_lost(self, lease_lost_input): pass
+    def shard_ended(self, shard_ended_input): pass
+    def shutdown_requested(self, shutdown_requested_input): pass
+"""
+
+BAD_PROCESSORS = [
+    # (what is wrong, the processor's import path, the module next to the scenario, the message)
+    ("no such module", "no_such_processors:Proc", None,
+     "consumer.processor: no module named 'no_such_processors' next to the scenario file (in {dir}) or on "
+     "Python's path"),
+    ("a module that fails", "failing_processors:Proc", "raise RuntimeError('boom')\n",
+     "consumer.processor: importing failing_processors failed: RuntimeError: boom"),
+    ("no such class", "procs_without:Proc", "x = 1\n",
+     "consumer.processor: module procs_without ({dir}/procs_without.py) has no 'Proc'"),
+    ("not a class", "procs_function:make", "def make():\n    pass\n",
+     "consumer.processor: procs_function:make is not a class, got function"),
+    ("methods missing", "procs_half:Half", "class Half:\n" + PROCESSOR_METHODS.replace(
+        "    def lease_lost", "    lease_lost = None\n    def lost").replace("shutdown_requested", "shutdown"),
+     "consumer.processor: procs_half:Half is not a record processor: it has no lease_lost, shutdown_requested "
+     "(a processor has initialize, process_records, lease_lost, shard_ended, shutdown_requested, as kclpy v3's "
+     "RecordProcessorBase)"),
+    ("a counter instead", "procs_counter:Counter", "class Counter:\n    def process(self): pass\n"
+     "    def close(self): pass\n", "consumer.processor: procs_counter:Counter is not a record processor: it has "
+     "no initialize, process_records, lease_lost, shard_ended, shutdown_requested (a processor has initialize, "
+     "process_records, lease_lost, shard_ended, shutdown_requested, as kclpy v3's RecordProcessorBase)"),
+    ("built with arguments", "procs_args:NeedsArgs", "class NeedsArgs:\n    def __init__(self, config): pass\n"
+     + PROCESSOR_METHODS, "consumer.processor: procs_args:NeedsArgs cannot be built with no arguments, as kinsim "
+     "builds one per lease: missing a required argument: 'config'"),
+]
+
+
+@pytest.mark.parametrize("path, module, message", [c[1:] for c in BAD_PROCESSORS],
+                         ids=[c[0] for c in BAD_PROCESSORS])
+def test_a_processor_that_cannot_be_used(tmp_path, path, module, message):
+    if module is not None:
+        (tmp_path / f"{path.split(':')[0]}.py").write_text(module, encoding="utf-8")
+    assert error_of(tmp_path, replaced("limit: 25}", f"limit: 25, processor: '{path}'}}")) == \
+        message.format(dir=tmp_path)
 
 
 def test_a_missing_file(tmp_path):

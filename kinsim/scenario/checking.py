@@ -9,8 +9,13 @@ fault's key path:
   each fault's instant, so that a reshard completes after the delay as it will in the run. Shard ids
   made by earlier reshards are known by then; a split without ``hash_key`` cuts at ``split_point``;
 - a throttle of a shard that is not open at its start;
-- two throttles of one shard (``all`` is every shard) whose spans overlap, two pauses of the consumer
-  that overlap.
+- two throttles of one shard (``all`` is every shard) whose spans overlap;
+- what a worker cannot do, its pauses, crashes and restarts replayed per worker in the same order: a
+  crash of a worker that has crashed and not restarted since, a restart of one that is not crashed, a
+  pause of one that is crashed at the pause's start or that overlaps another pause of it (a crash during
+  a pause is fine: a stalled process killed);
+- a schedule after which every worker is crashed, none restarting: nobody would read the stream, so the
+  run could never finish (said at the last crash).
 
 Times are replayed from the scenario's start as 0, as the run's timeline counts them, so a reshard at
 the very instant an earlier one completes is accepted here as it is in the run (completions come first).
@@ -27,7 +32,8 @@ from ..durations import duration_text
 from ..errors import InvalidArgumentException, KinesisError, ResourceInUseException, ScenarioError
 from ..records import HashKeyRange
 from .model import Scenario, StreamSpec
-from .schedule import RESHARDS, Fault, Merge, Pause, Split, Throttle, split_point
+from .schedule import RESHARDS, WORKER_FAULTS, Crash, Fault, Merge, Pause, Restart, Split, Throttle, split_point
+from .values import listed
 
 __all__ = ["check_faults"]
 
@@ -46,44 +52,86 @@ def check_faults(scenario: Scenario, file: str) -> None:
     if not scenario.faults:
         return
     replay = _Replay(scenario.stream, file)
-    spans: list[Fault] = []
+    workers = _Workers()
+    throttles: list[Fault] = []
     for index in sorted(range(len(scenario.faults)), key=lambda i: (scenario.faults[i].at, i)):
         fault = scenario.faults[index]
         replay.move_to(fault.at)
         if isinstance(fault.action, RESHARDS):
             replay.reshard(fault)
             continue
-        if isinstance(fault.action, Throttle) and fault.action.shards is not None:
+        if isinstance(fault.action, WORKER_FAULTS):
+            problem = workers.act(fault)
+            if problem:
+                raise ScenarioError(file, f"{fault.path}.{fault.kind}", problem)
+            continue
+        if fault.action.shards is not None:
             for j, shard_id in enumerate(fault.action.shards):
                 problem = replay.not_open(shard_id, fault.at)
                 if problem:
                     raise ScenarioError(file, f"{fault.path}.throttle.shards[{j}]", problem)
-        spans = [other for other in spans if other.end > fault.at]  # those still on (by time order)
-        for other in spans:
-            if other.kind == fault.kind:
-                shared = _shared(other.action, fault.action)
-                if shared:
-                    raise ScenarioError(file, f"{fault.path}.{fault.kind}",
-                                        _overlap(fault, other, shared))
-        spans.append(fault)
+        throttles = [other for other in throttles if other.end > fault.at]  # those still on (by time order)
+        for other in throttles:
+            shared = _shared(other.action, fault.action)
+            if shared:
+                raise ScenarioError(file, f"{fault.path}.throttle", f"overlaps the throttle {_span(other)} on "
+                                                                    f"{shared}: a shard has one throttle at a time")
+        throttles.append(fault)
+    if workers.last_crash is not None and len(workers.crashed) == len(scenario.consumer.workers):
+        raise ScenarioError(file, f"{workers.last_crash.path}.crash", "after this no worker is alive to read "
+                                                                      "the stream, and none restarts: the run "
+                                                                      "could never finish")
 
 
-def _shared(first, second) -> Optional[str]:
-    """What two overlapping spans of one kind both act on, in words; None if nothing."""
-    if isinstance(first, Pause):
-        return first.who if first.who == second.who else None
+def _shared(first: Throttle, second: Throttle) -> Optional[str]:
+    """The shards two overlapping throttles both lower, in words; None if none."""
     if first.shards is None or second.shards is None:
         return "every shard" if first.shards is None and second.shards is None else \
-            ", ".join(_short(first.shards or second.shards))
+            listed(first.shards or second.shards)
     common = [shard for shard in second.shards if shard in first.shards]
-    return ", ".join(_short(common)) if common else None
+    return listed(common) if common else None
 
 
-def _overlap(fault: Fault, other: Fault, shared: str) -> str:
-    span = f"{other.path} ({duration_text(other.at)} to {duration_text(other.end)})"
-    if isinstance(fault.action, Pause):
-        return f"the {shared} is already paused then, by {span}"
-    return f"overlaps the throttle {span} on {shared}: a shard has one throttle at a time"
+def _span(fault: Fault) -> str:
+    return f"{fault.path} ({duration_text(fault.at)} to {duration_text(fault.end)})"
+
+
+class _Workers:
+    """Each worker's state as the schedule has it, its faults taken in time order (ties: file order)."""
+
+    def __init__(self) -> None:
+        self.crashed: dict[str, Fault] = {}     # worker → the crash it is down from (not restarted since)
+        self.restarted: dict[str, Fault] = {}   # worker → its latest restart
+        self.paused: dict[str, Fault] = {}      # worker → its latest pause (valid pauses do not overlap)
+        self.last_crash: Optional[Fault] = None
+
+    def act(self, fault: Fault) -> Optional[str]:
+        """Take ``fault`` (a pause, crash or restart); why it cannot happen, or None."""
+        action = fault.action
+        worker = action.who if isinstance(action, Pause) else action.worker
+        crash = self.crashed.get(worker)
+        down = None if crash is None else f"{worker} has already crashed then, at {crash.path} " \
+                                          f"({duration_text(crash.at)}), and is not restarted before this"
+        if isinstance(action, Crash):
+            if down:
+                return down
+            self.crashed[worker] = self.last_crash = fault
+        elif isinstance(action, Restart):
+            if crash is None:
+                earlier = self.restarted.get(worker)
+                since = "" if earlier is None else f" (restarted by {earlier.path} at {duration_text(earlier.at)})"
+                return f"{worker} is not crashed then{since}: a restart brings back a crashed worker"
+            del self.crashed[worker]
+            self.restarted[worker] = fault
+        else:
+            if down:
+                return f"{down}: a crashed worker cannot pause"
+            other = self.paused.get(worker)
+            if other is not None and other.end > fault.at:
+                who = "the consumer" if worker == "consumer" else worker
+                return f"{who} is already paused then, by {_span(other)}"
+            self.paused[worker] = fault
+        return None
 
 
 class _Replay:
@@ -152,7 +200,7 @@ class _Replay:
             return f"{shard_id} is closed by then: {by.path} ({by.describe()}) closed it at " \
                    f"{duration_text(by.at + self.update_delay)}"
         if shard_id not in self.open:
-            return f"there is no shard {shard_id} at {duration_text(at)}; the open shards then: {', '.join(_short(self._open()))}"
+            return f"there is no shard {shard_id} at {duration_text(at)}; the open shards then: {listed(self._open())}"
         return None
 
     def _why(self, fault: Fault, exc: KinesisError) -> str:
@@ -169,7 +217,7 @@ class _Replay:
             if problem:
                 return problem
         if isinstance(exc, InvalidArgumentException) and isinstance(action, Merge):
-            order = ", ".join(_short(self._open()))
+            order = listed(self._open())
             return f"{action.shard_ids[0]} and {action.shard_ids[1]} are not adjacent: their hash-key ranges do " \
                    f"not touch (the open shards then, in hash-key order: {order})"
         if isinstance(exc, InvalidArgumentException) and isinstance(action, Split):
@@ -185,8 +233,3 @@ def _plain(message: str) -> str:
     message = re.sub(rf" (in|on) stream {_STREAM}", "", message)
     message = re.sub(r" (under|for the) account \d+( in [a-z0-9-]+)?", "", message)
     return message.replace(" for the account", "")
-
-
-def _short(ids, most: int = 4) -> list[str]:
-    ids = list(ids)
-    return ids if len(ids) <= most else ids[:most] + [f"… {len(ids) - most} more"]

@@ -1,4 +1,5 @@
-"""Counter kinds as a scenario names them: a built-in by its word, any other class by its import path.
+"""Classes a scenario names: counter kinds (a built-in by its word, any other class by its import path)
+and record processors (by import path).
 
 ``package.module:Class`` imports ``package.module`` — from the scenario file's directory, put first on
 ``sys.path`` for the import and taken off again, or from wherever Python finds modules — and takes its
@@ -10,6 +11,7 @@ Every failure is a ``ValueError`` whose message says what was looked for and whe
 from __future__ import annotations
 
 import importlib
+import inspect
 import re
 import sys
 from pathlib import Path
@@ -17,11 +19,13 @@ from typing import Optional
 
 from ..counters import BUILT_IN
 
-__all__ = ["counter_class", "short_name"]
+__all__ = ["counter_class", "processor_class", "imported_class", "short_name", "PROCESSOR_METHODS"]
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _IMPORT_PATH = re.compile(rf"({_NAME}(?:\.{_NAME})*):({_NAME}(?:\.{_NAME})*)")
 _EXAMPLE = "an import path like mypackage.counting:TopKeys"
+# what kinsim calls on a record processor: the shape of kclpy v3's RecordProcessorBase (DESIGN §11)
+PROCESSOR_METHODS = ("initialize", "process_records", "lease_lost", "shard_ended", "shutdown_requested")
 
 
 def counter_class(kind: str, directory: Optional[Path] = None) -> type:
@@ -31,9 +35,38 @@ def counter_class(kind: str, directory: Optional[Path] = None) -> type:
             return BUILT_IN[kind]
         raise ValueError(f"unknown counter kind {kind!r}: the built-in kinds are {', '.join(BUILT_IN)}; "
                          f"a counter class of your own is named by {_EXAMPLE}")
-    match = _IMPORT_PATH.fullmatch(kind)
+    found = imported_class(kind, directory, _EXAMPLE)
+    if not isinstance(found, type) or not callable(getattr(found, "process", None)) \
+            or not callable(getattr(found, "close", None)):
+        raise ValueError(f"{kind} is not a counter class: a counter is a class with the methods process and "
+                         f"close (see 'Counters of your own' in the README)")
+    return found
+
+
+def processor_class(path: str, directory: Optional[Path] = None) -> type:
+    """The record processor class ``path`` names: a class with the methods of ``PROCESSOR_METHODS``, built
+    with no arguments (one per lease)."""
+    found = imported_class(path, directory, "an import path like myapp.processing:RecordProcessor")
+    if not isinstance(found, type):
+        raise ValueError(f"{path} is not a class, got {type(found).__name__}")
+    missing = [method for method in PROCESSOR_METHODS if not callable(getattr(found, method, None))]
+    if missing:
+        raise ValueError(f"{path} is not a record processor: it has no {', '.join(missing)} (a processor has "
+                         f"{', '.join(PROCESSOR_METHODS)}, as kclpy v3's RecordProcessorBase)")
+    try:
+        inspect.signature(found).bind()
+    except TypeError as exc:
+        raise ValueError(f"{path} cannot be built with no arguments, as kinsim builds one per lease: {exc}") from None
+    except ValueError:  # no signature to look at (a class made in C): building it will tell
+        pass
+    return found
+
+
+def imported_class(path: str, directory: Optional[Path], example: str):
+    """What an import path ``package.module:Attribute`` names (not yet checked to be a class)."""
+    match = _IMPORT_PATH.fullmatch(path)
     if match is None:
-        raise ValueError(f"expected {_EXAMPLE} (package.module:Class), got {kind!r}")
+        raise ValueError(f"expected {example} (package.module:Class), got {path!r}")
     module_name, attribute = match.groups()
     found = _imported(module_name, directory)
     for part in attribute.split("."):
@@ -41,10 +74,6 @@ def counter_class(kind: str, directory: Optional[Path] = None) -> type:
             raise ValueError(f"module {module_name} ({getattr(found, '__file__', None) or 'built in'}) "
                              f"has no {attribute!r}")
         found = getattr(found, part)
-    if not isinstance(found, type) or not callable(getattr(found, "process", None)) \
-            or not callable(getattr(found, "close", None)):
-        raise ValueError(f"{kind} is not a counter class: a counter is a class with the methods process and "
-                         f"close (see 'Counters of your own' in the README)")
     return found
 
 

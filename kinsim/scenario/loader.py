@@ -16,11 +16,10 @@ from ..counters import ParameterError, Windowing
 from ..errors import ScenarioError
 from ..lag import LAG_KINDS, Constant, LagModel
 from ..backends import limits
-from ..records import IteratorType
 from .checking import check_faults
+from .consuming import consumer_spec, worker_of
 from .kinds import counter_class, short_name
 from .model import (
-    ConsumerSpec,
     CounterSpec,
     Outage,
     Pacing,
@@ -29,7 +28,7 @@ from .model import (
     StreamSpec,
 )
 from .reading import MAX_FILE_BYTES, read_document
-from .schedule import Fault, FaultAction, Merge, Pause, ShardCount, Split, Throttle
+from .schedule import Crash, Fault, FaultAction, Merge, Pause, Restart, ShardCount, Split, Throttle
 from .values import (
     Node,
     built,
@@ -197,18 +196,16 @@ _THROTTLE_LIMITS = (("records_per_s", integer, limits.SHARD_WRITE_RECORDS_PER_S,
                     ("read_bytes_per_s", size, limits.SHARD_READ_BYTES_PER_S, "read bytes/s"))
 
 
-def _fault(node: Node) -> Fault:
+def _fault(node: Node, workers: tuple[str, ...]) -> Fault:
     """One item of ``faults``: ``at``, one fault word, and ``for`` (throttles and pauses) or ``hash_key``
-    (splits)."""
+    (splits). A pause, crash or restart names one of ``workers``."""
     node.mapping(("at", "for", "hash_key") + _FAULT_WORDS)
     words = [key for key in node.value if key in _FAULT_WORDS]
     if not words:
-        raise node.error("a fault needs one of split, merge, shard_count, throttle, pause")
+        raise node.error(f"a fault needs one of {', '.join(_FAULT_WORDS)}")
     if len(words) > 1:
         raise node.child(words[1]).error(f"one fault per item: this one already has '{words[0]}'")
     word = words[0]
-    if word in ("crash", "restart"):
-        raise node.child(word).error("workers are not in kinsim yet (crash and restart come with them)")
     at = node.get("at", duration, required=True)
     if node.has("hash_key") and word != "split":
         raise node.child("hash_key").error("hash_key goes with split only")
@@ -218,11 +215,11 @@ def _fault(node: Node) -> Fault:
         raise node.child("for").error(f"a {word} happens at an instant: it takes no 'for'")
     else:
         length = None
-    action = _action(node.child(word), word, node.get("hash_key", hash_key))
+    action = _action(node.child(word), word, node.get("hash_key", hash_key), workers)
     return built(node, lambda: Fault(at, action, length, node.path))
 
 
-def _action(node: Node, word: str, key: Optional[int]) -> FaultAction:
+def _action(node: Node, word: str, key: Optional[int], workers: tuple[str, ...]) -> FaultAction:
     if word == "split":
         return Split(node.convert(shard_id), key)
     if word == "merge":
@@ -236,10 +233,8 @@ def _action(node: Node, word: str, key: Optional[int]) -> FaultAction:
         return built(node, lambda: ShardCount(target))
     if word == "throttle":
         return _throttle(node)
-    if node.value != "consumer":
-        who = node.convert(name)
-        raise node.error(f"only the consumer pauses for now: workers are not in kinsim yet, got {shown(who)}")
-    return Pause("consumer")
+    worker = worker_of(node, workers)
+    return Pause(worker) if word == "pause" else Crash(worker) if word == "crash" else Restart(worker)
 
 
 def _throttle(node: Node) -> Throttle:
@@ -281,8 +276,8 @@ def _unique(nodes: list[Node], specs: list, what: str) -> None:
 
 
 def parse_scenario(document: Any, file: str, default_name: str, directory: Optional[Path] = None) -> Scenario:
-    """A scenario from an already-parsed YAML document. A counter kind given by import path is looked for
-    in ``directory`` (the scenario file's) first, then on Python's path."""
+    """A scenario from an already-parsed YAML document. A counter kind or a record processor given by
+    import path is looked for in ``directory`` (the scenario file's) first, then on Python's path."""
     root = Node(document, "", file)
     if not isinstance(document, dict):
         raise ScenarioError(file, "", f"expected a mapping of keys at the top, got {shown(document)}")
@@ -300,14 +295,7 @@ def parse_scenario(document: Any, file: str, default_name: str, directory: Optio
     producer_nodes = root.child("producers").items() if root.has("producers") else []
     producers = [_producer(node) for node in producer_nodes]
     _unique(producer_nodes, producers, "producer")
-    consumer = root.child("consumer").mapping(("poll_interval", "limit", "iterator", "start")) \
-        if root.has("consumer") else None
-    consumer_spec = ConsumerSpec()
-    if consumer is not None:
-        consumer_spec = built(consumer, lambda: ConsumerSpec(
-            consumer.get("poll_interval", positive_duration, 1.0), consumer.get("limit", integer, 10_000),
-            consumer.get("iterator", choice(IteratorType), IteratorType.TRIM_HORIZON),
-            consumer.get("start", duration, 0.0)))
+    consumer = consumer_spec(root.child("consumer") if root.has("consumer") else None, directory)
     counter_nodes = root.child("counters").items() if root.has("counters") else []
     counters = [_counter(node, window, i, directory) for i, node in enumerate(counter_nodes)]
     _unique(counter_nodes, counters, "counter")
@@ -317,13 +305,13 @@ def parse_scenario(document: Any, file: str, default_name: str, directory: Optio
     fault_nodes = root.child("faults").items() if root.value.get("faults") is not None else []
     if len(fault_nodes) > MAX_FAULTS:
         raise root.child("faults").error(f"a schedule holds at most {MAX_FAULTS:,} faults, got {len(fault_nodes):,}")
-    faults = tuple(_fault(node) for node in fault_nodes)
+    faults = tuple(_fault(node, consumer.workers) for node in fault_nodes)
     scenario = built(root, lambda: Scenario(
         name=scenario_name,
         description=root.get("description", description, ""),
         seed=root.get("seed", integer, 0),
         start=root.get("start", instant, datetime(1970, 1, 1, tzinfo=timezone.utc)),
-        duration=span, window=window, stream=stream_spec, producers=tuple(producers), consumer=consumer_spec,
+        duration=span, window=window, stream=stream_spec, producers=tuple(producers), consumer=consumer,
         counters=tuple(counters), faults=faults))
     check_faults(scenario, file)
     return scenario

@@ -125,17 +125,17 @@ WORKER_FAULTS = (Pause, Crash, Restart)
 class Fault:
     at: float
     action: FaultAction
-    duration: Optional[float] = None  # the file's ``for``: throttles and pauses only
+    duration: Optional[float] = None  # the file's ``for``: throttles and pauses only, never crashes or restarts
     path: str = "faults"               # where the fault sits in the file, for messages
 
     def __post_init__(self) -> None:
         if self.at < 0:
             raise ValueError("a fault cannot happen before the scenario starts")
-        spans = isinstance(self.action, (Throttle, Pause))
+        spans = isinstance(self.action, (Throttle, Pause))  # a reshard, a crash or a restart is an instant
         if spans and (self.duration is None or self.duration <= 0):
-            raise ValueError(f"a {type(self.action).__name__.lower()} needs 'for', a duration above 0")
+            raise ValueError(f"a {self.kind} needs 'for', a duration above 0")
         if not spans and self.duration is not None:
-            raise ValueError("a reshard happens at an instant: it takes no 'for'")
+            raise ValueError(f"a {self.kind} happens at an instant: it takes no 'for'")
 
     @property
     def kind(self) -> str:

@@ -23,7 +23,7 @@ from ..durations import MAX_DURATION_S, parse_duration, parse_signed_duration
 from ..errors import ScenarioError
 from ..records import HASH_KEY_MAX
 
-__all__ = ["Node", "shown", "built", "choice", "text", "name", "description", "partition_key", "stream_name",
+__all__ = ["Node", "shown", "listed", "built", "choice", "text", "name", "description", "partition_key", "stream_name",
            "integer", "number", "duration", "positive_duration", "signed_duration", "instant", "rate", "size",
            "shard_id", "hash_key"]
 
@@ -43,6 +43,13 @@ _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdi
 def shown(value: Any) -> str:
     """A value as a message quotes it: a short excerpt, however large or deep (or shared) the value is."""
     return _SHORT.repr(value)
+
+
+def listed(names, most: int = 4) -> str:
+    """Names as a message lists them: the first ``most``, then how many more."""
+    names = list(names)
+    shown_names = names if len(names) <= most else names[:most] + [f"… {len(names) - most} more"]
+    return ", ".join(shown_names)
 
 
 class Node:

@@ -15,8 +15,9 @@ Actions are small named tuples; ``workloads()`` interleaves them into the lists 
 For counters, ``counter_polls()`` makes the polls a consumer would hand them: several shards, records out
 of order within each, event times on window edges.
 
-For fault schedules, ``faults`` (re-exported here) makes valid ones (tracking the open shards as it
-goes), reshards drawn blind (valid or not), and valid ones spoilt by one bad fault with the error it gets.
+For fault schedules, ``faults`` (re-exported here) makes valid ones (tracking the open shards and each
+worker's state as it goes), reshards and worker faults drawn blind or mutated (valid or not), and valid
+ones spoilt by one bad fault with the error it gets.
 
 For bad and extreme input, ``bad_input`` (re-exported here) makes scenario files mutated from the shipped
 ones or pushed to their limits, and calls to every Kinesis operation with whatever botocore lets through.
@@ -46,6 +47,8 @@ from .faults import (
     fault_schedules,
     reshard_schedules,
     shard_name,
+    worker_lists,
+    worker_schedules,
 )
 
 __all__ = [
@@ -91,6 +94,8 @@ __all__ = [
     "BadSchedule",
     "fault_schedules",
     "reshard_schedules",
+    "worker_schedules",
+    "worker_lists",
     "bad_fault_schedules",
     "fault_document",
     "shard_name",

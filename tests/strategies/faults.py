@@ -5,10 +5,15 @@
   (at its middle or at a hash key inside its range), each merge an adjacent open pair, each
   UpdateShardCount a target from half to double (at most ten of them); a reshard waits for the previous
   one to complete (often to the very instant it does); throttles name shards open at their start and do
-  not overlap one another, nor do pauses; everything ends within ``duration``.
+  not overlap one another; over a drawn list of workers (``worker_lists()``), a crash takes a live
+  worker, a restart a crashed one, a pause a live one and does not overlap that worker's earlier pauses,
+  and some worker is alive at the end; everything ends within ``duration``.
 - ``reshard_schedules()``: splits, merges and UpdateShardCount, valid or not: a valid schedule, one
   with a fault moved in time or pointed at a neighbouring shard or count, or one drawn blind. For
   properties that hold either way.
+- ``worker_schedules()``: the same for workers' pauses, crashes and restarts: a valid schedule (with its
+  reshards and throttles), one with a worker fault moved in time, pointed at another worker or turned
+  into another kind, or worker faults drawn blind.
 - ``bad_fault_schedules()``: a valid schedule with one fault added that cannot happen, and the key path
   and words its error must have (``BadSchedule``).
 - ``fault_document(fault)``: a fault as a scenario file writes it, for YAML round trips.
@@ -25,10 +30,10 @@ from hypothesis import strategies as st
 from kinsim.backends import MemoryBackend
 from kinsim.clock import ManualClock
 from kinsim.records import StreamStatus
-from kinsim.scenario.schedule import Fault, Merge, Pause, ShardCount, Split, Throttle, split_point
+from kinsim.scenario.schedule import Crash, Fault, Merge, Pause, Restart, ShardCount, Split, Throttle, split_point
 
-__all__ = ["FaultSchedule", "BadSchedule", "fault_schedules", "reshard_schedules", "bad_fault_schedules",
-           "fault_document", "shard_name"]
+__all__ = ["FaultSchedule", "BadSchedule", "fault_schedules", "reshard_schedules", "worker_schedules",
+           "bad_fault_schedules", "fault_document", "shard_name", "worker_lists"]
 
 _STREAM = "schedule"
 MAX_OPEN = 12        # generated streams stay small
@@ -39,6 +44,7 @@ class FaultSchedule(NamedTuple):
     shards: int
     update_delay: float
     faults: tuple[Fault, ...]   # in file order, each with its path faults[i]
+    workers: tuple[str, ...] = ("consumer",)   # consumer.workers
 
 
 class BadSchedule(NamedTuple):
@@ -49,6 +55,17 @@ class BadSchedule(NamedTuple):
 
 def shard_name(index: int) -> str:
     return f"shardId-{index:012d}"
+
+
+def worker_lists() -> st.SearchStrategy[tuple[str, ...]]:
+    """``consumer.workers``: the single consumer, w1 to wN (a scenario writes N), or names of one's own."""
+    named = st.lists(st.from_regex(r"[a-z][a-z0-9-]{0,5}", fullmatch=True), min_size=1, max_size=4, unique=True)
+    return st.one_of(st.just(("consumer",)), st.integers(1, 4).map(lambda n: tuple(f"w{i}" for i in range(1, n + 1))),
+                     named.map(tuple))
+
+
+def _worker(action) -> str:
+    return action.who if isinstance(action, Pause) else action.worker
 
 
 def _numbered(faults: list[Fault]) -> tuple[Fault, ...]:
@@ -115,23 +132,34 @@ def _reshard(draw, tracker: _Tracker):
 @st.composite
 def fault_schedules(draw, *, duration: float = 600.0, max_faults: int = 8, max_shards: int = 4,
                     spans: bool = True, delays: tuple[float, ...] = (0.0, 1.0, 30.0)) -> FaultSchedule:
-    """A valid schedule for a stream of 1 to ``max_shards`` shards over ``duration`` seconds (whole)."""
+    """A valid schedule for a stream of 1 to ``max_shards`` shards over ``duration`` seconds (whole); with
+    ``spans``, throttles and the workers' pauses, crashes and restarts too."""
     shards = draw(st.integers(1, max_shards))
     update_delay = draw(st.sampled_from(delays))
+    workers = draw(worker_lists()) if spans else ("consumer",)
     tracker = _Tracker(shards, update_delay)
     last = int(duration) - 1          # the last whole second a fault may start at
     faults: list[Fault] = []
-    now, throttle_free, pause_free = 0, 0, 0
-    kinds = ["reshard", "reshard", "throttle", "pause"] if spans else ["reshard"]
+    now, throttle_free = 0, 0
+    pause_free = {worker: 0 for worker in workers}  # when each worker's latest pause ends
+    crashed: list[str] = []                          # the workers down now, in the order they crashed
+    kinds = ["reshard", "reshard", "throttle", "pause", "crash", "restart"] if spans else ["reshard"]
     for _ in range(draw(st.integers(0, max_faults))):
         kind = draw(st.sampled_from(kinds))
+        alive = [worker for worker in workers if worker not in crashed]
+        if kind == "restart" and not crashed or kind in ("pause", "crash") and not alive:
+            continue
+        worker = None if kind in ("reshard", "throttle") else \
+            draw(st.sampled_from(crashed if kind == "restart" else alive))
         if kind == "reshard":
             ready = max(now, int(tracker.ready_at))
             now = draw(st.one_of(st.just(ready), st.integers(ready, ready + 60)))
         elif kind == "throttle":
             now = max(now, throttle_free) + draw(st.integers(0, 30))
+        elif kind == "pause":
+            now = max(now, pause_free[worker]) + draw(st.integers(0, 30))
         else:
-            now = max(now, pause_free) + draw(st.integers(0, 30))
+            now += draw(st.integers(0, 30))
         if now > last:
             break
         tracker.clock.set(float(now))
@@ -141,6 +169,14 @@ def fault_schedules(draw, *, duration: float = 600.0, max_faults: int = 8, max_s
                 continue
             tracker.apply(action)
             faults.append(Fault(float(now), action))
+            continue
+        if kind == "crash":
+            faults.append(Fault(float(now), Crash(worker)))
+            crashed.append(worker)
+            continue
+        if kind == "restart":
+            faults.append(Fault(float(now), Restart(worker)))
+            crashed.remove(worker)
             continue
         length = draw(st.integers(1, max(1, min(120, int(duration) - now))))
         if kind == "throttle":
@@ -155,9 +191,12 @@ def fault_schedules(draw, *, duration: float = 600.0, max_faults: int = 8, max_s
             faults.append(Fault(float(now), Throttle(listed, **limits), float(length)))
             throttle_free = now + length
         else:
-            faults.append(Fault(float(now), Pause("consumer"), float(length)))
-            pause_free = now + length
-    return FaultSchedule(shards, update_delay, _numbered(faults))
+            faults.append(Fault(float(now), Pause(worker), float(length)))
+            pause_free[worker] = now + length
+    if crashed and len(crashed) == len(workers):  # nobody left to read: one comes back, last in the file
+        last_crash = max(f.at for f in faults if isinstance(f.action, Crash))
+        faults.append(Fault(float(draw(st.integers(int(last_crash), last))), Restart(draw(st.sampled_from(crashed)))))
+    return FaultSchedule(shards, update_delay, _numbered(faults), workers)
 
 
 @st.composite
@@ -197,6 +236,59 @@ def reshard_schedules(draw, *, duration: float = 600.0, max_faults: int = 8) -> 
 
 
 @st.composite
+def worker_schedules(draw, *, duration: float = 600.0, max_faults: int = 8) -> FaultSchedule:
+    """Workers' pauses, crashes and restarts that may or may not be valid: a valid schedule as it is (its
+    reshards and throttles too), or with one worker fault moved in time, pointed at another worker or
+    turned into another kind, or with every worker still up crashed after it all (and sometimes one
+    restarted); or worker faults drawn blind over the workers (any kind, any worker, any whole second).
+    Every pause ends within ``duration``."""
+    how = draw(st.sampled_from(["valid", "moved", "retargeted", "rekinded", "blind", "downed"]))
+    if how == "blind":
+        workers = draw(worker_lists())
+        faults = []
+        for _ in range(draw(st.integers(0, max_faults))):
+            at = draw(st.integers(0, int(duration) - 1))
+            worker = draw(st.sampled_from(workers))
+            kind = draw(st.sampled_from(["pause", "crash", "restart"]))
+            if kind == "pause":
+                faults.append(Fault(float(at), Pause(worker), float(draw(st.integers(1, int(duration) - at)))))
+            else:
+                faults.append(Fault(float(at), Crash(worker) if kind == "crash" else Restart(worker)))
+        return FaultSchedule(1, 0.0, _numbered(faults), workers)
+    schedule = draw(fault_schedules(duration=duration, max_faults=max_faults))
+    faults = list(schedule.faults)
+    if how == "downed":
+        end = int(max([f.at for f in faults], default=0.0))
+        down = _down_at_end(faults)
+        crashes = {worker: draw(st.integers(end, int(duration) - 1))
+                   for worker in draw(st.permutations(schedule.workers)) if not down.get(worker)}
+        faults += [Fault(float(at), Crash(worker)) for worker, at in crashes.items()]
+        if crashes and draw(st.booleans()):
+            worker = draw(st.sampled_from(sorted(crashes)))
+            faults.append(Fault(float(draw(st.integers(crashes[worker], int(duration) - 1))), Restart(worker)))
+        return FaultSchedule(schedule.shards, schedule.update_delay, _numbered(faults), schedule.workers)
+    mine = [i for i, f in enumerate(faults) if isinstance(f.action, (Pause, Crash, Restart))]
+    if how == "valid" or not mine:
+        return schedule
+    i = draw(st.sampled_from(mine))
+    fault, worker = faults[i], _worker(faults[i].action)
+    if how == "moved":
+        at = min(max(fault.at + draw(st.sampled_from([-60, -30, -1, 1, 30]) | st.integers(-300, 300)), 0),
+                 duration - 1)
+        length = None if fault.duration is None else min(fault.duration, duration - at)
+        faults[i] = Fault(float(at), fault.action, length)
+    elif how == "retargeted":
+        other = draw(st.sampled_from(schedule.workers))
+        action = Pause(other) if isinstance(fault.action, Pause) else type(fault.action)(other)
+        faults[i] = Fault(fault.at, action, fault.duration)
+    else:
+        kind = draw(st.sampled_from([k for k in (Pause, Crash, Restart) if not isinstance(fault.action, k)]))
+        length = float(draw(st.integers(1, int(duration - fault.at)))) if kind is Pause else None
+        faults[i] = Fault(fault.at, kind(worker), length)
+    return FaultSchedule(schedule.shards, schedule.update_delay, _numbered(faults), schedule.workers)
+
+
+@st.composite
 def bad_fault_schedules(draw, *, duration: float = 600.0) -> BadSchedule:
     """A valid schedule and, last in the file, one fault that cannot happen (none of the valid ones is
     later in time than it where that could matter)."""
@@ -205,20 +297,34 @@ def bad_fault_schedules(draw, *, duration: float = 600.0) -> BadSchedule:
     end = max([f.at for f in faults], default=0.0)
     path = f"faults[{len(faults)}]"
     reshards = [f for f in faults if isinstance(f.action, (Split, Merge))]
-    cases = ["unknown", "updating", "over_double", "throttle_unknown", "late", "long"]
+    cases = ["unknown", "updating", "over_double", "throttle_unknown", "late", "long", "unknown_worker",
+             "worker_state"]
     if good.update_delay == 0 or not reshards:
         cases.remove("updating")
     case = draw(st.sampled_from(cases))
     if case == "late":
         bad, says = Fault(draw(st.sampled_from([duration, duration + 1, 10 * duration])), ShardCount(1)), \
             "is not before the scenario's end"
-        return BadSchedule(FaultSchedule(good.shards, good.update_delay, _numbered(faults + [bad])),
+        return BadSchedule(FaultSchedule(good.shards, good.update_delay, _numbered(faults + [bad]), good.workers),
                            f"{path}.at", says)
     if case == "long":
         at = float(draw(st.integers(0, int(duration) - 1)))
-        bad = Fault(at, Pause("consumer"), duration - at + draw(st.sampled_from([1.0, 60.0])))
-        return BadSchedule(FaultSchedule(good.shards, good.update_delay, _numbered(faults + [bad])),
+        bad = Fault(at, Pause(draw(st.sampled_from(good.workers))), duration - at + draw(st.sampled_from([1.0, 60.0])))
+        return BadSchedule(FaultSchedule(good.shards, good.update_delay, _numbered(faults + [bad]), good.workers),
                            f"{path}.for", "a span past the end")
+    if case == "unknown_worker":
+        at = float(draw(st.integers(0, int(duration) - 1)))
+        bad = Fault(at, draw(st.sampled_from([Crash("nobody"), Restart("nobody")])))
+        return BadSchedule(FaultSchedule(good.shards, good.update_delay, _numbered(faults + [bad]), good.workers),
+                           f"{path}.{bad.kind}", "there is no worker 'nobody'")
+    if case == "worker_state":  # after everything: crash a worker that is down, or restart one that is up
+        down = _down_at_end(faults)
+        worker = draw(st.sampled_from(good.workers))
+        bad = Fault(float(draw(st.integers(int(end), int(duration) - 1))),
+                    Crash(worker) if down.get(worker) else Restart(worker))
+        says = "has already crashed then" if down.get(worker) else "is not crashed then"
+        return BadSchedule(FaultSchedule(good.shards, good.update_delay, _numbered(faults + [bad]), good.workers),
+                           f"{path}.{bad.kind}", says)
     if case == "updating":
         earlier = draw(st.sampled_from(reshards))
         index = faults.index(earlier)
@@ -227,26 +333,35 @@ def bad_fault_schedules(draw, *, duration: float = 600.0) -> BadSchedule:
         at = float(draw(st.integers(int(earlier.at), max(int(earlier.at), int(limit)))))
         bad = Fault(at, draw(st.sampled_from([ShardCount(1), Split(shard_name(0)), Merge((shard_name(0),
                                                                                           shard_name(1)))])))
-        return BadSchedule(FaultSchedule(good.shards, good.update_delay, _numbered(faults + [bad])),
+        return BadSchedule(FaultSchedule(good.shards, good.update_delay, _numbered(faults + [bad]), good.workers),
                            f"{path}.{bad.kind}", f"still UPDATING from faults[{index}]")
     quiet = max([end] + [f.at + good.update_delay for f in faults if isinstance(f.action, (Split, Merge,
                                                                                             ShardCount))])
     if quiet > duration - 1:  # no time left after the last update completes: a fault too late instead
         bad = Fault(duration, ShardCount(1))
-        return BadSchedule(FaultSchedule(good.shards, good.update_delay, _numbered(faults + [bad])),
+        return BadSchedule(FaultSchedule(good.shards, good.update_delay, _numbered(faults + [bad]), good.workers),
                            f"{path}.at", "is not before the scenario's end")
     at = float(draw(st.integers(int(quiet), int(duration) - 1)))
     if case == "unknown":
         bad = Fault(at, draw(st.sampled_from([Split(shard_name(999)), Merge((shard_name(999), shard_name(0)))])))
-        return BadSchedule(FaultSchedule(good.shards, good.update_delay, _numbered(faults + [bad])),
+        return BadSchedule(FaultSchedule(good.shards, good.update_delay, _numbered(faults + [bad]), good.workers),
                            f"{path}.{bad.kind}", shard_name(999))
     if case == "throttle_unknown":
         bad = Fault(at, Throttle((shard_name(998),), records_per_s=1), 1.0)
-        return BadSchedule(FaultSchedule(good.shards, good.update_delay, _numbered(faults + [bad])),
+        return BadSchedule(FaultSchedule(good.shards, good.update_delay, _numbered(faults + [bad]), good.workers),
                            f"{path}.throttle.shards[0]", f"no shard {shard_name(998)}")
     bad = Fault(at, ShardCount(10_000))
-    return BadSchedule(FaultSchedule(good.shards, good.update_delay, _numbered(faults + [bad])),
+    return BadSchedule(FaultSchedule(good.shards, good.update_delay, _numbered(faults + [bad]), good.workers),
                        f"{path}.shard_count", "LimitExceededException")
+
+
+def _down_at_end(faults: list[Fault]) -> dict[str, bool]:
+    """Whether each worker a crash or restart names is down once the schedule (valid) is over."""
+    down = {}
+    for fault in sorted(faults, key=lambda f: f.at):  # stable: ties keep the file order
+        if isinstance(fault.action, (Crash, Restart)):
+            down[fault.action.worker] = isinstance(fault.action, Crash)
+    return down
 
 
 def fault_document(fault: Fault) -> dict[str, Any]:
@@ -265,8 +380,10 @@ def fault_document(fault: Fault) -> dict[str, Any]:
         limits = {key: getattr(action, key) for key in ("records_per_s", "bytes_per_s", "reads_per_s",
                                                         "read_bytes_per_s") if getattr(action, key) is not None}
         item["throttle"] = {"shards": "all" if action.shards is None else list(action.shards), **limits}
-    else:
+    elif isinstance(action, Pause):
         item["pause"] = action.who
+    else:
+        item[fault.kind] = action.worker
     if fault.duration is not None:
         item["for"] = fault.duration
     return item
