@@ -18,9 +18,14 @@ The consumer starts at ``consumer.start``: from TRIM_HORIZON at the shards none 
 an iterator, polls, and sleeps the poll interval (1 s after a throttled poll). Each GetRecords issues a new
 iterator; one older than 300 s is renewed where it was and counted. A poll due while the consumer is paused
 happens when the pause ends (``t + (end - t)``, as simpy sums a timeout). A poll that reads a closed shard
-to its end ends that shard's counters (a buffered one fires all it holds), then starts its children whose
-parents are all read. Input ends at the first poll after which all is delivered and every poller's last
-caught-up poll is at or after the last delivery; nothing happens after that.
+to its end ends that shard's counters (a buffered one fires all it holds, a naive one lets its cells go)
+and gives its children leases. The consumer is one KCL worker (DESIGN §11): it ticks every
+``failover_time / 3`` from its start (a tick due in a pause happens at the pause's end, after the polls
+then; it takes if a take tick was among those missed); every sixth tick takes every lease nobody holds,
+after everything else at that instant; at the other ticks and after a take it starts a poller for each
+lease held whose parents are read (or were never leased). Input ends at the first poll after which all
+is delivered and every poller's last caught-up poll (a lease not yet polled: none) is at or after the
+last delivery; nothing happens after that.
 
 Counters: one per shard and counter of the scenario, made at the shard's first poll that returned (records
 or not). A cell's reported count is the sum over shards of each shard's latest count for it.
@@ -31,7 +36,8 @@ reshard's completion; (2) the producers' attempts due at ``t`` are made, in orde
 attempt number); (3) processes that start at ``t`` run their first step: the consumer at its ``start`` when
 that is 0, each poller it starts (get an iterator, poll at once), and a child's poller right after the poll
 that started it; (4) the other events at ``t``, in the order they were scheduled: scripted actions, the
-consumer's start when later than 0, polls. Not modelled: retention (a run must end within 24 h),
+consumer's start when later than 0, polls, the worker's ticks; (5) a tick that waited out a pause;
+(6) the take round. Not modelled: retention (a run must end within 24 h),
 PutRecords, other iterator types.
 """
 
@@ -57,7 +63,7 @@ MiB = 1024 * 1024
 HASH_MAX = 2**128 - 1
 EPOCH = datetime(1970, 1, 1)
 ITERATOR_LIFE_S = 300.0
-STREAM, ATTEMPT, FIRST_STEP, LATER = 0, 1, 2, 3  # the phases of one instant (steps 1 to 4 above)
+STREAM, ATTEMPT, FIRST_STEP, LATER, WOKEN, TAKE = 0, 1, 2, 3, 4, 5  # the phases of one instant (steps 1 to 6)
 SPANS_MIN = (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440)  # the throughput table's spans, in minutes
 
 #: a shard's throughput limits: write records/s, write bytes/s, read calls/s, read bytes/s
@@ -269,8 +275,8 @@ class Naive:
         for start, key in sorted(changed):
             self.whole.report(self.shard_id, start, key, self.cells[(start, key)], now_us)
 
-    def end(self, now_us: int) -> None:  # the naive counter holds nothing back
-        return
+    def end(self, now_us: int) -> None:  # the naive counter holds nothing back, and its cells go
+        self.whole.held -= len(self.cells)
 
 
 class Buffered(Naive):
@@ -342,6 +348,8 @@ class Poller:
         self.shard, self.latest = shard, latest
         self.position = 0                # the next record to read
         self.issued = None               # when its iterator was issued (the service's clock)
+        self.first_issued = None         # when its first iterator was (a LATEST one renewed before any
+        self.read_any = False            #   record was read restarts AT_TIMESTAMP just after that instant)
 
 
 class Run:
@@ -361,6 +369,9 @@ class Run:
         self.tallies = ({}, {}, {}, {})  # minute → records in, throttled puts, records read, throttled reads
         self.counters = [Counter(spec) for spec in scenario.counters]
         self.pollers: dict = {}          # shard id → its Poller
+        self.leased: dict = {}           # shard id → whether its lease starts at LATEST (every lease ever made)
+        self.held: set = set()           # leases the worker holds and has not ended
+        self.began, self.tick, self.taking = 0.0, 0, False
         self.caught_up_at: dict = {}     # shard id → its poller's last caught-up poll, or None
         self.finished: set = set()       # closed shards read to their ends
         for fault in sorted(scenario.faults, key=lambda f: f.at):  # ties: the schedule's order
@@ -485,7 +496,7 @@ class Run:
         else:
             assert isinstance(action, Pause) and action.who == "consumer"
             self.paused_until = max(self.paused_until, fault.at + fault.duration)
-            did = "polls stopped"
+            did = "stalled"
         self.applied.append((t, fault.kind, did))
 
     def unthrottle(self, fault) -> None:
@@ -502,15 +513,50 @@ class Run:
     def start_consumer(self, t: float) -> None:
         listed = self.stream.shards
         if self.s.consumer.iterator.value == "LATEST":
-            for shard in self.stream.open_shards():
-                self.start_poller(shard, t, latest=True)
+            first = [(shard.id, True) for shard in self.stream.open_shards()]
+        else:
+            first = [(shard.id, False) for shard in listed.values()
+                     if not any(parent in listed for parent in shard.parents)]
+        for shard_id, latest in first:
+            self.leased[shard_id] = latest
+            self.caught_up_at[shard_id] = None
+        self.began, self.tick = t, 0
+        self.worker_tick(t)
+
+    def worker_tick(self, t: float, woken: bool = False) -> None:
+        if self.ended is not None:
             return
-        for shard in list(listed.values()):
-            if not any(parent in listed for parent in shard.parents):
-                self.start_poller(shard, t, latest=False)
+        every = self.s.consumer.failover_time / 3
+        if self.paused_until > t and not woken:
+            self.schedule(t + (self.paused_until - t), WOKEN, "woken", None)
+            return
+        if woken:
+            missed = int((t - self.began) // every)
+            take = any(k % 6 == 0 for k in range(self.tick, missed + 1))
+            self.tick = missed + 1
+        else:
+            take = self.tick % 6 == 0
+            self.tick += 1
+        if take:
+            if not self.taking:
+                self.taking = True
+                self.schedule(t, TAKE, "take", None)
+        else:
+            self.start_ready(t)
+        self.schedule(t + max(0.0, self.began + self.tick * every - t), LATER, "tick", None)
+
+    def take(self, t: float) -> None:
+        self.taking = False
+        self.held.update(shard_id for shard_id in self.leased if shard_id not in self.finished)
+        self.start_ready(t)
+
+    def start_ready(self, t: float) -> None:
+        for shard_id in sorted(self.held):
+            parents = self.stream.shards[shard_id].parents
+            if shard_id not in self.pollers and all(p in self.finished or p not in self.leased for p in parents):
+                self.start_poller(self.stream.shards[shard_id], t, latest=self.leased[shard_id])
 
     def start_poller(self, shard: Shard, t: float, latest: bool) -> None:
-        self.caught_up_at[shard.id] = None
         self.pollers[shard.id] = Poller(shard, latest)
         self.schedule(t, FIRST_STEP, "first", shard.id)
 
@@ -524,7 +570,7 @@ class Run:
     def issue(self, shard_id: str, t: float) -> None:
         poller = self.pollers[shard_id]
         poller.position = len(poller.shard.records) if poller.latest else 0
-        poller.issued = self.start_s + t
+        poller.issued = poller.first_issued = self.start_s + t
         self.poll(shard_id, t)
 
     def poll(self, shard_id: str, t: float) -> None:
@@ -537,6 +583,9 @@ class Run:
         shard, position = poller.shard, poller.position
         if now - poller.issued > ITERATOR_LIFE_S:
             poller.issued = now          # expired: renewed where it was (after the last record read)
+            if poller.latest and not poller.read_any:  # ... or at the first arrival after its first issue
+                position = poller.position = next(
+                    (i for i, r in enumerate(shard.records) if r[2] > poller.first_issued), len(shard.records))
             shard.renewed += 1
             self.renewed += 1
         limits = shard.limits
@@ -561,6 +610,7 @@ class Run:
         behind = round((now - shard.records[stop][2]) * 1000) if stop < len(shard.records) else 0
         shard.most_behind = max(shard.most_behind, behind)
         if stop > position:
+            poller.read_any = True
             shard.records_read += stop - position
             self.tally(2, t, stop - position)
         events = [(key, (datetime.fromisoformat(data.decode()) - EPOCH) // timedelta(microseconds=1))
@@ -569,23 +619,48 @@ class Run:
         for counter in self.counters:    # every poll, records or none
             counter.take(shard_id, events, now_us)
         if not shard.is_open and stop == len(shard.records):
-            for counter in self.counters:  # read to its end: its counters report all they hold
-                counter.end_shard(shard_id, now_us)
-            self.finished.add(shard_id)  # on to the children whose parents are all done
-            del self.caught_up_at[shard_id]
-            for child in shard.children:
-                if child.id not in self.caught_up_at and all(p in self.finished for p in child.parents):
-                    self.start_poller(child, t, latest=False)
+            if self.end_shard(shard_id, t, 0):
+                return
         else:
             caught_up = stop == len(shard.records) and stop - position < self.s.consumer.limit
             self.caught_up_at[shard_id] = t if caught_up else None
+        self.check_end(t)
+        if self.ended is None and shard_id in self.caught_up_at:
+            self.schedule(t + self.s.consumer.poll_interval, LATER, "poll", shard_id)
+
+    def end_shard(self, shard_id: str, t: float, tries: int) -> bool:
+        """A closed shard read to its end. A child of a merge whose other parent was never leased cannot
+        have its lease yet: the end waits a poll interval, up to 50 times (True: it waits)."""
+        shard = self.stream.shards[shard_id]
+        blocked = any(len(child.parents) > 1 and child.id not in self.leased
+                      and any(p != shard_id and p not in self.leased for p in child.parents) for child in shard.children)
+        if blocked and tries < 50:
+            self.caught_up_at[shard_id] = None
+            self.schedule(t + self.s.consumer.poll_interval, LATER, "end", (shard_id, tries + 1))
+            return True
+        now_us = self.s.start_us + round(t * 1_000_000)
+        for counter in self.counters:  # read to its end: its counters report all they hold
+            counter.end_shard(shard_id, now_us)
+        self.finished.add(shard_id)  # its children get leases, taken at the next take round
+        self.held.discard(shard_id)
+        del self.caught_up_at[shard_id]
+        for child in shard.children:
+            if child.id not in self.leased:
+                self.leased[child.id] = False
+                self.caught_up_at.setdefault(child.id, None)
+        return False
+
+    def retry_end(self, shard_id: str, t: float, tries: int) -> None:
+        if self.ended is not None or self.end_shard(shard_id, t, tries):
+            return
+        self.check_end(t)
+
+    def check_end(self, t: float) -> None:
         if self.ended is None and not self.waiting and \
                 all(at is not None and at >= self.last_delivery for at in self.caught_up_at.values()):
             self.ended = t               # the end of input
             for counter in self.counters:
-                counter.close(now_us)
-        if self.ended is None and shard_id in self.caught_up_at:
-            self.schedule(t + self.s.consumer.poll_interval, LATER, "poll", shard_id)
+                counter.close(self.s.start_us + round(t * 1_000_000))
 
     # -- the whole run ------------------------------------------------------------------------------------
     def run(self) -> Outcome:
@@ -604,6 +679,14 @@ class Run:
                 self.reshard(t, arg)
             elif kind == "consumer":
                 self.start_consumer(t)
+            elif kind == "tick":
+                self.worker_tick(t)
+            elif kind == "woken":
+                self.worker_tick(t, woken=True)
+            elif kind == "take":
+                self.take(t)
+            elif kind == "end":
+                self.retry_end(arg[0], t, arg[1])
             elif kind == "first":
                 self.first_step(arg, t)
             elif kind == "issue":

@@ -49,7 +49,7 @@ def kinsim_outcome(scenario: Scenario, *, update_delay=None, throttling: bool = 
             self.calls.append((start, key, count, at_us))
             super().__call__(start, key, count, at_us)
 
-    class Watched(kinsim.runner.Consumer):  # the run's consumer, for its renewals per shard
+    class Watched(kinsim.runner.Fleet):  # the run's workers, for their renewals per shard
         def __init__(self, *args, **kwargs) -> None:
             super().__init__(*args, **kwargs)
             consumers.append(self)
@@ -60,7 +60,7 @@ def kinsim_outcome(scenario: Scenario, *, update_delay=None, throttling: bool = 
 
     extra = {"actions": [kinsim.runner.StreamAction(at=a[0], call=_call(a)) for a in actions]} if actions else {}
     with mock.patch.object(kinsim.runner, "Observations", Recording), \
-            mock.patch.object(kinsim.runner, "Consumer", Watched):
+            mock.patch.object(kinsim.runner, "Fleet", Watched):
         result = kinsim.runner.run(scenario, backend_factory=factory, keep_stream=True, **extra)
     backend = backends[0]
     backend.throttling = False  # read the shards back whole, without spending the run's read budget

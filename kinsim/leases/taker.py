@@ -20,6 +20,9 @@ Each take round (``plan_take``):
    target, or exactly the target while this one needs more than one (KCL ``chooseLeasesToSteal``; the
    second case is what lets 4 leases held 2/2/0 even out to 2/1/1).
 
+Leases at SHARD_END are left out: nobody takes them, and they count toward no share (the KCL takes
+them and shuts their processors down at once, until its cleanup deletes them).
+
 Not modelled: the KCL's "very old lease" priority taking and ``maxLeasesForWorker``.
 """
 
@@ -87,7 +90,7 @@ class TakeRound:
 
 def plan_take(worker: str, seen: Sequence[Seen], now: float, failover_time: float) -> TakePlan:
     """The KCL's choice for ``worker`` given the leases it has seen; pure."""
-    ordered = sorted(seen, key=lambda s: s.lease.shard_id)
+    ordered = sorted((s for s in seen if not s.lease.ended), key=lambda s: s.lease.shard_id)
     available = [s.lease for s in ordered if s.available(now, failover_time)]
     counts: dict[str, int] = {worker: 0}
     for s in ordered:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["ShardConsumer", "ConsumerStats", "ShardReading", "first_shards", "THROTTLED_SLEEP_S"]
 
 THROTTLED_SLEEP_S = 1.0
+BLOCKED_TRIES = 50  # a merge child's lease waits this many polls for its other parent's (KCL: 1 in 50 goes ahead)
 
 
 @dataclass
@@ -86,6 +87,10 @@ class ShardConsumer:
         reading = fleet.stats.shards.setdefault(shard_id, ShardReading())
         stats = fleet.stats
         fleet.end.reading(shard_id)
+        while worker.paused_until > timeline.now:  # started by a worker that stalls at once: nothing yet
+            yield timeline.timeout(worker.paused_until - timeline.now)
+        if self.stopped:
+            return
         self.processor.initialize(self.start)
         issued_at = backend.now()
         iterator = self._iterator(issued_at)
@@ -126,6 +131,13 @@ class ShardConsumer:
             self.processor.process(result, timeline.now, fleet.now_us(), self.checkpointer)
             if result.next_shard_iterator is None:
                 self._children = result.child_shards
+                tries = 0
+                while fleet.children_blocked(shard_id, self._children_of()) and tries < BLOCKED_TRIES:
+                    tries += 1
+                    fleet.end.reading(shard_id)  # not done: its children are still to come
+                    yield timeline.timeout(spec.poll_interval)
+                    if self.stopped:
+                        return
                 self._end_shard()
                 return
             iterator = result.next_shard_iterator
@@ -187,5 +199,6 @@ class ShardConsumer:
         not give them (kinesalite)."""
         if self._children:
             return self._children
-        return [ChildShard(shard.shard_id, shard.parents, shard.hash_key_range)
+        self._children = [ChildShard(shard.shard_id, shard.parents, shard.hash_key_range)
                 for shard in self.fleet.backend.list_shards(self.fleet.stream_name) if self.shard_id in shard.parents]
+        return self._children

@@ -42,7 +42,8 @@ __all__ = ["Fleet", "Worker", "AFTER_PROCESSING"]
 AFTER_PROCESSING = 2  # a simpy priority after NORMAL: a waking worker renews after its consumers went on
 TAKE_ROUND = 3        # after that: the take rounds due at an instant, together
 TAKES_PER_RENEW = 6   # 2 × failover_time / (failover_time / 3)
-STALL_S = 600.0       # input that cannot end: nothing given to a processor for this long (or 30 × failover)
+STALL_S = 600.0       # input that cannot end: nothing given to a processor for this long (or 30 × failover,
+                      # or 60 polls)
 
 
 class Worker:
@@ -205,6 +206,7 @@ class Fleet:
         self.crashed_at: dict[str, float] = {}   # a crashed worker's identity → when it crashed
         self.checkpoints_written = 0
         self.checkpoints_refused = 0
+        self._children: dict[str, tuple[str, ...]] = {}   # an ended shard → its children
         self._processors: dict[str, int] = {}    # shard id → processors started on it
 
     def now_us(self) -> int:
@@ -266,7 +268,8 @@ class Fleet:
 
     def check_stalled(self) -> None:
         """Raise ``StalledError`` when input can never end (see ``errors.StalledError``)."""
-        now, limit = self.timeline.now, max(STALL_S, 30 * self.spec.failover_time)
+        now = self.timeline.now
+        limit = max(STALL_S, 30 * self.spec.failover_time, 60 * self.spec.poll_interval)
         if not self.end.traffic_done or now <= self.quiet_until or now - self.progress_at <= limit:
             return
         unread = self.end.unread()
@@ -280,13 +283,39 @@ class Fleet:
         now = self.progress_at = self.timeline.now
         self.takeovers.append(TakeoverRecord(shard_id, worker.name, previous, stolen, now, self._since_trouble(previous)))
 
+    def children_blocked(self, shard_id: str, children: Sequence[ChildShard]) -> bool:
+        """Whether a child of a merge cannot have its lease yet: the other parent has no lease while this
+        one has (KCL ``ShutdownTask``: ``BlockedOnParentShardException``; the shard's end is retried)."""
+        return any(len(child.parent_shards) > 1 and self.table.get(child.shard_id) is None
+                   and any(self.table.get(parent) is None
+                           for parent in child.parent_shards if parent != shard_id)
+                   for child in children)
+
     def ended(self, shard_id: str, children: Sequence[ChildShard]) -> None:
-        """A shard's SHARD_END is checkpointed: its children's leases exist; its own is cleaned up."""
+        """A shard's SHARD_END is checkpointed: its children's leases exist. An ended lease is cleaned up
+        (deleted) once every one of its children has a lease, and so are its parents'."""
         self.end.shard_finished(shard_id)
+        self._children[shard_id] = tuple(child.shard_id for child in children)
         for child in children:
             if not self.end.is_reading(child.shard_id) and self.table.get(child.shard_id) is not None:
                 self.end.reading(child.shard_id)
-        self.table.delete(shard_id)
+        for candidate in (shard_id,) + tuple(p for child in children for p in child.parent_shards):
+            if self._cleanable(candidate):
+                self.table.delete(candidate)
+
+    def _cleanable(self, shard_id: str) -> bool:
+        """An ended lease may go once each of its children has a lease and every parent of those children
+        has ended (no co-parent of a merge will look for it any more)."""
+        lease = self.table.get(shard_id)
+        if lease is None or not lease.ended or shard_id not in self._children:
+            return False
+        for child_id in self._children[shard_id]:
+            child = self.table.get(child_id)
+            if child is None:
+                return False
+            if not all(self.table.get(p) is None or self.table.get(p).ended for p in child.parents):  # type: ignore[union-attr]
+                return False
+        return True
 
     def finish(self) -> None:
         """Input has ended: every running processor is asked to shut down, in worker then shard order."""
