@@ -136,7 +136,7 @@ def _consumer(result: RunResult) -> dict:
     consumer.update({
         "workers": list(w.names), "delivered": w.delivered, "duplicates": w.duplicates,
         "never_delivered": w.never_delivered, "checkpoints_written": w.checkpoints_written,
-        "checkpoints_refused": w.checkpoints_refused,
+        "checkpoints_refused": w.checkpoints_refused, "processed_without_lease": w.without_lease,
         "takeovers": [{"at": _at(result, t.at), "shard_id": t.shard_id, "worker": t.worker, "from": t.previous,
                        "stolen": t.stolen, "after_s": None if t.after is None else round(t.after, 6)}
                       for t in w.takeovers],
@@ -240,11 +240,13 @@ def _worker_tables(result: RunResult) -> list[str]:
     lines = ["", f"workers: {', '.join(w.names)}; checkpoint {spec.checkpoint.describe()}, state {spec.state.value}, "
                  f"failover time {_offset(spec.failover_time)}",
              f"delivered to processors: {w.delivered} records, {w.duplicates} of them again; {w.never_delivered} "
-             f"never delivered; checkpoints: {w.checkpoints_written} written, {w.checkpoints_refused} refused"]
+             f"never delivered; {w.without_lease} processed by a worker that had lost the lease; checkpoints: "
+             f"{w.checkpoints_written} written, {w.checkpoints_refused} refused"]
     if len(w.names) == 1 and not w.events:
         return lines
     lines += ["", "leases held (times after the start)"]
-    rows = [[h.worker, h.shard_id, _offset(h.start), _offset(h.end), h.how or "-"] for h in w.holdings]
+    rows = [[h.worker, h.shard_id, _offset(round(h.start, 3)), _offset(None if h.end is None else round(h.end, 3)),
+             h.how or "-"] for h in w.holdings]
     lines += _table(["worker", "shard", "from", "to", "how it ended"], rows, right={2, 3})
     if w.takeovers:
         lines += ["", "takeovers"]

@@ -180,7 +180,7 @@ def _simulate(scenario: Scenario, seed: int, timeline: Timeline, backend: Backen
     traffic = Traffic(scenario, writer_for(backend, stream_name, keys, timeline), seed, timeline, on_created)
     end = InputEnd(traffic.stats, timeline.event(), on_end)
     fleet = Fleet(timeline, backend, stream_name, scenario.consumer, [part[1] for part in parts], end,
-                  scenario.start_us, seed, echo, max((f.end or f.at for f in scenario.faults), default=0.0))
+                  scenario.start_us, seed, echo, scenario.faults)
     disruptions = Disruptions(timeline, backend, stream_name, scenario.faults, fleet)
     timeline.process(traffic.run())
     for action in actions:

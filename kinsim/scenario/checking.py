@@ -14,6 +14,8 @@ fault's key path:
   crash of a worker that has crashed and not restarted since, a restart of one that is not crashed, a
   pause of one that is crashed at the pause's start or that overlaps another pause of it (a crash during
   a pause is fine: a stalled process killed);
+- a join of a worker that already runs (a worker that joins starts then, not with the others; it
+  cannot crash, pause or restart before);
 - a schedule after which every worker is crashed, none restarting: nobody would read the stream, so the
   run could never finish (said at the last crash).
 
@@ -32,7 +34,7 @@ from ..durations import duration_text
 from ..errors import InvalidArgumentException, KinesisError, ResourceInUseException, ScenarioError
 from ..records import HashKeyRange
 from .model import Scenario, StreamSpec
-from .schedule import RESHARDS, WORKER_FAULTS, Crash, Fault, Merge, Pause, Restart, Split, Throttle, split_point
+from .schedule import RESHARDS, WORKER_FAULTS, Crash, Fault, Join, Merge, Pause, Restart, Split, Throttle, split_point
 from .values import listed
 
 __all__ = ["check_faults"]
@@ -52,7 +54,7 @@ def check_faults(scenario: Scenario, file: str) -> None:
     if not scenario.faults:
         return
     replay = _Replay(scenario.stream, file)
-    workers = _Workers()
+    workers = _Workers(scenario.faults)
     throttles: list[Fault] = []
     for index in sorted(range(len(scenario.faults)), key=lambda i: (scenario.faults[i].at, i)):
         fault = scenario.faults[index]
@@ -99,7 +101,12 @@ def _span(fault: Fault) -> str:
 class _Workers:
     """Each worker's state as the schedule has it, its faults taken in time order (ties: file order)."""
 
-    def __init__(self) -> None:
+    def __init__(self, faults: tuple = ()) -> None:
+        self.absent: dict[str, Fault] = {}      # worker → the join it starts at, until then
+        for fault in sorted(faults, key=lambda fault: fault.at):  # ties: the file's order
+            if isinstance(fault.action, Join):
+                self.absent.setdefault(fault.action.worker, fault)
+        self.joined: dict[str, Fault] = {}      # worker → the join it started at
         self.crashed: dict[str, Fault] = {}     # worker → the crash it is down from (not restarted since)
         self.restarted: dict[str, Fault] = {}   # worker → its latest restart
         self.paused: dict[str, Fault] = {}      # worker → its latest pause (valid pauses do not overlap)
@@ -109,6 +116,15 @@ class _Workers:
         """Take ``fault`` (a pause, crash or restart); why it cannot happen, or None."""
         action = fault.action
         worker = action.who if isinstance(action, Pause) else action.worker
+        if isinstance(action, Join):
+            if worker not in self.absent or self.absent[worker] is not fault:
+                first = self.joined.get(worker) or self.absent.get(worker)
+                return f"{worker} joins once, at {first.path} ({duration_text(first.at)})"  # type: ignore[union-attr]
+            self.joined[worker] = self.absent.pop(worker)
+            return None
+        if worker in self.absent:
+            join = self.absent[worker]
+            return f"{worker} has not joined yet then: it joins at {join.path} ({duration_text(join.at)})"
         crash = self.crashed.get(worker)
         down = None if crash is None else f"{worker} has already crashed then, at {crash.path} " \
                                           f"({duration_text(crash.at)}), and is not restarted before this"

@@ -28,7 +28,7 @@ from .model import (
     StreamSpec,
 )
 from .reading import MAX_FILE_BYTES, read_document
-from .schedule import Crash, Fault, FaultAction, Merge, Pause, Restart, ShardCount, Split, Throttle
+from .schedule import Crash, Fault, FaultAction, Join, Merge, Pause, Restart, ShardCount, Split, Throttle
 from .values import (
     Node,
     built,
@@ -187,7 +187,7 @@ def _check_builds(node: Node, where: Node, spec: CounterSpec) -> None:
 
 
 MAX_FAULTS = 1_000  # checking a schedule replays its reshards on a simulated stream: this bounds that work
-_FAULT_WORDS = ("split", "merge", "shard_count", "throttle", "pause", "crash", "restart")
+_FAULT_WORDS = ("split", "merge", "shard_count", "throttle", "pause", "crash", "restart", "join")
 _SPANS = ("throttle", "pause")
 # a throttle lowers a shard's limits: each at least 1 and at most the service's
 _THROTTLE_LIMITS = (("records_per_s", integer, limits.SHARD_WRITE_RECORDS_PER_S, "records/s"),
@@ -198,7 +198,7 @@ _THROTTLE_LIMITS = (("records_per_s", integer, limits.SHARD_WRITE_RECORDS_PER_S,
 
 def _fault(node: Node, workers: tuple[str, ...]) -> Fault:
     """One item of ``faults``: ``at``, one fault word, and ``for`` (throttles and pauses) or ``hash_key``
-    (splits). A pause, crash or restart names one of ``workers``."""
+    (splits). A pause, crash, restart or join names one of ``workers``."""
     node.mapping(("at", "for", "hash_key") + _FAULT_WORDS)
     words = [key for key in node.value if key in _FAULT_WORDS]
     if not words:
@@ -234,7 +234,7 @@ def _action(node: Node, word: str, key: Optional[int], workers: tuple[str, ...])
     if word == "throttle":
         return _throttle(node)
     worker = worker_of(node, workers)
-    return Pause(worker) if word == "pause" else Crash(worker) if word == "crash" else Restart(worker)
+    return {"pause": Pause, "crash": Crash, "restart": Restart, "join": Join}[word](worker)
 
 
 def _throttle(node: Node) -> Throttle:

@@ -12,7 +12,8 @@ found later, while checking the schedule against the stream or during the run, c
 - ``Pause``: ``who`` (a worker; the single consumer is the worker ``consumer``) is alive but does
   nothing for ``[at, at + for)``;
 - ``Crash``: ``worker`` stops at once, with no callbacks and no renewals (DESIGN §11);
-- ``Restart``: a crashed ``worker`` comes back with no leases and no state.
+- ``Restart``: a crashed ``worker`` comes back with no leases and no state;
+- ``Join``: ``worker`` starts then, not with the others (scaling out).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Union
 
-__all__ = ["Split", "Merge", "ShardCount", "Throttle", "Pause", "Crash", "Restart", "Fault", "FaultAction", "RESHARDS",
+__all__ = ["Split", "Merge", "ShardCount", "Throttle", "Pause", "Crash", "Restart", "Join", "Fault", "FaultAction", "RESHARDS",
            "WORKER_FAULTS", "split_point"]
 
 
@@ -116,9 +117,17 @@ class Restart:
         return f"restart {self.worker}"
 
 
-FaultAction = Union[Split, Merge, ShardCount, Throttle, Pause, Crash, Restart]
+@dataclass(frozen=True)
+class Join:
+    worker: str
+
+    def describe(self) -> str:
+        return f"{self.worker} joins"
+
+
+FaultAction = Union[Split, Merge, ShardCount, Throttle, Pause, Crash, Restart, Join]
 RESHARDS = (Split, Merge, ShardCount)
-WORKER_FAULTS = (Pause, Crash, Restart)
+WORKER_FAULTS = (Pause, Crash, Restart, Join)
 
 
 @dataclass(frozen=True)
@@ -140,7 +149,7 @@ class Fault:
     @property
     def kind(self) -> str:
         return {Split: "split", Merge: "merge", ShardCount: "shard_count", Throttle: "throttle",
-                Pause: "pause", Crash: "crash", Restart: "restart"}[type(self.action)]
+                Pause: "pause", Crash: "crash", Restart: "restart", Join: "join"}[type(self.action)]
 
     @property
     def end(self) -> Optional[float]:

@@ -22,6 +22,7 @@ class Delivery:
     delivered: int = 0        # records handed to processors, duplicates included
     duplicates: int = 0       # of those, records handed over before (to this or another processor)
     distinct: int = 0         # records handed over at least once
+    without_lease: int = 0    # records handed to a processor whose worker no longer held the lease (a zombie)
     highest: dict[str, int] = field(default_factory=dict)   # shard id → highest sequence number delivered
 
     def batch(self, shard_id: str, sequence_numbers: Sequence[int]) -> int:
@@ -88,6 +89,7 @@ class WorkersSummary:
     never_delivered: int
     checkpoints_written: int
     checkpoints_refused: int
+    without_lease: int                         # records a zombie processed after its lease was taken
     takeovers: tuple[TakeoverRecord, ...]     # leases taken from another worker, in time order
     holdings: tuple[Holding, ...]             # in the order leases were taken
     events: tuple[WorkerEvent, ...]

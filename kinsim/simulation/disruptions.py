@@ -9,7 +9,7 @@ put or a poll at exactly ``at`` already meets it, and one at exactly ``at + for`
   ``MemoryBackend`` has); a real stream's limits cannot be lowered, which the runner says before the
   run starts.
 - A pause stalls a worker (the single consumer is the worker ``consumer``) for the span; a crash stops
-  one at once; a restart brings a crashed one back (``workers.Worker``).
+  one at once; a restart brings a crashed one back; a join starts one (``workers.Worker``).
 
 What was applied, and when, is kept for the report (``Applied``). A fault the backend refuses mid-run
 (only a real stream can: the schedule was checked on simulated shards when the scenario was loaded) is
@@ -24,7 +24,7 @@ from typing import Sequence
 from ..backends.base import Backend
 from ..backends.throughput import SERVICE_LIMITS, ShardLimits
 from ..errors import FaultError, KinesisError
-from ..scenario.schedule import Crash, Fault, Merge, Pause, Restart, ShardCount, Split, Throttle, split_point
+from ..scenario.schedule import Crash, Fault, Join, Merge, Pause, Restart, ShardCount, Split, Throttle, split_point
 from .timeline import STREAM, Timeline
 from .workers import Fleet
 
@@ -107,6 +107,9 @@ class Disruptions:
             held = self.fleet.workers[action.worker].holder.shards()
             self.fleet.workers[action.worker].crash()
             return f"crashed holding {len(held)} lease{'s' if len(held) != 1 else ''}"
+        if isinstance(action, Join):
+            self.fleet.workers[action.worker].start()
+            return "started"
         if isinstance(action, Restart):
             self.fleet.workers[action.worker].restart()
             return f"restarted as {self.fleet.workers[action.worker].identity}"

@@ -31,6 +31,7 @@ from ..errors import StalledError
 from ..leases import Lease, Leaseholder, MemoryLeaseTable, Takeover, renew_interval
 from ..records import ChildShard, Record
 from ..scenario.model import ConsumerSpec, State
+from ..scenario.schedule import Fault, Join
 from .delivery import Delivery, Holding, TakeoverRecord, WorkerEvent, WorkersSummary
 from .ending import InputEnd
 from .processing import LeaseProcessor
@@ -182,7 +183,7 @@ class Fleet:
 
     def __init__(self, timeline: Timeline, backend: Backend, stream_name: str, spec: ConsumerSpec,
                  counters: Sequence[PerShard], end: InputEnd, start_us: int, seed: int = 0,
-                 echo: Optional[Callable[[Record], None]] = None, quiet_until: float = 0.0) -> None:
+                 echo: Optional[Callable[[Record], None]] = None, faults: Sequence[Fault] = ()) -> None:
         self.timeline = timeline
         self.backend = backend
         self.stream_name = stream_name
@@ -192,7 +193,8 @@ class Fleet:
         self.start_us = start_us
         self.echo = echo
         self.seed = seed
-        self.quiet_until = quiet_until   # the last scripted fault's end: stalls before it may be scripted
+        self.faults = faults
+        self.quiet_until = max((fault.end or fault.at for fault in faults), default=0.0)  # stalls before: scripted
         self.progress_at = 0.0           # the last time a processor was given records, or a lease changed hands
         self._takers: Optional[list[Worker]] = None   # the workers in this instant's take round
         self.keeps_state = spec.state is State.CHECKPOINTED
@@ -219,8 +221,10 @@ class Fleet:
         for shard in first_shards(self.backend.list_shards(self.stream_name), self.spec.iterator):
             self.table.create_if_absent(Lease(shard.shard_id, checkpoint=self.spec.iterator.value))
             self.end.reading(shard.shard_id)
+        joining = {fault.action.worker for fault in self.faults if isinstance(fault.action, Join)}
         for worker in self.workers.values():
-            worker.start()
+            if worker.name not in joining:
+                worker.start()
 
     def processor(self, lease: Lease, worker: Worker) -> LeaseProcessor:
         """A new processor for a lease a worker starts on; its counters restored from the lease's state when
@@ -328,7 +332,7 @@ class Fleet:
         delivery = self.delivery
         return WorkersSummary(tuple(self.workers), delivery.delivered, delivery.duplicates,
                               max(0, accepted - delivery.distinct), self.checkpoints_written,
-                              self.checkpoints_refused, tuple(t for t in self.takeovers if t.previous is not None),
+                              self.checkpoints_refused, delivery.without_lease, tuple(t for t in self.takeovers if t.previous is not None),
                               tuple(self.holdings), tuple(self.events))
 
     def _since_trouble(self, previous: Optional[str]) -> Optional[float]:
