@@ -8,7 +8,10 @@ counter) end to end, each run in its own process, and reports for the fastest of
 each size records/s, peak RSS and the bytes the simulated shards keep per retained record, and how the
 time grows with the records. Part 2 runs the 1M-record scenario (``--reshard-records``) as it is and
 with a split of one shard at a third of its span and a merge of the two halves at two thirds (an
-update delay of 30 s each, less in a short run), and gives the cost of the reshards. Part 3 puts N records in 500-record batches and reads them back
+update delay of 30 s each, less in a short run), and gives the cost of the reshards; then
+(``--workers-records``) as one consumer and as 4 workers sharing the leases (per-lease processors,
+``state: memory`` and ``state: checkpointed``), and gives the cost of the workers. Part 3 puts N
+records in 500-record batches and reads them back
 through kinsim's boto3-shaped client over simulated shards, through moto's in-process mock and through
 boto3 to kinesalite on 127.0.0.1, and gives the ratios. It prints a table and writes JSON.
 Not part of the test suite (a smoke test runs it at the smallest size).
@@ -68,15 +71,28 @@ def with_reshards(scenario):
     return dataclasses.replace(scenario, faults=faults, stream=dataclasses.replace(scenario.stream, update_delay=min(30.0, third / 2)))
 
 
-def run_one(records: int, reshard: bool = False) -> dict:
+def with_workers(scenario, state: str):
+    """The scenario read by 4 workers sharing the leases (2 of the 8 each), in ``state``."""
+    import dataclasses
+
+    from kinsim.scenario.model import State
+
+    return dataclasses.replace(scenario, consumer=dataclasses.replace(
+        scenario.consumer, workers=("w1", "w2", "w3", "w4"), state=State(state)))
+
+
+VARIANTS = {"plain": lambda scenario: scenario, "reshard": with_reshards,
+            "workers": lambda scenario: with_workers(scenario, "memory"),
+            "workers-checkpointed": lambda scenario: with_workers(scenario, "checkpointed")}
+
+
+def run_one(records: int, variant: str = "plain") -> dict:
     """One end-to-end run in this process (called in a fresh process per size)."""
     from kinsim.backends import MemoryBackend
     from kinsim.runner import run
     from kinsim.scenario import parse_scenario
 
-    scenario = parse_scenario(scenario_document(records), "<bench>", f"bench-{records}")
-    if reshard:
-        scenario = with_reshards(scenario)
+    scenario = VARIANTS[variant](parse_scenario(scenario_document(records), "<bench>", f"bench-{records}"))
     kept = {}
 
     def factory(clock):
@@ -95,24 +111,44 @@ def run_one(records: int, reshard: bool = False) -> dict:
         "naive_peak_state_cells": result.counters[0].metrics["peak_state_cells"],
         "faults_applied": len(result.faults), "shards_read": len(result.shards),
         "buffered_final_exact": result.counters[1].metrics["final_exact"],
+        "workers": len(result.workers.names), "duplicates": result.workers.duplicates,
+        "checkpoints_written": result.workers.checkpoints_written,
     }
 
 
-def reshard_cost(records: int, repeat: int) -> dict:
-    """The same scenario without and with a split and a merge, taken in turn, each run in a fresh
-    process: the fastest of each, and the ratio."""
-    runs: dict[str, list[dict]] = {"plain": [], "reshard": []}
+def variant_runs(records: int, repeat: int, variants: list[str]) -> dict[str, dict]:
+    """The scenario in each variant, taken in turn, ``repeat`` times, each run in a fresh process: the
+    fastest run of each, with every run's seconds."""
+    runs: dict[str, list[dict]] = {variant: [] for variant in variants}
     for _ in range(repeat):
-        for variant in runs:
-            command = [sys.executable, __file__, "--one", str(records)] + (["--reshard"] if variant == "reshard" else [])
-            done = subprocess.run(command, capture_output=True, text=True, check=True)
+        for variant in variants:
+            done = subprocess.run([sys.executable, __file__, "--one", str(records), "--variant", variant],
+                                  capture_output=True, text=True, check=True)
             runs[variant].append(json.loads(done.stdout))
-    best = {variant: min(rows, key=lambda run: run["seconds"]) for variant, rows in runs.items()}
+    return {variant: dict(min(rows, key=lambda run: run["seconds"]), runs_seconds=[run["seconds"] for run in rows])
+            for variant, rows in runs.items()}
+
+
+def reshard_cost(records: int, repeat: int) -> dict:
+    """The same scenario without and with a split and a merge: the fastest of each, and the ratio."""
+    best = variant_runs(records, repeat, ["plain", "reshard"])
     ratio = round(best["reshard"]["seconds"] / best["plain"]["seconds"], 3)
     print(f"  {records:,} records: {best['plain']['seconds']:.3f} s as it is, {best['reshard']['seconds']:.3f} s "
           f"with a split and a merge ({ratio}x)", file=sys.stderr)
     return {"records": records, "plain": best["plain"], "reshard": best["reshard"], "time_x": ratio,
-            "runs_seconds": {variant: [run["seconds"] for run in rows] for variant, rows in runs.items()}}
+            "runs_seconds": {variant: row["runs_seconds"] for variant, row in best.items()}}
+
+
+def workers_cost(records: int, repeat: int) -> dict:
+    """The same scenario read by one consumer and by 4 workers (state in memory, and checkpointed)."""
+    best = variant_runs(records, repeat, ["plain", "workers", "workers-checkpointed"])
+    ratios = {variant: round(best[variant]["seconds"] / best["plain"]["seconds"], 3)
+              for variant in ("workers", "workers-checkpointed")}
+    print(f"  {records:,} records: {best['plain']['seconds']:.3f} s with one consumer, "
+          f"{best['workers']['seconds']:.3f} s with 4 workers ({ratios['workers']}x), "
+          f"{best['workers-checkpointed']['seconds']:.3f} s with 4 workers and checkpointed state "
+          f"({ratios['workers-checkpointed']}x)", file=sys.stderr)
+    return {"records": records, **best, "time_x": ratios}
 
 
 def end_to_end(sizes: list[int], repeat: int) -> list[dict]:
@@ -194,11 +230,13 @@ def main(argv=None) -> int:
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results.json"))
     parser.add_argument("--reshard-records", type=int, default=1_000_000,
                         help="records of the run measured without and with a split and a merge (0: skip)")
+    parser.add_argument("--workers-records", type=int, default=1_000_000,
+                        help="records of the run measured with one consumer and with 4 workers (0: skip)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--reshard", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--variant", default="plain", choices=sorted(VARIANTS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        print(json.dumps(run_one(args.one, args.reshard)))
+        print(json.dumps(run_one(args.one, args.variant)))
         return 0
     print("end to end (kinsim run, memory backend):", file=sys.stderr)
     rows = end_to_end(args.sizes, args.repeat)
@@ -206,12 +244,16 @@ def main(argv=None) -> int:
     if args.reshard_records:
         print("the cost of resharding mid-run:", file=sys.stderr)
         resharding = reshard_cost(args.reshard_records, args.repeat)
+    workers = None
+    if args.workers_records:
+        print("one consumer against 4 workers sharing the leases:", file=sys.stderr)
+        workers = workers_cost(args.workers_records, args.repeat)
     print(f"put {args.client_records:,} records in batches of 500, read them back:", file=sys.stderr)
     through = clients(args.client_records)
     scaling = [{"records_x": round(b["records"] / a["records"], 2), "time_x": round(b["seconds"] / a["seconds"], 2)}
                for a, b in zip(rows, rows[1:])]
     report = {"machine": machine(), "repeat": args.repeat, "end_to_end": rows, "scaling": scaling,
-              "resharding": resharding,
+              "resharding": resharding, "workers": workers,
               "client_records": args.client_records, "clients_records_per_s": through,
               "ratios": {"kinsim_over_moto": round(through["kinsim_client_memory"] / through["moto_in_process"], 1),
                          "kinsim_over_kinesalite": round(through["kinsim_client_memory"] / through["boto3_kinesalite"],
@@ -229,6 +271,10 @@ def main(argv=None) -> int:
     if resharding:
         print(f"{resharding['records']:,} records with a split and a merge: {resharding['time_x']}x the time "
               f"({resharding['plain']['seconds']} s as it is, {resharding['reshard']['seconds']} s)")
+    if workers:
+        print(f"{workers['records']:,} records with 4 workers: {workers['time_x']['workers']}x the time of one "
+              f"consumer ({workers['plain']['seconds']} s, {workers['workers']['seconds']} s); with checkpointed "
+              f"state {workers['time_x']['workers-checkpointed']}x ({workers['workers-checkpointed']['seconds']} s)")
     print()
     for name, value in through.items():
         print(f"{name:<22} {value:>10,} records/s")

@@ -15,7 +15,8 @@ from .conftest import ROOT
 def test_the_benchmark_runs_and_writes_its_figures(tmp_path, kinesalite_server):
     output = tmp_path / "results.json"
     done = subprocess.run([sys.executable, "benchmarks/bench.py", "--sizes", "10000", "20000", "--repeat", "2",
-                           "--client-records", "1000", "--reshard-records", "20000", "--output", str(output)],
+                           "--client-records", "1000", "--reshard-records", "20000", "--workers-records", "20000",
+                           "--output", str(output)],
                           capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     report = json.loads(output.read_text())
@@ -33,3 +34,7 @@ def test_the_benchmark_runs_and_writes_its_figures(tmp_path, kinesalite_server):
     assert resharding["reshard"]["shards_read"] == resharding["plain"]["shards_read"] + 3  # 2 halves, 1 merged
     assert resharding["plain"]["records"] == resharding["reshard"]["records"] == large["records"]
     assert resharding["time_x"] == round(resharding["reshard"]["seconds"] / resharding["plain"]["seconds"], 3)
+    workers = report["workers"]
+    assert [workers[v]["workers"] for v in ("plain", "workers", "workers-checkpointed")] == [1, 4, 4]
+    assert workers["plain"]["records"] == workers["workers"]["records"] == large["records"]
+    assert workers["time_x"]["workers"] == round(workers["workers"]["seconds"] / workers["plain"]["seconds"], 3)

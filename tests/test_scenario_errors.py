@@ -201,7 +201,7 @@ CASES = [
      "import path like myapp.processing:RecordProcessor (package.module:Class), got 'RecordProcessor'"),
     # -- faults of workers
     ("no fault word", faults("workers: 2", "{at: 1m}"),
-     "faults[0]: a fault needs one of split, merge, shard_count, throttle, pause, crash, restart"),
+     "faults[0]: a fault needs one of split, merge, shard_count, throttle, pause, crash, restart, join"),
     ("a crash of an unknown worker", faults("workers: 2", "{at: 1m, crash: w3}"),
      "faults[0].crash: there is no worker 'w3'; the workers are w1, w2"),
     ("a restart of an unknown worker", faults("workers: [a, b]", "{at: 1m, restart: c}"),

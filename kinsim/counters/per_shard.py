@@ -15,7 +15,8 @@ part whose processor lost its lease or crashed is ``drop``-ped: its state is gon
 ``close`` at the end of input fires every part still live.
 
 The figures a report reads are summed over all parts: records counted, rows emitted, late records (in
-processing order), cells held. ``peak_state_cells`` is the most cells held at once by all live parts
+processing order), cells held; a restored part's figures are what it did itself, not what the counter
+it was restored from had done. ``peak_state_cells`` is the most cells held at once by all live parts
 together: during a call on one part, that part's own peak plus what the others hold (a counter measures
 its peak as ``max(peak_state_cells, state_cells)`` as it goes; the built-in ones do, after each record or
 run of records they count).
@@ -39,7 +40,7 @@ def _no_report(start: int, key: str, count: int, at_us: int) -> None:
 class Part:
     """One processor's counter for one shard."""
 
-    __slots__ = ("owner", "shard_id", "lineage", "counter", "live")
+    __slots__ = ("owner", "shard_id", "lineage", "counter", "live", "since")
 
     def __init__(self, owner: "PerShard", shard_id: str, lineage: str, counter: Counter) -> None:
         self.owner = owner
@@ -47,6 +48,21 @@ class Part:
         self.lineage = lineage
         self.counter = counter
         self.live = True
+        # what a restored counter had done already, its predecessor's work: not this part's
+        self.since = (getattr(counter, "records_counted", 0), getattr(counter, "emitted_rows", 0),
+                      len(getattr(counter, "late", ())))
+
+    @property
+    def records_counted(self) -> int:
+        return getattr(self.counter, "records_counted", 0) - self.since[0]
+
+    @property
+    def emitted_rows(self) -> int:
+        return self.counter.emitted_rows - self.since[1]  # type: ignore[attr-defined]
+
+    @property
+    def late(self) -> list[LateRecord]:
+        return list(getattr(self.counter, "late", ()))[self.since[2]:]
 
     def process(self, keys: Sequence[str], event_us: Sequence[int], now_us: int) -> None:
         """One poll's records (maybe none) to this part's counter."""
@@ -101,13 +117,13 @@ class PerShard:
 
     @property
     def records_counted(self) -> int:
-        return sum(getattr(part.counter, "records_counted", 0) for part in self.parts)
+        return sum(part.records_counted for part in self.parts)
 
     @property
     def emitted_rows(self) -> int:
         if not hasattr(self._template, "emitted_rows"):
             return self._reports
-        return sum(part.counter.emitted_rows for part in self.parts)  # type: ignore[attr-defined]
+        return sum(part.emitted_rows for part in self.parts)
 
     @property
     def peak_state_cells(self) -> Optional[int]:
@@ -119,7 +135,7 @@ class PerShard:
 
     @property
     def late(self) -> list[LateRecord]:
-        late = [record for part in self.parts for record in getattr(part.counter, "late", ())]
+        late = [record for part in self.parts for record in part.late]
         return sorted(late, key=lambda record: record.processed_us)  # stable: parts in the order started
 
     # -- what processors call -------------------------------------------------------------------------

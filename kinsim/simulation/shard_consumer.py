@@ -10,7 +10,7 @@ skipped); a lost answer is asked again after a second. While its worker is pause
 when the worker wakes it goes on with what it was doing before it learns (at the worker's next renew,
 or from a refused checkpoint) that the lease is another's: then ``lease_lost``. A crashed worker's
 consumer just stops. At a closed shard's end: ``shard_ended``, whose checkpoint at SHARD_END creates
-the children's leases. Each poll is reported to the run's ``InputEnd``.
+the children's leases (called again each poll interval until the processor checkpoints). Each poll is reported to the run's ``InputEnd``.
 """
 
 from __future__ import annotations
@@ -138,10 +138,11 @@ class ShardConsumer:
                 while fleet.children_blocked(shard_id, self._children_of()) and tries < BLOCKED_TRIES:
                     tries += 1
                     fleet.end.reading(shard_id)  # not done: its children are still to come
+                    fleet.progress_at = timeline.now  # a bounded wait, not a stall
                     yield timeline.timeout(spec.poll_interval)
                     if self.stopped:
                         return
-                self._end_shard()
+                yield from self._end_shard()
                 return
             iterator = result.next_shard_iterator
             fleet.end.polled(shard_id, result.millis_behind_latest == 0 and len(records) < spec.limit)
@@ -176,14 +177,26 @@ class ShardConsumer:
                                               timestamp=math.nextafter(issued_at, math.inf))
         return self._iterator(issued_at)
 
-    def _end_shard(self) -> None:
-        """Read to the end: the processor's ``shard_ended`` (it checkpoints SHARD_END), and this consumer's
-        turn is over."""
+    def _end_shard(self) -> Generator:
+        """Read to the end: the processor's ``shard_ended``, which must checkpoint SHARD_END (that creates
+        the children's leases). One that does not is called again a poll interval later, as the KCL
+        retries its shutdown task ("the application didn't checkpoint at the end of the shard"), until it
+        does or the lease is lost; then this consumer's turn is over."""
+        timeline, fleet = self.fleet.timeline, self.fleet
         self.checkpointer.end_shard()
-        self.processor.shard_ended(self.fleet.now_us(), self.checkpointer)
+        while True:
+            self.processor.shard_ended(fleet.now_us(), self.checkpointer)
+            if self.checkpointer.reached_shard_end or self.checkpointer.lost:
+                break
+            yield timeline.timeout(fleet.spec.poll_interval)
+            if self.stopped:
+                return
+            if not self.worker.holder.holds(self.shard_id):
+                self._lost()
+                return
         self.checkpointer.close()
         self.worker.consumer_done(self)
-        self.fleet.end.check()
+        fleet.end.check()
 
     def _lost(self) -> None:
         self.processor.lease_lost()
