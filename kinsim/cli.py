@@ -74,7 +74,7 @@ def _budget_options(command: argparse.ArgumentParser) -> None:
     group = command.add_argument_group("budget", "A run is estimated before it starts, and refused if it would "
                                        "take more than this.")
     group.add_argument("--max-events", type=_positive_int, default=default.max_events, metavar="N",
-                       help=f"records, put attempts and polls (default {default.max_events:,})")
+                       help=f"records, put attempts, polls and lease rounds (default {default.max_events:,})")
     group.add_argument("--max-memory", type=_size, default=default.max_memory_bytes, metavar="SIZE",
                        help=f"memory, e.g. 8GiB or 500MiB (default {default.max_memory_bytes // 1024**3} GiB)")
 

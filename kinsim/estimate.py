@@ -37,7 +37,7 @@ BASE_BYTES = 80 * 1024**2     # Python, kinsim and its libraries
 
 @dataclass(frozen=True)
 class Budget:
-    """What a run may take: events (records created, put attempts and polls) and memory."""
+    """What a run may take: events (records created, put attempts, polls and lease rounds) and memory."""
 
     max_events: int = 100_000_000
     max_memory_bytes: int = 4 * GiB
@@ -52,15 +52,17 @@ class RunEstimate:
     cells: int              # (window, key) cells kept by the truth and the counters, at most
     memory_bytes: int
     reasons: tuple[str, ...] = field(default=())  # what makes it big, in words
+    lease_rounds: int = 0   # the workers' renew and take rounds (each renews every lease it holds)
 
     @property
     def events(self) -> int:
-        return self.records + self.attempts + self.polls
+        return self.records + self.attempts + self.polls + self.lease_rounds
 
     def describe(self) -> str:
         span = "forever" if math.isinf(self.span_s) else _duration_text(self.span_s)
+        rounds = f", {_count(self.lease_rounds)} lease rounds" if self.lease_rounds > self.events / 2 else ""
         return (f"about {_count(self.records)} records, {_count(self.attempts)} put attempts, "
-                f"{_count(self.polls)} polls over {span} of simulated time, "
+                f"{_count(self.polls)} polls{rounds} over {span} of simulated time, "
                 f"{self.memory_bytes / GiB:.1f} GiB of memory")
 
 
@@ -135,7 +137,9 @@ def estimate(scenario: Scenario) -> RunEstimate:
         cells += 3 * min(keys * windows, records * size / slide)
     memory = BASE_BYTES + BYTES_PER_RECORD * records + BYTES_PER_CELL * cells \
         + BYTES_PER_PRODUCER * len(scenario.producers)
-    return RunEstimate(records, _whole(attempts), _whole(polls), span, _whole(cells), _whole(memory), tuple(reasons))
+    rounds = (span - consumer.start) / (consumer.failover_time / 3) * (len(consumer.workers) + shards)  # renewals
+    return RunEstimate(records, _whole(attempts), _whole(polls), span, _whole(cells), _whole(memory), tuple(reasons),
+                       _whole(max(0.0, rounds)))
 
 
 def _throttled_attempts(scenario: Scenario, shard_rate: list[float], shard_bytes: list[float],
@@ -188,8 +192,8 @@ def check(scenario: Scenario, file: str, budget: Optional[Budget] = Budget()) ->
     if budget is None:
         return run
     if run.events > budget.max_events:
-        raise RunTooBig(file, run, f"the limit is {_count(budget.max_events)} events (records, put attempts and "
-                                   "polls): raise it with --max-events to run anyway")
+        raise RunTooBig(file, run, f"the limit is {_count(budget.max_events)} events (records, put attempts, "
+                                   "polls and lease rounds): raise it with --max-events to run anyway")
     if run.memory_bytes > budget.max_memory_bytes:
         raise RunTooBig(file, run, f"the limit is {budget.max_memory_bytes / GiB:.1f} GiB of memory: raise it with "
                                    "--max-memory to run anyway")

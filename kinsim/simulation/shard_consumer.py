@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 __all__ = ["ShardConsumer", "ConsumerStats", "ShardReading", "first_shards", "THROTTLED_SLEEP_S"]
 
 THROTTLED_SLEEP_S = 1.0
-BLOCKED_TRIES = 50  # a merge child's lease waits this many polls for its other parent's (KCL: 1 in 50 goes ahead)
 
 
 @dataclass
@@ -134,9 +133,7 @@ class ShardConsumer:
             self.processor.process(result, timeline.now, fleet.now_us(), self.checkpointer)
             if result.next_shard_iterator is None:
                 self._children = result.child_shards
-                tries = 0
-                while fleet.children_blocked(shard_id, self._children_of()) and tries < BLOCKED_TRIES:
-                    tries += 1
+                while fleet.children_blocked(shard_id, self._children_of()):
                     fleet.end.reading(shard_id)  # not done: its children are still to come
                     fleet.progress_at = timeline.now  # a bounded wait, not a stall
                     yield timeline.timeout(spec.poll_interval)

@@ -295,12 +295,18 @@ class Fleet:
         self.takeovers.append(TakeoverRecord(shard_id, worker.name, previous, stolen, now, self._since_trouble(previous)))
 
     def children_blocked(self, shard_id: str, children: Sequence[ChildShard]) -> bool:
-        """Whether a child of a merge cannot have its lease yet: the other parent has no lease while this
-        one has (KCL ``ShutdownTask``: ``BlockedOnParentShardException``; the shard's end is retried)."""
-        return any(len(child.parent_shards) > 1 and self.table.get(child.shard_id) is None
-                   and any(self.table.get(parent) is None
-                           for parent in child.parent_shards if parent != shard_id)
-                   for child in children)
+        """Whether a child of a merge cannot have its lease yet: the other parent, still listed by the
+        stream, has no lease while this one has (KCL ``ShutdownTask``: ``BlockedOnParentShardException``;
+        the shard's end is retried each poll interval). A parent no longer listed (past retention) is not
+        waited for."""
+        blocking = [child for child in children if len(child.parent_shards) > 1
+                    and self.table.get(child.shard_id) is None
+                    and any(self.table.get(parent) is None for parent in child.parent_shards if parent != shard_id)]
+        if not blocking:
+            return False
+        listed = {shard.shard_id for shard in self.backend.list_shards(self.stream_name)}
+        return any(parent != shard_id and self.table.get(parent) is None and parent in listed
+                   for child in blocking for parent in child.parent_shards)
 
     def ended(self, shard_id: str, children: Sequence[ChildShard]) -> None:
         """A shard's SHARD_END is checkpointed: its children's leases exist. An ended lease is cleaned up
