@@ -6,7 +6,9 @@ scenario's ``consumer.checkpoint`` policy after a batch, and at a shard's end (t
 children never start). A refused checkpoint (``ShutdownException``: the lease is another worker's) is
 what a KCL application logs and gets over; the shard consumer then ends with ``lease_lost``.
 
-With one (``consumer.processor``), it is given every batch as amazon-kclpy v3 inputs and decides its
+With one (``consumer.processor``), it is given every batch that holds records as amazon-kclpy v3
+inputs (an empty poll reaches the counters only: the KCL calls ``processRecords`` for an empty batch
+only when ``callProcessRecordsEvenForEmptyRecordList`` is set, and it is not by default) and decides its
 checkpoints itself; the counters count what it was given, beside it, and their state is saved with the
 checkpoints it writes.
 
@@ -67,7 +69,8 @@ class LeaseProcessor:
         for part in self.parts:
             part.process(keys, times, now_us)
         if self.user is not None:
-            self.user.process_records(ProcessRecordsInput.of(records, checkpointer, result.millis_behind_latest))
+            if records:  # as the KCL: no processRecords for an empty poll (callProcessRecordsEvenForEmptyRecordList)
+                self.user.process_records(ProcessRecordsInput.of(records, checkpointer, result.millis_behind_latest))
             return
         self._since_checkpoint += len(records)
         if self._due(now_s):
