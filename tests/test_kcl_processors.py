@@ -11,9 +11,12 @@ by call: tests/test_kcl.py.
 
 from __future__ import annotations
 
+import re
 import sys
 import textwrap
 
+from kinsim.backends import MemoryBackend
+from kinsim.records import IteratorType
 from kinsim.runner import run
 from kinsim.scenario import load_scenario
 
@@ -93,3 +96,139 @@ def test_process_records_is_not_called_for_an_empty_poll(tmp_path):
     assert {shard for shard, _ in batches} == {"shardId-000000000000", "shardId-000000000001"}
     naive = {c.spec.name: c.metrics for c in result.counters}["naive"]
     assert naive["final_exact"] == 1.0                  # the counters saw every poll all the same
+
+
+# -- amazon-kclpy's sample app, unchanged ------------------------------------------------------------------
+RECORD_LINE = re.compile(r"Record \(Partition Key: ([^,]+), Sequence Number: (\d+),")
+
+
+def kept_backend():
+    """A backend factory for ``run`` that keeps the simulated shards, to read the stream back afterwards."""
+    kept = []
+
+    def factory(clock):
+        kept.append(MemoryBackend(clock))
+        return kept[-1]
+
+    return kept, factory
+
+
+def stream_contents(backend: MemoryBackend) -> dict[str, str]:
+    """Every record the stream holds: sequence number → partition key."""
+    [stream] = backend.list_streams()
+    found = {}
+    for shard in backend.list_shards(stream):
+        iterator = backend.get_shard_iterator(stream, shard.shard_id, IteratorType.TRIM_HORIZON)
+        while iterator is not None:
+            batch = backend.get_records(iterator, 10_000)
+            found.update((r.sequence_number, r.partition_key) for r in batch.records)
+            iterator = batch.next_shard_iterator if batch.records else None
+    return found
+
+
+def test_kclpys_sample_app_sees_every_record_across_a_crash_and_a_restart(tmp_path, kclpy, capsys):
+    """``samples/sample_kclpy_app.py``'s ``RecordProcessor``, named as the scenario's processor, unchanged,
+    with two workers: w1 crashes at 2m10s and comes back at 4m. Its ``process_records`` logs every
+    record it is given to stderr (its own ``log``, read here from outside); every record of the stream is
+    among them, and every delivery the run counted went through it.
+
+    The sample checkpoints by the wall clock (``time.time()``, every 30 s, from 0 at ``initialize``) and
+    kinsim does not patch time: in a run that takes well under a second, each of its processors
+    checkpoints at its first batch and then only at ``shutdown_requested``. Those checkpoints go through
+    kinsim's checkpointer into the lease table; and the worker that takes a crashed (or stolen) lease
+    starts after that first checkpoint, so most of what the previous owner was given is delivered again.
+    """
+    kept, factory = kept_backend()
+    spec = scenario(tmp_path, "sample_app", "processor: samples.sample_kclpy_app:RecordProcessor",
+                    "- {at: 2m10s, crash: w1}\n- {at: 4m, restart: w1}\n", duration="5m")
+    assert spec.consumer.processor.processor_class.__module__ == "samples.sample_kclpy_app"
+    result = run(spec, backend_factory=factory, keep_stream=True)
+    out, err = capsys.readouterr()
+    given = [(seq, key) for key, seq in RECORD_LINE.findall(err)]
+    stream = stream_contents(kept[0])
+    w = result.workers
+    assert len(stream) == result.produced > 0
+    assert dict(given) == stream                          # every record, with its own key, ...
+    assert len(given) == w.delivered == result.produced + w.duplicates   # ... and every delivery
+    assert w.never_delivered == 0 and w.duplicates > 0
+    assert w.checkpoints_written > 0 and w.checkpoints_refused == 0
+    assert "error while checkpointing" not in err and "exception" not in err.lower()
+    assert out == ""                                      # it prints a ShutdownException it skips: none here
+    [crashed] = [h.shard_id for h in w.holdings if h.worker == "w1" and h.how == "crashed"]
+    [takeover] = [t for t in w.takeovers if t.previous == "w1"]
+    assert (takeover.shard_id, takeover.worker, takeover.at, takeover.after) == (crashed, "w2", 160.0, 30.0)
+    assert [(e.worker, e.what, e.at) for e in w.events] == [("w1", "crash", 130.0), ("w1", "restart", 240.0)]
+
+
+# -- a processor of the user's own on kclpy's base class: the zombie's checkpoint ----------------------------
+EACH_BATCH = """\
+    from amazon_kclpy import kcl
+    from amazon_kclpy.v3 import processor
+
+    PROCESSORS = []   # every processor built, in order
+
+
+    class EachBatch(processor.RecordProcessorBase):
+        \"\"\"Checkpoints after each batch; keeps what it was called with and the errors it caught.\"\"\"
+
+        def __init__(self):
+            self.shard_id = None
+            self.calls = []
+            self.errors = []
+            PROCESSORS.append(self)
+
+        def initialize(self, initialize_input):
+            self.shard_id = initialize_input.shard_id
+            self.calls.append(("initialize", initialize_input.sequence_number))
+
+        def process_records(self, process_records_input):
+            self.calls.append(("process_records", [r.sequence_number for r in process_records_input.records]))
+            try:
+                process_records_input.checkpointer.checkpoint()
+            except kcl.CheckpointError as e:
+                self.errors.append(e)
+                self.calls.append(("checkpoint refused", e.value))
+
+        def lease_lost(self, lease_lost_input):
+            self.calls.append(("lease_lost",))
+
+        def shard_ended(self, shard_ended_input):
+            shard_ended_input.checkpointer.checkpoint()
+
+        def shutdown_requested(self, shutdown_requested_input):
+            shutdown_requested_input.checkpointer.checkpoint()
+    """
+
+
+def test_a_zombies_checkpoint_raises_kclpys_checkpoint_error(tmp_path, kclpy):
+    """w1 stalls from 1m to 1m40s, longer than the failover time (10 s): w2 takes its lease at its take
+    round at 1m20s (the counter unchanged since its scan at 1m). At 1m40s w1 wakes and finishes what it
+    was doing before it renews: it reads the records since its last poll and its processor checkpoints;
+    the lease table refuses, and the processor catches ``amazon_kclpy.kcl.CheckpointError`` with
+    ``value`` ``ShutdownException``; then it gets ``lease_lost`` (and, a live worker with no lease, steals
+    one from w2). Nothing is lost; what the zombie read was w2's to deliver too."""
+    from amazon_kclpy import checkpoint_error, kcl
+
+    from kinsim.kcl import CheckpointError as KinsimCheckpointError
+
+    result = run(scenario(tmp_path, "zombie", "processor: zombie_app:EachBatch",
+                          "- {at: 1m, for: 40s, pause: w1}\n", module=EACH_BATCH))
+    w = result.workers
+    [holding] = [h for h in w.holdings if h.worker == "w1" and h.start == 0]
+    stalled = holding.shard_id
+    assert (holding.end, holding.how) == (100.0, "lost")     # learnt from the refused checkpoint, at the wake
+    assert [(t.shard_id, t.worker, t.previous, t.stolen, t.at, t.after) for t in w.takeovers] == [
+        (stalled, "w2", "w1", False, 80.0, 20.0),           # 20 s after the stall began
+        (w.takeovers[1].shard_id, "w1", "w2", True, 100.0, None)]   # awake, w1 steals its fair share back
+    [zombie] = [p for p in app("zombie").PROCESSORS if p.errors]
+    [error] = zombie.errors
+    assert isinstance(error, kcl.CheckpointError) and kcl.CheckpointError is checkpoint_error.CheckpointError
+    assert isinstance(error, KinsimCheckpointError)
+    assert (error.value, str(error)) == ("ShutdownException", repr("ShutdownException"))
+    assert zombie.shard_id == stalled
+    assert zombie.calls[-3:] == [zombie.calls[-3], ("checkpoint refused", "ShutdownException"), ("lease_lost",)]
+    assert zombie.calls[-3][0] == "process_records" and zombie.calls[-3][1]   # the batch it read on waking
+    assert w.checkpoints_refused == 1 and w.checkpoints_written > 0
+    assert w.never_delivered == 0 and w.duplicates >= len(zombie.calls[-3][1])
+    others = [p for p in app("zombie").PROCESSORS if p is not zombie]
+    assert all(not p.errors for p in others)
