@@ -232,3 +232,28 @@ def test_a_zombies_checkpoint_raises_kclpys_checkpoint_error(tmp_path, kclpy):
     assert w.never_delivered == 0 and w.duplicates >= len(zombie.calls[-3][1])
     others = [p for p in app("zombie").PROCESSORS if p is not zombie]
     assert all(not p.errors for p in others)
+
+
+def test_kclpys_sample_app_as_a_zombie_at_a_shards_end_does_not_stop_the_run(tmp_path, kclpy, capsys):
+    """The sample's ``shard_ended`` checkpoints without catching ``CheckpointError``. w1 stalls from 1m to
+    2m holding a shard that is split at 1m10s; w2 takes the lease at 1m20s and reads it to its end. At 2m
+    w1 wakes, reads the rest of the shard too, and its processor's SHARD_END checkpoint is refused
+    (``ShutdownException``), out of ``shard_ended``. kclpy's ``KCLProcess`` passes over what a processor
+    raises, and so does kinsim: the run goes on, and every record is given to the app."""
+    kept, factory = kept_backend()
+    spec = scenario(tmp_path, "sample_zombie", "processor: samples.sample_kclpy_app:RecordProcessor",
+                    "- {at: 1m, for: 1m, pause: w1}\n- {at: 1m10s, split: shardId-000000000000}\n"
+                    "- {at: 1m10s, split: shardId-000000000001}\n", duration="5m")
+    result = run(spec, backend_factory=factory, keep_stream=True)
+    err = capsys.readouterr().err
+    stream = stream_contents(kept[0])
+    w = result.workers
+    assert dict((seq, key) for key, seq in RECORD_LINE.findall(err)) == stream
+    assert len(stream) == result.produced and w.never_delivered == 0
+    [zombie] = [h for h in w.holdings if h.worker == "w1" and h.start == 0]
+    assert (zombie.end, zombie.how) == (120.0, "lost")
+    assert [(t.shard_id, t.worker, t.at, t.after) for t in w.takeovers if t.previous == "w1"] == \
+        [(zombie.shard_id, "w2", 80.0, 20.0)]
+    assert [h.how for h in w.holdings if h.worker == "w2" and h.shard_id == zombie.shard_id] == ["ended"]
+    assert w.checkpoints_refused == 1                    # the zombie's SHARD_END
+    assert "Shard has ended checkpointing" in err
