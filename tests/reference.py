@@ -532,6 +532,8 @@ class Run:
             return
         if woken:
             missed = int((t - self.began) // every)
+            while self.began + (missed + 1) * every <= t:   # the ticks due by t, as they are scheduled
+                missed += 1
             take = any(k % 6 == 0 for k in range(self.tick, missed + 1))
             self.tick = missed + 1
         else:

@@ -13,6 +13,7 @@ import os
 import random
 import subprocess
 import sys
+import uuid
 from collections import Counter
 
 import pytest
@@ -24,6 +25,7 @@ from kinsim.backends.retrying import RetryingBackend, RetryPolicy
 from kinsim.clock import ManualClock
 from kinsim.faults import FaultyClient
 from kinsim.records import PutEntry, PutFailure, PutResult
+from kinsim.report import to_json
 from kinsim.runner import run
 from kinsim.scenario import load_scenario
 
@@ -273,6 +275,97 @@ def test_a_split_and_a_merge_on_kinesalite_count_as_on_simulated_shards(kinesali
         assert ours["rows"] == theirs["rows"]
         for metric in ("final_exact", "never_converged", "late_records"):
             assert ours["metrics"][metric] == theirs["metrics"][metric], (ours["name"], metric)
+
+
+# -- workers: a crash and a restart, in process through KinesisBackend -----------------------------------------
+CRASH_AND_RESTART = """\
+name: crash_and_restart
+seed: 3
+start: 2018-07-31T21:56:00Z
+duration: 6m
+window: 1m
+stream: {shards: 2}
+producers:                        # 8.8.8.8 and 8.8.8.9 hash to shard 0, 1.1.1.1 and 8.8.4.4 to shard 1
+  - {name: a, partition_key: 8.8.8.8, interval: 2s, lag: {constant: 100ms}}
+  - {name: b, partition_key: 8.8.8.9, interval: 5s, lag: {uniform: [5s, 40s]}}
+  - {name: c, partition_key: 1.1.1.1, interval: 3s, lag: {exponential: {mean: 500ms}}}
+  - {name: d, partition_key: 8.8.4.4, interval: 4s, lag: {constant: 1s}}
+consumer:
+  workers: 2
+  poll_interval: 5s
+  lease: {failover_time: 10s}
+  checkpoint: {every: 30s}
+  state: checkpointed
+faults:
+  - {at: 2m10s, crash: w1}
+  - {at: 4m, restart: w1}
+counters:
+  - naive
+  - {kind: buffered, name: buffered-1m, grace: 1m}   # the lag is at most 40 s
+"""
+
+
+def crash_and_restart_on(endpoint_url: str, tmp_path):
+    """The same scenario on simulated shards and through ``KinesisBackend`` on a server; both results."""
+    path = tmp_path / "crash_and_restart.yaml"
+    path.write_text(CRASH_AND_RESTART, encoding="utf-8")
+    scenario = load_scenario(path)
+    memory = run(scenario)
+    real = run(scenario, backend_factory=lambda clock: KinesisBackend(loopback_client(endpoint_url)),
+               stream_name=f"kinsim-crash-{uuid.uuid4().hex[:8]}")
+    assert (memory.backend, real.backend) == ("memory", "kinesis")
+    for result in (memory, real):
+        w = result.workers
+        assert w.never_delivered == 0 and w.delivered == result.produced + w.duplicates
+        assert w.duplicates > 0             # what w1 processed after its last checkpoint, given to w2 again
+        [crashed] = [h.shard_id for h in w.holdings if h.worker == "w1" and h.how == "crashed"]
+        assert [(t.shard_id, t.worker, t.at, t.after) for t in w.takeovers if t.previous == "w1"] == \
+            [(crashed, "w2", 160.0, 30.0)]  # expired 10 s after w1's last renew; w2's next take round
+        for counter in result.counters:     # state: checkpointed: the duplicates are not counted twice
+            assert (counter.metrics["final_exact"], counter.metrics["never_converged"]) == (1.0, 0), counter.spec.name
+    return memory, real
+
+
+def workers_view(result) -> dict:
+    """What the workers did, without anything a backend decides: takeovers (shard, by whom, from whom, when,
+    how long after the crash), the leases each worker held and when, the workers' events, deliveries and
+    checkpoints."""
+    w = result.workers
+    return {"takeovers": [(t.shard_id, t.worker, t.previous, t.stolen, t.at, t.after) for t in w.takeovers],
+            "leases": [(h.worker, h.shard_id, h.start, h.end, h.how) for h in w.holdings],
+            "events": [(e.worker, e.what, e.at) for e in w.events],
+            "delivery": (w.delivered, w.duplicates, w.never_delivered, w.checkpoints_written, w.checkpoints_refused)}
+
+
+@pytest.mark.kinesalite
+def test_a_crash_and_a_restart_of_a_worker_on_kinesalite_go_as_on_simulated_shards(kinesalite_server, tmp_path):
+    """Two workers; w1 crashes at 2m10s holding one lease and comes back at 4m. On both backends every record
+    is delivered at least once, w2 takes the crashed worker's lease 30 s after the crash, and with
+    ``state: checkpointed`` both counters end exact.
+
+    Nothing differs between the backends here, and that is expected: leases, renewals, takes and
+    checkpoints are kinsim's (its lease table, on the run's simulated clock); the stream only answers
+    PutRecord, ListShards, GetShardIterator and GetRecords. kinesalite does not throttle, and this load
+    stays under the simulated shards' limits (at most two readers of a shard, each every 5 s); a poll
+    renews the iterator, so none expires on either (kinesalite's would after 5 minutes of the wall clock,
+    and the run takes a few seconds). What a real stream decides is left out of the comparison: its
+    sequence numbers (kinesalite's encode the wall clock, so the lease table's checkpoints hold other
+    numbers for the same records), arrival timestamps and MillisBehindLatest (wall clock: the counters
+    use the event time in the data, and end of input needs 0 at the tip, which kinesalite answers), and
+    when shards opened (``comparable``)."""
+    memory, real = crash_and_restart_on(kinesalite_server.endpoint_url, tmp_path)
+    assert workers_view(real) == workers_view(memory)
+    assert [(s.shard_id, s.records_read) for s in real.shards] == [(s.shard_id, s.records_read) for s in memory.shards]
+    assert comparable(to_json(real)) == comparable(to_json(memory))   # the final counts, and all the rest
+
+
+@pytest.mark.moto_server
+def test_a_crash_and_a_restart_of_a_worker_on_moto_server_go_as_on_simulated_shards(moto_server, tmp_path):
+    """The same on moto server: its known gaps (writes after a split stay in the parent, no throttling,
+    iterators that never expire) do not touch a stream that is never resharded."""
+    memory, real = crash_and_restart_on(moto_server.endpoint_url, tmp_path)
+    assert workers_view(real) == workers_view(memory)
+    assert comparable(to_json(real)) == comparable(to_json(memory))
 
 
 @pytest.mark.kinesalite

@@ -78,3 +78,23 @@ def test_the_consumer_reads_every_shard_and_keeps_shard_order():
     for key, _, arrival in got:
         per_key.setdefault(key, []).append(arrival)
     assert all(times == sorted(times) for times in per_key.values())
+
+
+def test_a_worker_waking_at_a_tick_joins_one_take_round():
+    """A pause of w1 from 1m to 1m40s: 100 s is the 30th tick of a 10 s failover time (30 × 10/3), which
+    floor division puts at 29.99...: the wake's round and the tick's ran at one instant, w1 joined one take
+    round twice, planned the same steal twice and stole the lease from itself. Now: w2 takes w1's lease
+    at its take round at 1m20s, w1 steals one back at 1m40s, and that is all."""
+    spec = parse_scenario({
+        "seed": 3, "start": "2018-07-31T21:56:00Z", "duration": "3m", "stream": {"name": "s", "shards": 2},
+        "producers": [{"name": "a", "partition_key": "8.8.8.8", "interval": "2s"},
+                      {"name": "c", "partition_key": "1.1.1.1", "interval": "3s"}],
+        "consumer": {"workers": 2, "poll_interval": "5s", "lease": {"failover_time": "10s"}},
+        "faults": [{"at": "1m", "for": "40s", "pause": "w1"}], "counters": ["naive"],
+    }, "<test>", "test")
+    w = run(spec).workers
+    [paused] = [h.shard_id for h in w.holdings if h.worker == "w1" and h.start == 0]
+    [other] = {"shardId-000000000000", "shardId-000000000001"} - {paused}
+    assert [(t.shard_id, t.worker, t.previous, t.stolen, t.at) for t in w.takeovers] == [
+        (paused, "w2", "w1", False, 80.0), (other, "w1", "w2", True, 100.0)]
+    assert [(h.worker, h.shard_id, h.start) for h in w.holdings].count(("w1", other, 100.0)) == 1

@@ -6,9 +6,12 @@ scenario's ``consumer.checkpoint`` policy after a batch, and at a shard's end (t
 children never start). A refused checkpoint (``ShutdownException``: the lease is another worker's) is
 what a KCL application logs and gets over; the shard consumer then ends with ``lease_lost``.
 
-With one (``consumer.processor``), it is given every batch as amazon-kclpy v3 inputs and decides its
+With one (``consumer.processor``), it is given every batch that holds records as amazon-kclpy v3
+inputs (an empty poll reaches the counters only: the KCL calls ``processRecords`` for an empty batch
+only when ``callProcessRecordsEvenForEmptyRecordList`` is set, and it is not by default) and decides its
 checkpoints itself; the counters count what it was given, beside it, and their state is saved with the
-checkpoints it writes.
+checkpoints it writes. A refused checkpoint it does not catch is passed over, as kclpy's ``KCLProcess``
+does.
 
 ``consumer.state: checkpointed`` saves the counters' state with each checkpoint, atomically, in the
 lease; the next owner restores it and continues the same counts (``PerShard`` lineages). With
@@ -67,7 +70,9 @@ class LeaseProcessor:
         for part in self.parts:
             part.process(keys, times, now_us)
         if self.user is not None:
-            self.user.process_records(ProcessRecordsInput.of(records, checkpointer, result.millis_behind_latest))
+            if records:  # as the KCL: no processRecords for an empty poll (callProcessRecordsEvenForEmptyRecordList)
+                _passed_over(self.user.process_records,
+                             ProcessRecordsInput.of(records, checkpointer, result.millis_behind_latest))
             return
         self._since_checkpoint += len(records)
         if self._due(now_s):
@@ -80,7 +85,7 @@ class LeaseProcessor:
         for part in self.parts:
             part.end(now_us)
         if self.user is not None:
-            self.user.shard_ended(ShardEndedInput(checkpointer))
+            _passed_over(self.user.shard_ended, ShardEndedInput(checkpointer))
         else:
             _checkpoint(checkpointer)
 
@@ -93,7 +98,7 @@ class LeaseProcessor:
     def shutdown_requested(self, checkpointer: Checkpointer) -> None:
         """Input has ended: a user's processor may checkpoint once more (the counters close by themselves)."""
         if self.user is not None:
-            self.user.shutdown_requested(ShutdownRequestedInput(checkpointer))
+            _passed_over(self.user.shutdown_requested, ShutdownRequestedInput(checkpointer))
 
     def crashed(self) -> None:
         """The worker crashed: nothing is called, the state is gone."""
@@ -109,6 +114,16 @@ class LeaseProcessor:
         if policy.records is not None:
             return self._since_checkpoint >= policy.records
         return False
+
+
+def _passed_over(call: Callable[[Any], None], argument: Any) -> None:
+    """Call the user's processor; a ``CheckpointError`` it lets out (kclpy's sample app does, at a shard's
+    end, for a zombie) is passed over, as kclpy's ``KCLProcess`` passes over what a processor raises and
+    the KCL goes on: the checkpointer has counted the refusal, and the lease is let go."""
+    try:
+        call(argument)
+    except CheckpointError:
+        pass
 
 
 def _checkpoint(checkpointer: Checkpointer) -> None:

@@ -47,6 +47,17 @@ STALL_S = 600.0       # input that cannot end: nothing given to a processor for 
                       # or 60 polls)
 
 
+def last_tick(began: float, every: float, now: float) -> int:
+    """The last tick due by ``now``: the largest k whose instant ``began + k × every`` (as the schedule
+    computes it) is at or before ``now``. Floor division alone can fall one short (``100 // (10 / 3)`` is
+    29.0, yet ``30 × (10 / 3)`` is 100.0): a worker waking at a tick's instant would then run that tick's
+    round again at once, and join one take round twice."""
+    k = int((now - began) // every)
+    while began + (k + 1) * every <= now:
+        k += 1
+    return k
+
+
 class Worker:
     """One worker: its leases (a ``Leaseholder`` under its current identity) and its shard consumers."""
 
@@ -106,7 +117,7 @@ class Worker:
         while self.incarnation == incarnation and not fleet.end.reached:
             if self.paused_until > timeline.now:
                 yield timeline.wake(self.paused_until - timeline.now, AFTER_PROCESSING)
-                missed = int((timeline.now - began) // every)
+                missed = last_tick(began, every, timeline.now)
                 take = any(k % TAKES_PER_RENEW == 0 for k in range(tick, missed + 1))
                 self._round(take)
                 tick = missed + 1
