@@ -4,7 +4,7 @@ A class written for ``amazon_kclpy.v3.processor.RecordProcessorBase`` is given t
 checkpointer and runs unchanged: same attribute names and types (``inputs``), the KCL's checkpoint
 rules and kclpy's ``CheckpointError`` (``checkpointer``). ``RecordProcessor`` states the five methods;
 subclassing kclpy's base class is not needed (nor is amazon_kclpy installed for kinsim to work).
-The workers that drive processors are not here.
+The workers that drive processors are ``simulation.workers``; ``simulation.processing`` runs one.
 """
 
 from __future__ import annotations

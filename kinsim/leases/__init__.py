@@ -6,8 +6,9 @@
   pure over the times it is given.
 - ``holder``: one worker's leases: renew, take, checkpoint, parents before children.
 
-No clock, no randomness: the workers (simpy processes) pass the time in, and every choice is ordered by
-worker name, then shard id.
+No clock, no randomness: the workers (``simulation.workers``, simpy processes) pass the time in, and every
+choice is ordered by worker name, then shard id (the workers shuffle, seeded, what one take round
+wants, as concurrent KCL takers race).
 """
 
 from .holder import Leaseholder, renew_interval, take_interval

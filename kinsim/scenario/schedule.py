@@ -19,7 +19,7 @@ found later, while checking the schedule against the stream or during the run, c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import ClassVar, Optional, Union
 
 __all__ = ["Split", "Merge", "ShardCount", "Throttle", "Pause", "Crash", "Restart", "Join", "Fault", "FaultAction", "RESHARDS",
            "WORKER_FAULTS", "split_point"]
@@ -102,27 +102,26 @@ class Pause:
 
 
 @dataclass(frozen=True)
-class Crash:
+class _OfAWorker:
+    """A fault that happens to one worker, at an instant."""
+
     worker: str
+    template: ClassVar[str] = "{}"
 
     def describe(self) -> str:
-        return f"crash {self.worker}"
+        return self.template.format(self.worker)
 
 
-@dataclass(frozen=True)
-class Restart:
-    worker: str
-
-    def describe(self) -> str:
-        return f"restart {self.worker}"
+class Crash(_OfAWorker):
+    template = "crash {}"
 
 
-@dataclass(frozen=True)
-class Join:
-    worker: str
+class Restart(_OfAWorker):
+    template = "restart {}"
 
-    def describe(self) -> str:
-        return f"{self.worker} joins"
+
+class Join(_OfAWorker):
+    template = "{} joins"
 
 
 FaultAction = Union[Split, Merge, ShardCount, Throttle, Pause, Crash, Restart, Join]

@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Generator, Optional, Sequence
+from typing import Generator, Optional, Protocol, Sequence
 
+from ..backends.base import Backend
 from ..errors import AnswerLostError, ExpiredIteratorException, ProvisionedThroughputExceededException
 from ..kcl import SHARD_END, Checkpointer
-from ..leases import Lease, Position
+from ..leases import Lease, Leaseholder, LeaseTable, Position
 from ..records import ChildShard, IteratorType, Shard, oldest_shards
+from ..scenario.model import ConsumerSpec
+from .delivery import Delivery
+from .ending import InputEnd
 from .processing import LeaseProcessor
 from .tally import MinuteTally
-
-if TYPE_CHECKING:
-    from .workers import Fleet, Worker
+from .timeline import Timeline
 
 __all__ = ["ShardConsumer", "ConsumerStats", "ShardReading", "first_shards", "THROTTLED_SLEEP_S"]
 
@@ -63,8 +65,45 @@ def first_shards(shards: Sequence[Shard], kind: IteratorType) -> list[Shard]:
     return oldest_shards(shards)
 
 
+class Application(Protocol):
+    """What a shard consumer uses of the application its worker belongs to (``workers.Fleet``)."""
+
+    timeline: Timeline
+    backend: Backend
+    stream_name: str
+    spec: ConsumerSpec
+    end: InputEnd
+    stats: "ConsumerStats"
+    delivery: Delivery
+    table: LeaseTable
+    keeps_state: bool
+    progress_at: float
+
+    def now_us(self) -> int: ...
+
+    def children_blocked(self, shard_id: str, children: Sequence[ChildShard]) -> bool: ...
+
+
+class Owner(Protocol):
+    """What a shard consumer uses of its worker (``workers.Worker``)."""
+
+    fleet: Application
+    incarnation: int
+    paused_until: float
+    holder: Leaseholder
+
+    @property
+    def identity(self) -> str: ...
+
+    def checkpoint(self, shard_id: str, checkpoint: str, state: object) -> Optional[Lease]: ...
+
+    def end_shard(self, shard_id: str, children: Sequence[ChildShard], state: object) -> Optional[Lease]: ...
+
+    def consumer_done(self, consumer: "ShardConsumer") -> None: ...
+
+
 class ShardConsumer:
-    def __init__(self, worker: "Worker", lease: Lease, processor: LeaseProcessor) -> None:
+    def __init__(self, worker: Owner, lease: Lease, processor: LeaseProcessor) -> None:
         self.worker = worker
         self.fleet = worker.fleet
         self.shard_id = lease.shard_id
