@@ -78,7 +78,7 @@ class LeaseProcessor:
         if self._due(now_s):
             self._checkpointed_at = now_s
             self._since_checkpoint = 0
-            _checkpoint(checkpointer)
+            _passed_over(checkpointer.checkpoint)  # at the last record delivered
 
     def shard_ended(self, now_us: int, checkpointer: Checkpointer) -> None:
         """Read to the shard's end: the counters fire what they hold, then the checkpoint at SHARD_END."""
@@ -87,7 +87,7 @@ class LeaseProcessor:
         if self.user is not None:
             _passed_over(self.user.shard_ended, ShardEndedInput(checkpointer))
         else:
-            _checkpoint(checkpointer)
+            _passed_over(checkpointer.checkpoint)  # at the last record delivered
 
     def lease_lost(self) -> None:
         for part in self.parts:
@@ -116,19 +116,11 @@ class LeaseProcessor:
         return False
 
 
-def _passed_over(call: Callable[[Any], None], argument: Any) -> None:
-    """Call the user's processor; a ``CheckpointError`` it lets out (kclpy's sample app does, at a shard's
-    end, for a zombie) is passed over, as kclpy's ``KCLProcess`` passes over what a processor raises and
-    the KCL goes on: the checkpointer has counted the refusal, and the lease is let go."""
+def _passed_over(call: Callable[..., None], *arguments: Any) -> None:
+    """Call the processor; a ``CheckpointError`` it lets out (kclpy's sample app does, at a shard's end,
+    for a zombie) is passed over, as kclpy's ``KCLProcess`` passes over what a processor raises and the
+    KCL goes on: the checkpointer has counted the refusal, and the lease is let go."""
     try:
-        call(argument)
-    except CheckpointError:
-        pass
-
-
-def _checkpoint(checkpointer: Checkpointer) -> None:
-    """Checkpoint at the last record delivered; a refusal is counted by the checkpointer and got over."""
-    try:
-        checkpointer.checkpoint()
+        call(*arguments)
     except CheckpointError:
         pass

@@ -131,7 +131,7 @@ class ShardConsumer:
             return
         self.processor.initialize(self.start)
         issued_at = backend.now()
-        iterator = self._iterator(issued_at)
+        iterator = self._iterator()
         while not self.stopped:
             if worker.paused_until > timeline.now:
                 yield timeline.timeout(worker.paused_until - timeline.now)
@@ -174,7 +174,6 @@ class ShardConsumer:
                 self._children = result.child_shards
                 while fleet.children_blocked(shard_id, self._children_of()):
                     fleet.end.reading(shard_id)  # not done: its children are still to come
-                    fleet.progress_at = timeline.now  # a bounded wait, not a stall
                     yield timeline.timeout(spec.poll_interval)
                     if self.stopped:
                         return
@@ -195,7 +194,7 @@ class ShardConsumer:
         self.processor.crashed()
         self.checkpointer.close()
 
-    def _iterator(self, issued_at: float) -> str:
+    def _iterator(self) -> str:
         backend, stream = self.fleet.backend, self.fleet.stream_name
         if self.start in (Position.TRIM_HORIZON.value, Position.LATEST.value):
             return backend.get_shard_iterator(stream, self.shard_id, IteratorType(self.start))
@@ -211,7 +210,7 @@ class ShardConsumer:
         if self.start == Position.LATEST.value:
             return backend.get_shard_iterator(stream, self.shard_id, IteratorType.AT_TIMESTAMP,
                                               timestamp=math.nextafter(issued_at, math.inf))
-        return self._iterator(issued_at)
+        return self._iterator()
 
     def _end_shard(self) -> Generator:
         """Read to the end: the processor's ``shard_ended``, which must checkpoint SHARD_END (that creates

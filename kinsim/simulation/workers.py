@@ -5,8 +5,9 @@ starts, then starts its workers. Each ``Worker`` is a simpy process that renews 
 every ``failover_time / 3`` and takes leases every ``2 × failover_time`` (``leases.Leaseholder``), both
 from its start, as the KCL's renewer and taker do; after each round it starts a ``ShardConsumer`` for
 every lease it holds whose parents have ended. A shard read to its end creates its children's leases
-and checkpoints SHARD_END; its lease is then deleted (the KCL's lease cleanup, without its delay), so
-ended leases do not count toward anyone's fair share.
+and checkpoints SHARD_END (a child of a merge waits for its other parent's lease); an ended lease is
+deleted once its children are leased and their parents have ended (the KCL's lease cleanup, without its
+delay). Ended leases count toward nobody's fair share. Take rounds due at one instant run together.
 
 Faults: a crash stops a worker at once (its processors' state is gone, nothing is called, nothing is
 renewed); a pause stalls all its processes until its end, when the shard consumers go on with what they
@@ -117,6 +118,8 @@ class Worker:
         while self.incarnation == incarnation and not fleet.end.reached:
             if self.paused_until > timeline.now:
                 yield timeline.wake(self.paused_until - timeline.now, AFTER_PROCESSING)
+                if self.incarnation != incarnation:  # crashed while it stalled
+                    return
                 missed = last_tick(began, every, timeline.now)
                 take = any(k % TAKES_PER_RENEW == 0 for k in range(tick, missed + 1))
                 self._round(take)
@@ -152,7 +155,7 @@ class Worker:
                 self._consume(self.holder.held[shard_id])
 
     def _consume(self, lease: Lease) -> None:
-        consumer = ShardConsumer(self, lease, self.fleet.processor(lease, self))
+        consumer = ShardConsumer(self, lease, self.fleet.processor(lease))
         self.consumers[lease.shard_id] = consumer
         self.fleet.timeline.process(consumer.run())
 
@@ -238,7 +241,7 @@ class Fleet:
             if worker.name not in joining:
                 worker.start()
 
-    def processor(self, lease: Lease, worker: Worker) -> LeaseProcessor:
+    def processor(self, lease: Lease) -> LeaseProcessor:
         """A new processor for a lease a worker starts on; its counters restored from the lease's state when
         the scenario keeps it. Kept state makes every processor of a shard one lineage (one without
         state to restore starts from the lease's first position, with nothing counted, as its
@@ -263,7 +266,8 @@ class Fleet:
         """The take rounds of every worker due at this instant, as concurrent KCL takers run them: each
         plans on the table as it is, shuffles the leases it wants (seeded; the KCL shuffles too), and the
         takes go one at a time in turn, by worker name; a take someone else's came before is refused."""
-        workers, self._takers = sorted(self._takers or (), key=lambda worker: worker.name), None
+        workers = sorted((worker for worker in self._takers or () if not worker.crashed), key=lambda w: w.name)
+        self._takers = None
         now = self.timeline.now
         queues = []
         for worker in workers:
