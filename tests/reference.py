@@ -461,7 +461,8 @@ class Run:
             self.complete(t, change)
         else:
             self.updating = True
-            self.schedule(t + self.update_delay, STREAM, "complete", change)
+            # before the faults due at that instant (scheduled at the start, so ordered first otherwise)
+            self.schedule(t + self.update_delay, STREAM, "complete", change, order=-1)
 
     def complete(self, t: float, change) -> None:
         self.stream.now = self.start_s + t

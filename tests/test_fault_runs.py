@@ -242,3 +242,15 @@ def test_a_reshard_at_an_instant_takes_a_put_then_into_the_children(shards, faul
     assert {s.shard_id: s.closed_at for s in result.shards if s.shard_id == parent} == {parent: first_in_child}
     assert all(s.opened_at == first_in_child for s in result.shards if s.parents)
     assert [applied.at for applied in result.faults] == [2.0]
+
+
+@pytest.mark.parametrize("update_delay, second_at", [(1.0, 1.0), (0.0, 0.0)])
+def test_a_reshard_at_the_instant_the_previous_one_completes_finds_it_complete(update_delay, second_at):
+    """A split at 0 completing after the update delay, and a split of one of its children asked for at
+    that very instant (the loader accepts it: its check moves the clock, which completes the first):
+    the stream's own change due then comes before the fault, so the child is there to split."""
+    result, backend = run(steady(update_delay=update_delay, faults=[Fault(0.0, Split(SHARD_0)),
+                                                                    Fault(second_at, Split(SHARD_1))]))
+    assert [applied.at for applied in result.faults] == [0.0, second_at]
+    assert {s.shard_id for s in result.shards if s.closed_at is not None} == {SHARD_0, SHARD_1}
+    assert result.delivered == result.produced
