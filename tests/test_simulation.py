@@ -78,3 +78,22 @@ def test_the_consumer_reads_every_shard_and_keeps_shard_order():
     for key, _, arrival in got:
         per_key.setdefault(key, []).append(arrival)
     assert all(times == sorted(times) for times in per_key.values())
+
+
+# -- workers: regressions -----------------------------------------------------------------------------------
+def worker_run(producers, consumer, faults, shards=1, duration="1m", echo=None):
+    return run(parse_scenario({
+        "seed": 1, "start": "2018-07-31T21:56:00Z", "duration": duration,
+        "stream": {"name": "s", "shards": shards}, "producers": producers, "consumer": consumer,
+        "counters": ["naive"], "faults": faults}, "<test>", "test"), echo=echo)
+
+
+def test_a_worker_crashed_at_the_consumers_start_takes_no_lease():
+    """A fault at 0 s comes before the consumer starts: w1 is down when the workers start, so it must not
+    start (it used to take and renew leases it never processed, and the run stalled)."""
+    result = worker_run([{"name": "p", "partition_key": "10.0.0.1", "interval": "250ms"}],
+                        {"poll_interval": "500ms", "workers": ["w1", "w2"], "lease": {"failover_time": "3s"}},
+                        [{"at": "0s", "crash": "w1"}], shards=2)
+    assert result.workers.never_delivered == 0 and result.delivered == result.produced == 240
+    assert {h.worker for h in result.workers.holdings} == {"w2"}
+

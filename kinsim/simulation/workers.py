@@ -95,7 +95,8 @@ class Worker:
         self.holder = Leaseholder(f"{self.name}#{self.incarnation // 2 + 1}", self.fleet.table,
                                   self.fleet.spec.failover_time)
         self.fleet.events.append(WorkerEvent(self.name, "restart", self.fleet.timeline.now))
-        self.start()
+        if self.fleet.started:  # else the fleet starts it with the others
+            self.start()
 
     # -- the renewer and the taker --------------------------------------------------------------------
     def _coordinate(self, incarnation: int) -> Generator:
@@ -195,6 +196,7 @@ class Fleet:
         self.quiet_until = quiet_until   # the last scripted fault's end: stalls before it may be scripted
         self.progress_at = 0.0           # the last time a processor was given records, or a lease changed hands
         self._takers: Optional[list[Worker]] = None   # the workers in this instant's take round
+        self.started = False             # the consumer has started: its leases made, its workers running
         self.keeps_state = spec.state is State.CHECKPOINTED
         self.table = MemoryLeaseTable()
         self.workers = {name: Worker(self, name) for name in spec.workers}
@@ -213,14 +215,17 @@ class Fleet:
         return self.start_us + round(self.timeline.now * 1_000_000)
 
     def start(self) -> Generator:
-        """The consumer's process: at its start, a lease for each shard to start at, then the workers."""
+        """The consumer's process: at its start, a lease for each shard to start at, then the workers, but
+        those crashed by then (a fault at the consumer's very start comes first; a restart starts them)."""
         if self.spec.start > self.timeline.now:
             yield self.timeline.timeout(self.spec.start - self.timeline.now)
         for shard in first_shards(self.backend.list_shards(self.stream_name), self.spec.iterator):
             self.table.create_if_absent(Lease(shard.shard_id, checkpoint=self.spec.iterator.value))
             self.end.reading(shard.shard_id)
+        self.started = True
         for worker in self.workers.values():
-            worker.start()
+            if not worker.crashed:
+                worker.start()
 
     def processor(self, lease: Lease, worker: Worker) -> LeaseProcessor:
         """A new processor for a lease a worker starts on; its counters restored from the lease's state when
