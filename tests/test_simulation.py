@@ -97,3 +97,18 @@ def test_a_worker_crashed_at_the_consumers_start_takes_no_lease():
     assert result.workers.never_delivered == 0 and result.delivered == result.produced == 240
     assert {h.worker for h in result.workers.holdings} == {"w2"}
 
+
+def test_a_zombies_poll_of_a_shard_read_to_its_end_by_another_does_not_hold_input_open():
+    """w1 holds shard 1 and stalls from 1 s to 7 s; a merge closes shard 1 at 2 s; w2 takes the expired
+    lease at 6 s and reads shard 1 to its end at 6.5 s. w1 wakes at 7 s and polls shard 1 once more (a
+    zombie, refused at its checkpoint): that poll must not make shard 1 unread again (the run used to
+    stall: "shardId-000000000001 is not read to the end")."""
+    result = worker_run([{"name": "p", "partition_key": "10.0.0.2", "interval": "250ms"}],
+                        {"poll_interval": "500ms", "limit": 3, "workers": ["w1", "w2"],
+                         "lease": {"failover_time": "1500ms"}, "checkpoint": "each_batch"},
+                        [{"at": "1s", "for": "6s", "pause": "w1"},
+                         {"at": "2s", "merge": ["shardId-000000000000", "shardId-000000000001"]}], shards=2)
+    assert result.workers.never_delivered == 0 and result.workers.checkpoints_refused == 1
+    assert [(h.worker, h.shard_id, h.how) for h in result.workers.holdings if h.shard_id.endswith("1")] == [
+        ("w1", "shardId-000000000001", "lost"), ("w2", "shardId-000000000001", "ended")]
+
