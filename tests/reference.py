@@ -631,11 +631,11 @@ class Run:
 
     def end_shard(self, shard_id: str, t: float, tries: int) -> bool:
         """A closed shard read to its end. A child of a merge whose other parent was never leased cannot
-        have its lease yet: the end waits a poll interval, up to 50 times (True: it waits)."""
+        have its lease yet: the end waits a poll interval at a time, until it can (True: it waits)."""
         shard = self.stream.shards[shard_id]
         blocked = any(len(child.parents) > 1 and child.id not in self.leased
                       and any(p != shard_id and p not in self.leased for p in child.parents) for child in shard.children)
-        if blocked and tries < 50:
+        if blocked:
             self.caught_up_at[shard_id] = None
             self.schedule(t + self.s.consumer.poll_interval, LATER, "end", (shard_id, tries + 1))
             return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kinsim.backends.shards import sequence_number_shard_index
 from kinsim.runner import run
 from kinsim.scenario import parse_scenario
 
@@ -112,3 +113,19 @@ def test_a_zombies_poll_of_a_shard_read_to_its_end_by_another_does_not_hold_inpu
     assert [(h.worker, h.shard_id, h.how) for h in result.workers.holdings if h.shard_id.endswith("1")] == [
         ("w1", "shardId-000000000001", "lost"), ("w2", "shardId-000000000001", "ended")]
 
+
+def test_a_merge_child_waits_for_its_other_parent_however_long_it_takes():
+    """Shard 0 splits at 1 s (children 2 and 3), then 3 merges with 1 at 2 s (child 4). Shard 0 has a
+    backlog of 100 records read one a second, so 3's lease is made at about 100 s; shard 1 (empty) ends
+    at once and its end waits for it. It used to give up after 50 polls and make 4's lease, whose
+    missing parent 3 counted as ended: 4 was read before 3 was even leased. Now every record of 3 is
+    read before the first of 4."""
+    shards = []
+    result = worker_run([{"name": "p", "partition_key": "10.0.0.4", "interval": "10ms", "until": "3s"}],
+                        {"poll_interval": "1s", "limit": 1},
+                        [{"at": "1s", "split": "shardId-000000000000"},
+                         {"at": "2s", "merge": ["shardId-000000000003", "shardId-000000000001"]}],
+                        shards=2, duration="10s",
+                        echo=lambda r: shards.append(sequence_number_shard_index(int(r.sequence_number))))
+    assert result.workers.never_delivered == 0 and shards.count(3) == shards.count(4) == 100
+    assert max(i for i, shard in enumerate(shards) if shard == 3) < shards.index(4)

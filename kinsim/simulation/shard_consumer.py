@@ -10,7 +10,8 @@ skipped); a lost answer is asked again after a second. While its worker is pause
 when the worker wakes it goes on with what it was doing before it learns (at the worker's next renew,
 or from a refused checkpoint) that the lease is another's: then ``lease_lost``. A crashed worker's
 consumer just stops. At a closed shard's end: ``shard_ended``, whose checkpoint at SHARD_END creates
-the children's leases. Each poll is reported to the run's ``InputEnd``.
+the children's leases; a child of a merge whose other parent has no lease yet waits for it, a poll
+interval at a time (``Fleet.children_blocked``). Each poll is reported to the run's ``InputEnd``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 __all__ = ["ShardConsumer", "ConsumerStats", "ShardReading", "first_shards", "THROTTLED_SLEEP_S"]
 
 THROTTLED_SLEEP_S = 1.0
-BLOCKED_TRIES = 50  # a merge child's lease waits this many polls for its other parent's (KCL: 1 in 50 goes ahead)
 
 
 @dataclass
@@ -131,9 +131,7 @@ class ShardConsumer:
             self.processor.process(result, timeline.now, fleet.now_us(), self.checkpointer)
             if result.next_shard_iterator is None:
                 self._children = result.child_shards
-                tries = 0
-                while fleet.children_blocked(shard_id, self._children_of()) and tries < BLOCKED_TRIES:
-                    tries += 1
+                while fleet.children_blocked(shard_id, self._children_of()):
                     fleet.end.reading(shard_id)  # not done: its children are still to come
                     yield timeline.timeout(spec.poll_interval)
                     if self.stopped:

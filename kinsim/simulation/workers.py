@@ -290,7 +290,13 @@ class Fleet:
 
     def children_blocked(self, shard_id: str, children: Sequence[ChildShard]) -> bool:
         """Whether a child of a merge cannot have its lease yet: the other parent has no lease while this
-        one has (KCL ``ShutdownTask``: ``BlockedOnParentShardException``; the shard's end is retried)."""
+        one has (KCL ``ShutdownTask``: ``BlockedOnParentShardException``; the shard's end is retried).
+
+        The KCL retries until its shard sync has made the other parent's lease, and lets 1 try in 50 go
+        ahead, for a parent whose lease is gone for good. Here the other parent's lease always comes (it
+        is made when one of its own parents ends, and no lease is cleaned up before its children have
+        theirs), and going ahead would let the child be processed before that parent (its missing lease
+        counts as ended), so the end waits as long as it is blocked."""
         return any(len(child.parent_shards) > 1 and self.table.get(child.shard_id) is None
                    and any(self.table.get(parent) is None
                            for parent in child.parent_shards if parent != shard_id)
