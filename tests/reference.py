@@ -528,7 +528,7 @@ class Run:
         if self.ended is not None:
             return
         every = self.s.consumer.failover_time / 3
-        if self.paused_until > t and not woken:
+        if self.paused_until > t:  # woken too: a pause starting as the last one ended stalls it on
             self.schedule(t + (self.paused_until - t), WOKEN, "woken", None)
             return
         if woken:

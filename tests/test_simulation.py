@@ -129,3 +129,23 @@ def test_a_merge_child_waits_for_its_other_parent_however_long_it_takes():
                         echo=lambda r: shards.append(sequence_number_shard_index(int(r.sequence_number))))
     assert result.workers.never_delivered == 0 and shards.count(3) == shards.count(4) == 100
     assert max(i for i, shard in enumerate(shards) if shard == 3) < shards.index(4)
+
+
+def test_a_worker_in_back_to_back_pauses_takes_nothing_until_both_are_over():
+    """w1 stalls from 0 s to 1 s and from 1 s to 7 s: it used to run a take round at 1 s, the first
+    pause's end, and steal shard 0 from w2 while still stalled; its first take is at 7 s."""
+    result = worker_run([{"name": "p", "partition_key": "10.0.0.1", "interval": "250ms"}],
+                        {"poll_interval": "500ms", "workers": ["w1", "w2"], "lease": {"failover_time": "1500ms"}},
+                        [{"at": "0s", "for": "1s", "pause": "w1"}, {"at": "1s", "for": "6s", "pause": "w1"}], shards=2)
+    assert min(t.at for t in result.workers.takeovers if t.worker == "w1") == 7.0
+    assert min(h.start for h in result.workers.holdings if h.worker == "w1") == 7.0
+
+
+def test_a_worker_crashed_in_a_pause_takes_nothing_when_the_pause_would_have_ended():
+    """w1 stalls from 10 s to 30 s and crashes at 20 s: it used to wake at 30 s, dead, and steal shard 0
+    from w2 (nobody read shard 0 until w2 took it back at 42 s)."""
+    result = worker_run([{"name": "p", "partition_key": "10.0.0.1", "interval": "250ms"}],
+                        {"poll_interval": "500ms", "workers": ["w1", "w2"], "lease": {"failover_time": "3s"}},
+                        [{"at": "10s", "for": "20s", "pause": "w1"}, {"at": "20s", "crash": "w1"}], shards=2)
+    assert [(t.worker, t.shard_id, t.at) for t in result.workers.takeovers] == [("w2", "shardId-000000000001", 18.0)]
+    assert [(h.worker, h.start) for h in result.workers.holdings if h.worker == "w1"] == [("w1", 0)]

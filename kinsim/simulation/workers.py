@@ -105,7 +105,10 @@ class Worker:
         began, tick = timeline.now, 0
         while self.incarnation == incarnation and not fleet.end.reached:
             if self.paused_until > timeline.now:
-                yield timeline.wake(self.paused_until - timeline.now, AFTER_PROCESSING)
+                while self.paused_until > timeline.now:  # a pause starting as one ends (or in it) stalls on
+                    yield timeline.wake(self.paused_until - timeline.now, AFTER_PROCESSING)
+                if self.incarnation != incarnation or fleet.end.reached:  # crashed in the pause, or done
+                    return
                 missed = int((timeline.now - began) // every)
                 take = any(k % TAKES_PER_RENEW == 0 for k in range(tick, missed + 1))
                 self._round(take)
