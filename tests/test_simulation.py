@@ -149,3 +149,18 @@ def test_a_worker_crashed_in_a_pause_takes_nothing_when_the_pause_would_have_end
                         [{"at": "10s", "for": "20s", "pause": "w1"}, {"at": "20s", "crash": "w1"}], shards=2)
     assert [(t.worker, t.shard_id, t.at) for t in result.workers.takeovers] == [("w2", "shardId-000000000001", 18.0)]
     assert [(h.worker, h.start) for h in result.workers.holdings if h.worker == "w1"] == [("w1", 0)]
+
+
+def test_holdings_and_takeovers_name_a_restarted_worker_as_the_lease_table_does():
+    """w1 crashes at 20 s and comes back at 30 s as w1#2: the takeovers read "w1#2 from w1" (they read
+    "w1 from w1", a worker stealing from itself), and so do the holdings."""
+    result = worker_run([{"name": "a", "partition_key": "10.0.0.1", "interval": "1s"},
+                         {"name": "b", "partition_key": "10.0.0.12", "interval": "1s"}],
+                        {"poll_interval": "1s", "workers": ["w1"], "lease": {"failover_time": "3s"},
+                         "checkpoint": {"every": "5s"}},
+                        [{"at": "20s", "crash": "w1"}, {"at": "30s", "restart": "w1"}], shards=2)
+    assert [(t.worker, t.previous, t.at) for t in result.workers.takeovers] == [("w1#2", "w1", 30.0),
+                                                                                  ("w1#2", "w1", 36.0)]
+    assert sorted((h.worker, h.start, h.how) for h in result.workers.holdings) == [
+        ("w1", 0, "crashed"), ("w1", 0, "crashed"), ("w1#2", 30.0, ""), ("w1#2", 36.0, "")]
+    assert result.workers.names == ("w1",)

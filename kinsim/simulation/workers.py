@@ -15,7 +15,8 @@ restart brings the worker back with no leases and no state, under a new identity
 (``w1#2``), as a KCL worker started again gets a new worker id.
 
 What happened is kept for the report: holdings (who held which lease when), takeovers with the time
-since the previous owner crashed or stalled, worker events, deliveries and duplicates.
+since the previous owner crashed or stalled, worker events, deliveries and duplicates. Holdings and
+takeovers name workers as the lease table does (``w1#2`` for w1 restarted), events by their names.
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ class Worker:
 
     def took(self, takeover: Takeover) -> None:
         self.fleet.took(self, takeover.shard_id, takeover.previous_owner, takeover.stolen)
-        self._holdings[takeover.shard_id] = Holding(self.name, takeover.shard_id, takeover.at)
+        self._holdings[takeover.shard_id] = Holding(self.identity, takeover.shard_id, takeover.at)
         self.fleet.holdings.append(self._holdings[takeover.shard_id])
 
     def start_consumers(self) -> None:
@@ -289,7 +290,8 @@ class Fleet:
 
     def took(self, worker: Worker, shard_id: str, previous: Optional[str], stolen: bool) -> None:
         now = self.progress_at = self.timeline.now
-        self.takeovers.append(TakeoverRecord(shard_id, worker.name, previous, stolen, now, self._since_trouble(previous)))
+        self.takeovers.append(TakeoverRecord(shard_id, worker.identity, previous, stolen, now,
+                                             self._since_trouble(previous)))
 
     def children_blocked(self, shard_id: str, children: Sequence[ChildShard]) -> bool:
         """Whether a child of a merge cannot have its lease yet: the other parent has no lease while this
