@@ -130,6 +130,13 @@ class Shard:
         self.read_calls, self.read_busy_until = [], -math.inf
         self.throttled_puts = self.records_read = self.throttled_reads = self.most_behind = self.renewed = 0
 
+    def relimit(self, now: float, limits) -> None:
+        """New limits from ``now``: the read bytes still owed drain at the new rate."""
+        if self.limits is not None and limits is not None and self.read_busy_until > now:
+            owed = (self.read_busy_until - now) * self.limits.read_bytes
+            self.read_busy_until = now + owed / limits.read_bytes
+        self.limits = limits
+
 
 class Stream:
     def __init__(self, count: int, limits=SERVICE, now: float = 0.0) -> None:
@@ -489,10 +496,10 @@ class Run:
             if action.shards is None:    # every shard, and those opened meanwhile
                 stream.limits = limits
                 for shard in stream.shards.values():
-                    shard.limits = limits
+                    shard.relimit(self.start_s + t, limits)
             else:
                 for shard_id in action.shards:
-                    stream.shards[shard_id].limits = limits
+                    stream.shards[shard_id].relimit(self.start_s + t, limits)
             did = "limits lowered"
         else:
             assert isinstance(action, Pause) and action.who == "consumer"
@@ -500,15 +507,15 @@ class Run:
             did = "stalled"
         self.applied.append((t, fault.kind, did))
 
-    def unthrottle(self, fault) -> None:
+    def unthrottle(self, t: float, fault) -> None:
         """A throttle's end: every shard back to the service's limits, or its shards to the stream's."""
         if fault.action.shards is None:
             self.stream.limits = self.service
             for shard in self.stream.shards.values():
-                shard.limits = self.service
+                shard.relimit(self.start_s + t, self.service)
         else:
             for shard_id in fault.action.shards:
-                self.stream.shards[shard_id].limits = self.stream.limits
+                self.stream.shards[shard_id].relimit(self.start_s + t, self.stream.limits)
 
     # -- the consumer -------------------------------------------------------------------------------------
     def start_consumer(self, t: float) -> None:
@@ -673,7 +680,7 @@ class Run:
             elif kind == "fault":
                 self.fault(t, arg)
             elif kind == "unthrottle":
-                self.unthrottle(arg)
+                self.unthrottle(t, arg)
             elif kind == "complete":
                 self.complete(t, arg)
             elif kind == "action":       # the old way of asking for a reshard: not a fault, not reported
