@@ -82,11 +82,11 @@ def test_the_consumer_reads_every_shard_and_keeps_shard_order():
 
 
 # -- workers: regressions -----------------------------------------------------------------------------------
-def worker_run(producers, consumer, faults, shards=1, duration="1m", echo=None):
+def worker_run(producers, consumer, faults, shards=1, duration="1m", echo=None, update_delay="0s", seed=1):
     return run(parse_scenario({
-        "seed": 1, "start": "2018-07-31T21:56:00Z", "duration": duration,
-        "stream": {"name": "s", "shards": shards}, "producers": producers, "consumer": consumer,
-        "counters": ["naive"], "faults": faults}, "<test>", "test"), echo=echo)
+        "seed": seed, "start": "2018-07-31T21:56:00Z", "duration": duration,
+        "stream": {"name": "s", "shards": shards, "update_delay": update_delay}, "producers": producers,
+        "consumer": consumer, "counters": ["naive"], "faults": faults}, "<test>", "test"), echo=echo)
 
 
 def test_a_worker_crashed_at_the_consumers_start_takes_no_lease():
@@ -164,3 +164,16 @@ def test_holdings_and_takeovers_name_a_restarted_worker_as_the_lease_table_does(
     assert sorted((h.worker, h.start, h.how) for h in result.workers.holdings) == [
         ("w1", 0, "crashed"), ("w1", 0, "crashed"), ("w1#2", 30.0, ""), ("w1#2", 36.0, "")]
     assert result.workers.names == ("w1",)
+
+
+def test_a_zombie_reaching_the_end_of_a_shard_another_ended_does_not_bring_its_children_back():
+    """a holds shards 1 and 2 and stalls from 1 s to 10 s; b takes them, ends them, and ends their
+    children 3 and 4 too (whose leases are then cleaned up). At 10 s a wakes at the ends of 1 and 2: it
+    used to make 3's and 4's leases again, and a read them both a second time from TRIM_HORIZON."""
+    result = worker_run([{"name": "p", "partition_key": "10.0.0.1", "interval": "250ms"}],
+                        {"poll_interval": "500ms", "limit": 3, "workers": ["b", "a"],
+                         "lease": {"failover_time": "1500ms"}, "checkpoint": {"every": "1s"}},
+                        [{"at": "0s", "shard_count": 2}, {"at": "1s", "for": "9s", "pause": "a"}], shards=3,
+                        update_delay="1s", seed=0)
+    ended = [h.shard_id for h in result.workers.holdings if h.how == "ended"]
+    assert sorted(ended) == sorted(set(ended)) and len(ended) == 5
