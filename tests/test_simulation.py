@@ -177,3 +177,20 @@ def test_a_zombie_reaching_the_end_of_a_shard_another_ended_does_not_bring_its_c
                         update_delay="1s", seed=0)
     ended = [h.shard_id for h in result.workers.holdings if h.how == "ended"]
     assert sorted(ended) == sorted(set(ended)) and len(ended) == 5
+
+
+def test_a_zombie_that_takes_its_lease_back_at_once_starts_a_new_processor_after_the_checkpoint():
+    """a holds shard 0 and stalls from 1 s to 21 s; b takes the lease at 12 s and checkpoints up to record
+    43. At 21 s a wakes: its old consumer processes one more batch (records 4 to 6, a zombie's), then a
+    learns at its renew that the lease is b's, and in the same round steals it back (b holds two). Its
+    old consumer used to carry on, accepted again, from record 7: every record b had processed was
+    processed again and the lease's checkpoint went back from 43 to 8. Now it gets lease_lost and a new
+    one starts after 43: the only duplicates are the zombie's batch and what b read after its last
+    checkpoint (3 + 3)."""
+    result = worker_run([{"name": "p", "partition_key": "10.0.0.1", "interval": "500ms"}],
+                        {"poll_interval": "500ms", "limit": 3, "workers": ["a", "b"],
+                         "lease": {"failover_time": "3s"}, "checkpoint": {"records": 7}},
+                        [{"at": "1s", "for": "20s", "pause": "a"}], shards=2)
+    assert [(t.worker, t.previous, t.at) for t in result.workers.takeovers if t.shard_id.endswith("0")] == [
+        ("b", "a", 12.0), ("a", "b", 21.0)]
+    assert result.workers.duplicates == 6 and result.workers.never_delivered == 0

@@ -75,6 +75,7 @@ class ShardConsumer:
         self.last_sequence: Optional[str] = None    # the last record delivered to this processor
         self.checkpointer = Checkpointer(self.shard_id, lambda: self.last_sequence, self._write, self.start)
         self._children: Sequence[ChildShard] = ()
+        self.lost = False     # its worker learnt the lease was taken: lease_lost at its next step
 
     @property
     def stopped(self) -> bool:
@@ -98,7 +99,7 @@ class ShardConsumer:
             if worker.paused_until > timeline.now:
                 yield timeline.timeout(worker.paused_until - timeline.now)
                 continue
-            if not worker.holder.holds(shard_id):
+            if self.lost or not worker.holder.holds(shard_id):
                 self._lost()
                 return
             try:
@@ -135,6 +136,9 @@ class ShardConsumer:
                     fleet.end.reading(shard_id)  # not done: its children are still to come
                     yield timeline.timeout(spec.poll_interval)
                     if self.stopped:
+                        return
+                    if self.lost:
+                        self._lost()
                         return
                 self._end_shard()
                 return

@@ -125,7 +125,7 @@ class Worker:
     def _round(self, take: bool) -> None:
         now = self.fleet.timeline.now
         for shard_id in self.holder.renew(now):
-            self._let_go(shard_id, "lost")
+            self._lost(shard_id)
         if take:
             self.fleet.join_take_round(self)   # it starts consumers after the round
         else:
@@ -172,9 +172,18 @@ class Worker:
     def _checkpointed(self, shard_id: str, lease: Optional[Lease]) -> None:
         if lease is None:
             self.fleet.checkpoints_refused += 1
-            self._let_go(shard_id, "lost")
+            self._lost(shard_id)
         else:
             self.fleet.checkpoints_written += 1
+
+    def _lost(self, shard_id: str) -> None:
+        """The worker learns that another took the lease: its shard consumer, if any, ends at its next step
+        with ``lease_lost``, even if this worker takes the lease again meanwhile (then a new consumer
+        starts after the lease's checkpoint, as the KCL starts a new one for a lease taken again)."""
+        self._let_go(shard_id, "lost")
+        consumer = self.consumers.get(shard_id)
+        if consumer is not None:
+            consumer.lost = True
 
     def _let_go(self, shard_id: str, how: str) -> None:
         holding = self._holdings.pop(shard_id, None)
