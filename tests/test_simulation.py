@@ -194,3 +194,12 @@ def test_a_zombie_that_takes_its_lease_back_at_once_starts_a_new_processor_after
     assert [(t.worker, t.previous, t.at) for t in result.workers.takeovers if t.shard_id.endswith("0")] == [
         ("b", "a", 12.0), ("a", "b", 21.0)]
     assert result.workers.duplicates == 6 and result.workers.never_delivered == 0
+
+
+def test_a_record_arriving_long_after_the_last_one_read_is_not_a_stall():
+    """One record, twenty minutes on its way: nothing is given to a processor until it arrives, which is
+    not a stalled run (the guard used to count from the last record processed, here the start, and
+    raised StalledError the moment the record arrived); it counts from when every record is in."""
+    result = worker_run([{"name": "p", "partition_key": "10.0.0.1", "interval": "1m", "lag": {"constant": "20m"}}],
+                        {"poll_interval": "1s"}, [], duration="1m")
+    assert result.delivered == result.produced == 1 and 1200.0 <= result.ended_at <= 1201.0

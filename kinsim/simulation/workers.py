@@ -208,6 +208,7 @@ class Fleet:
         self.seed = seed
         self.quiet_until = quiet_until   # the last scripted fault's end: stalls before it may be scripted
         self.progress_at = 0.0           # the last time a processor was given records, or a lease changed hands
+        self._all_put_at: Optional[float] = None   # when the workers first saw every record in the stream
         self._takers: Optional[list[Worker]] = None   # the workers in this instant's take round
         self.started = False             # the consumer has started: its leases made, its workers running
         self.keeps_state = spec.state is State.CHECKPOINTED
@@ -285,14 +286,20 @@ class Fleet:
             worker.start_consumers()
 
     def check_stalled(self) -> None:
-        """Raise ``StalledError`` when input can never end (see ``errors.StalledError``)."""
+        """Raise ``StalledError`` when input can never end (see ``errors.StalledError``): every record is in
+        the stream, and for a long stretch since then (and since the last scripted fault) no processor was
+        given any."""
         now = self.timeline.now
-        limit = max(STALL_S, 30 * self.spec.failover_time, 60 * self.spec.poll_interval)
-        if not self.end.traffic_done or now <= self.quiet_until or now - self.progress_at <= limit:
+        if not self.end.traffic_done:
+            return
+        if self._all_put_at is None:
+            self._all_put_at = now
+        quiet_since = max(self.progress_at, self._all_put_at, self.quiet_until)
+        if now - quiet_since <= max(STALL_S, 30 * self.spec.failover_time, 60 * self.spec.poll_interval):
             return
         unread = self.end.unread()
-        raise StalledError(f"input never ended: every record was put by {duration_text(self.progress_at)}, "
-                           f"but no processor was given any for {duration_text(now - self.progress_at)} "
+        raise StalledError(f"input never ended: every record was in the stream by {duration_text(self._all_put_at)}, "
+                           f"but no processor was given any for {duration_text(now - quiet_since)} "
                            f"and {', '.join(unread) or 'no shard'} {'is' if len(unread) == 1 else 'are'} not read "
                            f"to the end (a processor must checkpoint at shard_ended, or the children "
                            f"never start)")
