@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 from unittest import mock
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import kinsim.runner
@@ -33,12 +33,13 @@ from kinsim.kcl import CheckpointError
 from kinsim.leases import renew_interval
 from kinsim.records import IteratorType
 from kinsim.report import to_json
-from kinsim.scenario import Scenario, parse_scenario
-from kinsim.scenario.model import ProcessorSpec, State
+from kinsim.scenario import ConsumerSpec, ProducerSpec, Scenario, StreamSpec, parse_scenario
+from kinsim.scenario.model import CheckpointPolicy, ProcessorSpec, State
+from kinsim.scenario.schedule import Crash, Fault, Merge, Pause, ShardCount, Split, Throttle
 from kinsim.simulation.payload import event_us_of
 from kinsim.simulation.processing import LeaseProcessor
 from kinsim.simulation.shard_consumer import ShardConsumer
-from tests.strategies.workers import worker_scenarios
+from tests.strategies.workers import PATIENT, START, worker_scenarios
 
 SHARD_0 = "shardId-000000000000"
 SHARD_END = "SHARD_END"
@@ -233,9 +234,59 @@ def last_written(trace: Trace, shard_id: str, before: int) -> Optional[str]:
     return found
 
 
+# -- runs that once broke a property ------------------------------------------------------------------------------
+def found(faults, *, shards: int = 1, workers=("consumer",), failover: float = 1.5,
+          checkpoint=CheckpointPolicy(every=1.0), key: str = "10.0.0.1", interval: float = 0.25, limit: int = 3,
+          update_delay: float = 0.0, seed: int = 0, state: State = State.MEMORY) -> Scenario:
+    """A run the properties below found broken (each shrunk, each fixed in a commit of its own), kept as
+    an explicit example of every property: generated runs meet some of them only once in hundreds."""
+    return Scenario("workers", "", seed, START, 60.0, 10.0, StreamSpec("s", shards, update_delay=update_delay),
+                    (ProducerSpec("p0", key, interval),),
+                    ConsumerSpec(poll_interval=0.5, limit=limit, workers=tuple(workers), failover_time=failover,
+                                 checkpoint=checkpoint, state=state), PATIENT, tuple(faults))
+
+
+FOUND = (
+    # a split asked for at the instant the previous one completes
+    found([Fault(0.0, Split(SHARD_0)), Fault(1.0, Split("shardId-000000000001"))], update_delay=1.0),
+    # a worker crashed before the consumer starts
+    found([Fault(0.0, Split(SHARD_0)), Fault(0.0, Crash("a"))], shards=2, workers=("a", "b")),
+    # a zombie's poll of a shard another has read to its end
+    found([Fault(1.0, Pause("w1"), 6.0), Fault(2.0, Merge((SHARD_0, "shardId-000000000001")))], shards=2,
+          workers=("w1", "w2"), key="10.0.0.2", checkpoint=CheckpointPolicy(each_batch=True)),
+    # a merge child's other parent leased minutes after the first parent ends
+    found([Fault(0.0, Pause("consumer"), 103.0), Fault(133.0, Pause("consumer"), 1.0), Fault(133.0, Split(SHARD_0)),
+           Fault(133.0, ShardCount(3))], shards=4),
+    # back-to-back pauses
+    found([Fault(0.0, Pause("w1"), 1.0), Fault(1.0, Pause("w1"), 6.0)], shards=2, workers=("w1", "w2"),
+          checkpoint=CheckpointPolicy(each_batch=True)),
+    # a read byte throttle
+    found([Fault(0.0, Throttle(read_bytes_per_s=2), 17.0)], limit=10_000),
+    # a zombie taking its lease back at once
+    found([Fault(1.0, Pause("a"), 20.0)], shards=2, workers=("a", "b"), failover=3.0, interval=0.5, seed=1,
+          checkpoint=CheckpointPolicy(records=7)),
+    found([Fault(0.0, Pause("w1"), 1.0), Fault(2.0, Pause("w1"), 55.0)], shards=2, workers=("w1", "w2"), failover=10.0,
+          limit=10_000, checkpoint=CheckpointPolicy(every=5.0), state=State.CHECKPOINTED),
+    # a zombie reaching the end of a shard whose children have ended and been cleaned up
+    found([Fault(0.0, ShardCount(2)), Fault(1.0, Pause("a"), 9.0)], shards=3, workers=("b", "a"), update_delay=1.0),
+)
+
+
+def with_found(state: Optional[State] = None):
+    """Every run in ``FOUND`` as an explicit example (in ``state`` if given)."""
+    def decorate(test):
+        for scenario in FOUND:
+            if state is not None:
+                scenario = dataclasses.replace(scenario, consumer=dataclasses.replace(scenario.consumer, state=state))
+            test = example(scenario)(test)
+        return test
+    return decorate
+
+
 # -- properties over generated runs -------------------------------------------------------------------------------
 @RUNS
 @given(worker_scenarios())
+@with_found()
 def test_every_record_is_delivered_at_least_once(scenario):
     """Whatever crashes, pauses and restarts happen (some worker is alive at the end), every record the
     stream holds is given to some processor at least once: the sequence numbers of the batches processed,
@@ -257,6 +308,7 @@ def test_every_record_is_delivered_at_least_once(scenario):
 
 @RUNS
 @given(worker_scenarios(state=st.just(State.CHECKPOINTED)))
+@with_found(State.CHECKPOINTED)
 def test_checkpointed_state_makes_a_patient_counter_exact_whatever_fails(scenario):
     """``state: checkpointed``: each processor restores the state saved with the checkpoint it starts
     after, so records delivered again replace what a lost processor counted instead of adding to it: a
@@ -271,6 +323,7 @@ def test_checkpointed_state_makes_a_patient_counter_exact_whatever_fails(scenari
 
 @RUNS
 @given(worker_scenarios(state=st.just(State.MEMORY)))
+@with_found(State.MEMORY)
 def test_memory_state_makes_the_naive_counter_count_each_delivery_never_less_than_truth(scenario):
     """``state: memory``: each processor counts from nothing what it is given, in a lineage of its own,
     and the counts a lineage printed stand when its processor is gone (``PerShard``: a cell's count is
@@ -298,6 +351,7 @@ def test_memory_state_makes_the_naive_counter_count_each_delivery_never_less_tha
 
 @RUNS
 @given(worker_scenarios())
+@with_found()
 def test_duplicates_are_exactly_the_redeliveries_after_handovers(scenario):
     """Records delivered twice are exactly those a processor of the shard was given after its last
     checkpoint the table took (after its start, if it never checkpointed) and that a later processor
@@ -361,6 +415,7 @@ def stalls(events) -> dict[str, list[tuple[float, float]]]:
 
 @RUNS
 @given(worker_scenarios())
+@with_found()
 def test_a_lease_is_processed_only_by_its_owner_but_for_a_zombie_or_an_owner_yet_to_learn(scenario):
     """A lease is never processed by two live, non-zombie workers at once: whenever a worker processes a
     batch of a shard whose lease the table says is not its own, either it was paused since it last took
@@ -395,6 +450,7 @@ def test_a_lease_is_processed_only_by_its_owner_but_for_a_zombie_or_an_owner_yet
 
 @RUNS
 @given(worker_scenarios())
+@with_found()
 def test_parents_end_before_children_start(scenario):
     """A child shard's first processor is built, and its first batch processed, only after each of its
     parents' leases has been checkpointed at SHARD_END in the table (KCL: parents before children). A
@@ -416,6 +472,7 @@ def test_parents_end_before_children_start(scenario):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(worker_scenarios())
+@with_found()
 def test_the_same_scenario_and_seed_give_the_same_report(scenario):
     """Deterministic: two runs of one scenario with one seed give byte-identical JSON reports (leases,
     takeovers, holdings, duplicates and counts included)."""

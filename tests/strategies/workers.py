@@ -1,7 +1,7 @@
 """Hypothesis strategies for whole runs of KCL-shaped workers (DESIGN §11): a scenario with one to four
 shards, a valid fault schedule from ``faults.fault_schedules`` (reshards, throttles, and the workers'
-crashes, restarts and pauses over 1 to 4 workers, some worker alive at the end), and a consumer whose
-lease failover time, checkpoint policy and state are drawn too.
+crashes, restarts and pauses over 1 to 4 workers, several more often than not, some worker alive at the
+end), and a consumer whose lease failover time, checkpoint policy and state are drawn too.
 
 The producers write a few keys spread over the hash-key space (so most shards, children included, get
 records), with no clock skew and little lag, for a minute or two of simulated time: small enough for a
@@ -23,7 +23,7 @@ from kinsim.records import IteratorType
 from kinsim.scenario import ConsumerSpec, CounterSpec, ProducerSpec, Scenario, StreamSpec
 from kinsim.scenario.model import CheckpointPolicy, State
 
-from .faults import fault_schedules
+from .faults import fault_schedules, worker_lists
 
 __all__ = ["START", "KEYS", "PATIENT", "counter", "checkpoint_policies", "worker_scenarios"]
 
@@ -54,7 +54,9 @@ def checkpoint_policies() -> st.SearchStrategy[CheckpointPolicy]:
 def worker_scenarios(draw, *, state=st.sampled_from(State), durations=st.sampled_from([60, 90, 150])) -> Scenario:
     """A runnable scenario of workers under a valid fault schedule (see the module's docstring)."""
     duration = draw(durations)
-    schedule = draw(fault_schedules(duration=float(duration), max_faults=10))
+    several = st.integers(2, 4).map(lambda n: tuple(f"w{i}" for i in range(1, n + 1)))
+    schedule = draw(fault_schedules(duration=float(duration), max_faults=10,
+                                    workers=st.one_of(several, worker_lists())))
     producers = []
     for i, key in enumerate(draw(st.lists(st.sampled_from(KEYS), min_size=1, max_size=4, unique=True))):
         interval = draw(st.sampled_from([0.25, 0.5, 1.0, 2.0]))
