@@ -203,3 +203,19 @@ def test_a_record_arriving_long_after_the_last_one_read_is_not_a_stall():
     result = worker_run([{"name": "p", "partition_key": "10.0.0.1", "interval": "1m", "lag": {"constant": "20m"}}],
                         {"poll_interval": "1s"}, [], duration="1m")
     assert result.delivered == result.produced == 1 and 1200.0 <= result.ended_at <= 1201.0
+
+
+def test_a_zombies_poll_does_not_end_input_before_the_owner_has_read_everything():
+    """w1 stalls from 12 s to 40 s; w2 takes its lease at 18 s and polls every 5 s (38 s, then 43 s). At
+    40 s the last record arrives and w1 wakes: its poll, a zombie's, reads to the tip. It used to end
+    input there, before w2 had read the last two records: w2's restored counts, missing them, were the
+    last word (final_exact 0.75 with state checkpointed and a day of grace). Input ends at w2's poll."""
+    result = run(parse_scenario({
+        "seed": 0, "start": "2018-07-31T21:56:00Z", "duration": "40s", "window": "10s",
+        "stream": {"name": "s", "shards": 1},
+        "producers": [{"name": "p", "partition_key": "10.0.0.1", "interval": "1s", "lag": {"constant": "1s"}}],
+        "consumer": {"poll_interval": "5s", "workers": ["w1", "w2"], "lease": {"failover_time": "3s"},
+                     "checkpoint": {"every": "1s"}, "state": "checkpointed"},
+        "counters": [{"kind": "buffered", "name": "patient", "grace": "1d"}],
+        "faults": [{"at": "12s", "for": "28s", "pause": "w1"}]}, "<test>", "test"))
+    assert result.ended_at == 43.0 and result.counters[0].metrics["final_exact"] == 1.0

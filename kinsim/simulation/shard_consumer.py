@@ -11,7 +11,8 @@ when the worker wakes it goes on with what it was doing before it learns (at the
 or from a refused checkpoint) that the lease is another's: then ``lease_lost``. A crashed worker's
 consumer just stops. At a closed shard's end: ``shard_ended``, whose checkpoint at SHARD_END creates
 the children's leases; a child of a merge whose other parent has no lease yet waits for it, a poll
-interval at a time (``Fleet.children_blocked``). Each poll is reported to the run's ``InputEnd``.
+interval at a time (``Fleet.children_blocked``). Each poll is reported to the run's ``InputEnd``, but a
+zombie's: the owner has not read what the zombie reads.
 """
 
 from __future__ import annotations
@@ -143,9 +144,15 @@ class ShardConsumer:
                 self._end_shard()
                 return
             iterator = result.next_shard_iterator
-            fleet.end.polled(shard_id, result.millis_behind_latest == 0 and len(records) < spec.limit)
+            if self._owned():  # a zombie's poll says nothing of how far the shard's owner has read
+                fleet.end.polled(shard_id, result.millis_behind_latest == 0 and len(records) < spec.limit)
             if not fleet.end.reached:
                 yield timeline.timeout(spec.poll_interval)
+
+    def _owned(self) -> bool:
+        """Whether the lease table says this consumer's worker owns the lease now."""
+        lease = self.fleet.table.get(self.shard_id)
+        return lease is not None and lease.owner == self.worker.identity
 
     def shutdown(self) -> None:
         """Input has ended: the processor's last chance to checkpoint."""
