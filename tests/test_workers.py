@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 import kinsim.runner
 from kinsim.backends import MemoryBackend
 from kinsim.kcl import CheckpointError
+from kinsim.lag import Constant
 from kinsim.leases import renew_interval
 from kinsim.records import IteratorType
 from kinsim.report import to_json
@@ -236,13 +237,14 @@ def last_written(trace: Trace, shard_id: str, before: int) -> Optional[str]:
 
 # -- runs that once broke a property ------------------------------------------------------------------------------
 def found(faults, *, shards: int = 1, workers=("consumer",), failover: float = 1.5,
-          checkpoint=CheckpointPolicy(every=1.0), key: str = "10.0.0.1", interval: float = 0.25, limit: int = 3,
-          update_delay: float = 0.0, seed: int = 0, state: State = State.MEMORY) -> Scenario:
+          checkpoint=CheckpointPolicy(every=1.0), key: str = "10.0.0.1", interval: float = 0.25, lag: float = 0.0,
+          poll: float = 0.5, limit: int = 3, update_delay: float = 0.0, seed: int = 0, duration: float = 60.0,
+          state: State = State.MEMORY) -> Scenario:
     """A run the properties below found broken (each shrunk, each fixed in a commit of its own), kept as
     an explicit example of every property: generated runs meet some of them only once in hundreds."""
-    return Scenario("workers", "", seed, START, 60.0, 10.0, StreamSpec("s", shards, update_delay=update_delay),
-                    (ProducerSpec("p0", key, interval),),
-                    ConsumerSpec(poll_interval=0.5, limit=limit, workers=tuple(workers), failover_time=failover,
+    return Scenario("workers", "", seed, START, duration, 10.0, StreamSpec("s", shards, update_delay=update_delay),
+                    (ProducerSpec("p0", key, interval, lag=Constant(lag)),),
+                    ConsumerSpec(poll_interval=poll, limit=limit, workers=tuple(workers), failover_time=failover,
                                  checkpoint=checkpoint, state=state), PATIENT, tuple(faults))
 
 
@@ -269,6 +271,9 @@ FOUND = (
           limit=10_000, checkpoint=CheckpointPolicy(every=5.0), state=State.CHECKPOINTED),
     # a zombie reaching the end of a shard whose children have ended and been cleaned up
     found([Fault(0.0, ShardCount(2)), Fault(1.0, Pause("a"), 9.0)], shards=3, workers=("b", "a"), update_delay=1.0),
+    # a zombie's poll reading the stream to its tip before the owner has
+    found([Fault(12.0, Pause("w1"), 28.0)], workers=("w1", "w2"), failover=3.0, interval=1.0, lag=1.0, poll=5.0,
+          duration=40.0, limit=10_000, state=State.CHECKPOINTED),
 )
 
 
