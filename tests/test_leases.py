@@ -298,7 +298,8 @@ def drive(run: LeaseRun) -> Trace:
             else:
                 counts = {}
                 for lease in table.list():
-                    counts[lease.owner] = counts.get(lease.owner, 0) + 1
+                    if not lease.ended:   # leases at SHARD_END count toward no share (taker.plan_take)
+                        counts[lease.owner] = counts.get(lease.owner, 0) + 1
                 round_ = h.take(at)
                 for takeover in round_.taken:
                     before = trace.last_write.get((takeover.previous_owner, takeover.shard_id))
