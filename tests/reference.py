@@ -130,6 +130,13 @@ class Shard:
         self.read_calls, self.read_busy_until = [], -math.inf
         self.throttled_puts = self.records_read = self.throttled_reads = self.most_behind = self.renewed = 0
 
+    def relimit(self, now: float, limits) -> None:
+        """New limits from ``now``: the read bytes still owed drain at the new rate."""
+        if self.limits is not None and limits is not None and self.read_busy_until > now:
+            owed = (self.read_busy_until - now) * self.limits.read_bytes
+            self.read_busy_until = now + owed / limits.read_bytes
+        self.limits = limits
+
 
 class Stream:
     def __init__(self, count: int, limits=SERVICE, now: float = 0.0) -> None:
@@ -461,7 +468,8 @@ class Run:
             self.complete(t, change)
         else:
             self.updating = True
-            self.schedule(t + self.update_delay, STREAM, "complete", change)
+            # before the faults due at that instant (scheduled at the start, so ordered first otherwise)
+            self.schedule(t + self.update_delay, STREAM, "complete", change, order=-1)
 
     def complete(self, t: float, change) -> None:
         self.stream.now = self.start_s + t
@@ -488,10 +496,10 @@ class Run:
             if action.shards is None:    # every shard, and those opened meanwhile
                 stream.limits = limits
                 for shard in stream.shards.values():
-                    shard.limits = limits
+                    shard.relimit(self.start_s + t, limits)
             else:
                 for shard_id in action.shards:
-                    stream.shards[shard_id].limits = limits
+                    stream.shards[shard_id].relimit(self.start_s + t, limits)
             did = "limits lowered"
         else:
             assert isinstance(action, Pause) and action.who == "consumer"
@@ -499,15 +507,15 @@ class Run:
             did = "stalled"
         self.applied.append((t, fault.kind, did))
 
-    def unthrottle(self, fault) -> None:
+    def unthrottle(self, t: float, fault) -> None:
         """A throttle's end: every shard back to the service's limits, or its shards to the stream's."""
         if fault.action.shards is None:
             self.stream.limits = self.service
             for shard in self.stream.shards.values():
-                shard.limits = self.service
+                shard.relimit(self.start_s + t, self.service)
         else:
             for shard_id in fault.action.shards:
-                self.stream.shards[shard_id].limits = self.stream.limits
+                self.stream.shards[shard_id].relimit(self.start_s + t, self.stream.limits)
 
     # -- the consumer -------------------------------------------------------------------------------------
     def start_consumer(self, t: float) -> None:
@@ -527,7 +535,7 @@ class Run:
         if self.ended is not None:
             return
         every = self.s.consumer.failover_time / 3
-        if self.paused_until > t and not woken:
+        if self.paused_until > t:  # woken too: a pause starting as the last one ended stalls it on
             self.schedule(t + (self.paused_until - t), WOKEN, "woken", None)
             return
         if woken:
@@ -632,7 +640,7 @@ class Run:
 
     def end_shard(self, shard_id: str, t: float, tries: int) -> bool:
         """A closed shard read to its end. A child of a merge whose other parent was never leased cannot
-        have its lease yet: the end waits a poll interval and tries again (True: it waits)."""
+        have its lease yet: the end waits a poll interval at a time, until it can (True: it waits)."""
         shard = self.stream.shards[shard_id]
         blocked = any(len(child.parents) > 1 and child.id not in self.leased
                       and any(p != shard_id and p not in self.leased for p in child.parents) for child in shard.children)
@@ -674,7 +682,7 @@ class Run:
             elif kind == "fault":
                 self.fault(t, arg)
             elif kind == "unthrottle":
-                self.unthrottle(arg)
+                self.unthrottle(t, arg)
             elif kind == "complete":
                 self.complete(t, arg)
             elif kind == "action":       # the old way of asking for a reshard: not a fault, not reported

@@ -242,3 +242,27 @@ def test_a_reshard_at_an_instant_takes_a_put_then_into_the_children(shards, faul
     assert {s.shard_id: s.closed_at for s in result.shards if s.shard_id == parent} == {parent: first_in_child}
     assert all(s.opened_at == first_in_child for s in result.shards if s.parents)
     assert [applied.at for applied in result.faults] == [2.0]
+
+
+@pytest.mark.parametrize("update_delay, second_at", [(1.0, 1.0), (0.0, 0.0)])
+def test_a_reshard_at_the_instant_the_previous_one_completes_finds_it_complete(update_delay, second_at):
+    """A split at 0 completing after the update delay, and a split of one of its children asked for at
+    that very instant (the loader accepts it: its check moves the clock, which completes the first):
+    the stream's own change due then comes before the fault, so the child is there to split."""
+    result, backend = run(steady(update_delay=update_delay, faults=[Fault(0.0, Split(SHARD_0)),
+                                                                    Fault(second_at, Split(SHARD_1))]))
+    assert [applied.at for applied in result.faults] == [0.0, second_at]
+    assert {s.shard_id for s in result.shards if s.closed_at is not None} == {SHARD_0, SHARD_1}
+    assert result.delivered == result.produced
+
+
+def test_a_read_byte_throttle_holds_for_its_span_only():
+    """Two bytes a second of reads during [1, 2): the poll at 1.0 reads two records and owes the shard
+    tens of seconds at that rate; when the span ends, what it still owes drains at the service's 2 MiB/s,
+    so reads go on within a second or so (they used to be refused until the debt had drained at two
+    bytes a second, long after the throttle had ended)."""
+    result, backend = run(steady(poll=0.5, faults=[Fault(1.0, Throttle(read_bytes_per_s=2), 1.0)]))
+    reads = reads_of(backend, SHARD_0)
+    assert (1.0, "read") in reads and (1.5, "throttled") in reads
+    assert all(outcome == "read" for at, outcome in reads if at >= 3.0)
+    assert result.delivered == result.produced

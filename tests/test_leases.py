@@ -102,6 +102,20 @@ def test_end_shard_creates_children_before_its_shard_end_checkpoint():
     assert not table.get("p").ended and alice.checkpoints_refused == 1
 
 
+def test_a_zombies_end_of_a_shard_another_ended_creates_no_children():
+    """bob took p from alice, ended it, and its child c ended too and both leases were cleaned up: when
+    alice, a zombie, reaches p's end, c's lease is not made again (it used to be, and c was read twice)."""
+    table = MemoryLeaseTable([Lease("p")])
+    alice, bob = Leaseholder("alice", table, F), Leaseholder("bob", table, F)
+    alice.take(0.0)
+    bob.take(100.0)
+    bob.take(100.0 + 2 * F)
+    assert bob.end_shard("p", [ChildShard("c", ("p",), WHOLE)]) is not None
+    assert table.delete("p") and table.delete("c")
+    assert alice.end_shard("p", [ChildShard("c", ("p",), WHOLE)]) is None
+    assert table.list() == [] and alice.checkpoints_refused == 1
+
+
 # -- taking: boundaries and ties --------------------------------------------------------------------
 
 
@@ -284,7 +298,7 @@ def drive(run: LeaseRun) -> Trace:
             else:
                 counts = {}
                 for lease in table.list():
-                    if not lease.ended:  # an ended lease is nobody's to take and counts toward no share
+                    if not lease.ended:   # leases at SHARD_END count toward no share (taker.plan_take)
                         counts[lease.owner] = counts.get(lease.owner, 0) + 1
                 round_ = h.take(at)
                 for takeover in round_.taken:

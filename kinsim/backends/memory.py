@@ -305,7 +305,7 @@ class MemoryBackend(Backend):
             if shard is None:
                 raise errors.ResourceNotFoundException(f"Shard {shard_id} in stream {stream_name} under account "
                                                        f"{self.account_id} does not exist")
-            shard.limits = stream.shard_limits if shard_limits is None else shard_limits
+            shard.set_limits(self.clock.now(), stream.shard_limits if shard_limits is None else shard_limits)
 
     def shards_of(self, stream_name: str) -> dict[str, object]:
         """The stream's shards by id, closed ones included (read only: for reports and benchmarks)."""

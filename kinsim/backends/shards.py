@@ -124,6 +124,11 @@ class ShardLog:
     def is_open(self) -> bool:
         return self.closed_at is None
 
+    def set_limits(self, now: float, shard_limits: Optional[ShardLimits]) -> None:
+        """New throughput limits from ``now`` on (a throttle's start or end); the read debt follows them."""
+        self.reads.relimit(now, self.limits, shard_limits)
+        self.limits = shard_limits
+
     def __len__(self) -> int:
         return len(self.counters)
 

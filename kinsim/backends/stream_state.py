@@ -81,7 +81,7 @@ class StreamState:
     def set_limits(self, shard_limits: Optional[ShardLimits]) -> None:
         self.shard_limits = shard_limits
         for shard in self.shards.values():
-            shard.limits = shard_limits
+            shard.set_limits(self.clock.now(), shard_limits)
 
     def key_id(self, partition_key: str) -> int:
         key_id = self._key_ids.get(partition_key)

@@ -109,6 +109,10 @@ class Leaseholder:
 
     def end_shard(self, shard_id: str, children: Sequence[ChildShard],
                   state: object = None) -> Optional[Lease]:
-        """The shard was read to its end: create the children's leases, then checkpoint SHARD_END."""
-        create_child_leases(self.table, children)
+        """The shard was read to its end: create the children's leases, then checkpoint SHARD_END. Not
+        the children's leases of a shard that has ended already (its lease at SHARD_END, or cleaned
+        up): a zombie's end after another worker's, whose children's leases may have come and gone."""
+        found = self.table.get(shard_id)
+        if found is not None and not found.ended:
+            create_child_leases(self.table, children)
         return self.checkpoint(shard_id, Position.SHARD_END.value, state)

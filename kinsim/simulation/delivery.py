@@ -54,9 +54,10 @@ class WorkerEvent:
 
 @dataclass(frozen=True)
 class TakeoverRecord:
-    """A lease taken: by ``worker`` from ``previous`` (None: nobody held it), at ``at``. ``after`` is the
-    time since ``previous`` crashed or stalled (None: it was neither: an expired lease it let go, or a
-    steal from a live worker)."""
+    """A lease taken: by ``worker`` from ``previous`` (None: nobody held it), at ``at``; both as the lease
+    table names them (a restarted worker's new identity, ``w1#2``). ``after`` is the time since
+    ``previous`` crashed or stalled (None: it was neither: an expired lease it let go, or a steal from a
+    live worker)."""
 
     shard_id: str
     worker: str
@@ -68,8 +69,9 @@ class TakeoverRecord:
 
 @dataclass
 class Holding:
-    """``worker`` held ``shard_id``'s lease from ``start`` to ``end`` (None: to the end of the run), and
-    why it stopped holding it: "ended" (SHARD_END), "lost" (another took it), "crashed"."""
+    """``worker`` (as the lease table names it: ``w1#2`` for w1 restarted) held ``shard_id``'s lease from
+    ``start`` to ``end`` (None: to the end of the run), and why it stopped holding it: "ended"
+    (SHARD_END), "lost" (another took it), "crashed"."""
 
     worker: str
     shard_id: str

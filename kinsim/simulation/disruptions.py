@@ -1,7 +1,8 @@
 """The scenario's fault schedule, carried out on the timeline (DESIGN §10).
 
-Each fault is a stream change at its instant: it happens before anything else then (``STREAM``), so a
-put or a poll at exactly ``at`` already meets it, and one at exactly ``at + for`` no longer does.
+Each fault is a stream change at its instant: it happens before anything else then but the stream's own
+changes due then (``FAULT``: after a reshard completing then), so a put or a poll at exactly ``at``
+already meets it, and one at exactly ``at + for`` no longer does.
 
 - A reshard is an API call through the backend (SplitShard, MergeShards, UpdateShardCount), so it
   happens on a real stream too; the stream completes it after its update delay.
@@ -25,7 +26,7 @@ from ..backends.base import Backend
 from ..backends.throughput import SERVICE_LIMITS, ShardLimits
 from ..errors import FaultError, KinesisError
 from ..scenario.schedule import Crash, Fault, Join, Merge, Pause, Restart, ShardCount, Split, Throttle, split_point
-from .timeline import STREAM, Timeline
+from .timeline import FAULT, Timeline
 from .workers import Fleet
 
 __all__ = ["Disruptions", "Applied", "lowered_limits", "check_backend_takes"]
@@ -71,7 +72,7 @@ class Disruptions:
                 self._at(fault.end, lambda fault=fault: self._unthrottle(fault))
 
     def _at(self, at: float, call) -> None:
-        event = self.timeline.wake(max(0.0, at - self.timeline.now), STREAM)
+        event = self.timeline.wake(max(0.0, at - self.timeline.now), FAULT)
         event.callbacks.append(lambda _: call())
 
     def _apply(self, fault: Fault) -> None:
@@ -108,7 +109,7 @@ class Disruptions:
             self.fleet.workers[action.worker].crash()
             return f"crashed holding {len(held)} lease{'s' if len(held) != 1 else ''}"
         if isinstance(action, Join):
-            self.fleet.workers[action.worker].start()
+            self.fleet.join(action.worker)
             return "started"
         if isinstance(action, Restart):
             self.fleet.workers[action.worker].restart()

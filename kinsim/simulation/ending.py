@@ -43,15 +43,19 @@ class InputEnd:
         return self.at is not None
 
     def reading(self, shard_id: str) -> None:
-        """A poller has started on this shard, or it is to be read (a new lease, a crashed reader's)."""
-        self._caught_up_at[shard_id] = None
+        """A poller has started on this shard, or it is to be read (a new lease, a crashed reader's). A
+        shard already read to its end stays finished (a zombie's poller, or its crash, says nothing new)."""
+        if shard_id not in self.finished:
+            self._caught_up_at[shard_id] = None
 
     def is_reading(self, shard_id: str) -> bool:
         return shard_id in self._caught_up_at
 
     def polled(self, shard_id: str, caught_up: bool) -> None:
-        """A poll of an open shard, which did or did not reach its tip."""
-        self._caught_up_at[shard_id] = self._now() if caught_up else None
+        """A poll of an open shard, which did or did not reach its tip (of a finished one: a zombie's, which
+        another worker has read to its end already; it changes nothing)."""
+        if shard_id not in self.finished:
+            self._caught_up_at[shard_id] = self._now() if caught_up else None
         self.check()
 
     def shard_finished(self, shard_id: str) -> None:

@@ -10,7 +10,10 @@ skipped); a lost answer is asked again after a second. While its worker is pause
 when the worker wakes it goes on with what it was doing before it learns (at the worker's next renew,
 or from a refused checkpoint) that the lease is another's: then ``lease_lost``. A crashed worker's
 consumer just stops. At a closed shard's end: ``shard_ended``, whose checkpoint at SHARD_END creates
-the children's leases (called again each poll interval until the processor checkpoints). Each poll is reported to the run's ``InputEnd``.
+the children's leases (called again each poll interval until the processor checkpoints); a child of a
+merge whose other parent has no lease yet waits for it, a poll interval at a time
+(``Fleet.children_blocked``). Each poll is reported to the run's ``InputEnd``, but a zombie's: the owner
+has not read what the zombie reads.
 """
 
 from __future__ import annotations
@@ -113,6 +116,7 @@ class ShardConsumer:
         self.last_sequence: Optional[str] = None    # the last record delivered to this processor
         self.checkpointer = Checkpointer(self.shard_id, lambda: self.last_sequence, self._write, self.start)
         self._children: Sequence[ChildShard] = ()
+        self.lost = False     # its worker learnt the lease was taken: lease_lost at its next step
 
     @property
     def stopped(self) -> bool:
@@ -136,7 +140,7 @@ class ShardConsumer:
             if worker.paused_until > timeline.now:
                 yield timeline.timeout(worker.paused_until - timeline.now)
                 continue
-            if not worker.holder.holds(shard_id):
+            if self.lost or not worker.holder.holds(shard_id):
                 self._lost()
                 return
             try:
@@ -177,12 +181,21 @@ class ShardConsumer:
                     yield timeline.timeout(spec.poll_interval)
                     if self.stopped:
                         return
+                    if self.lost:
+                        self._lost()
+                        return
                 yield from self._end_shard()
                 return
             iterator = result.next_shard_iterator
-            fleet.end.polled(shard_id, result.millis_behind_latest == 0 and len(records) < spec.limit)
+            if self._owned():  # a zombie's poll says nothing of how far the shard's owner has read
+                fleet.end.polled(shard_id, result.millis_behind_latest == 0 and len(records) < spec.limit)
             if not fleet.end.reached:
                 yield timeline.timeout(spec.poll_interval)
+
+    def _owned(self) -> bool:
+        """Whether the lease table says this consumer's worker owns the lease now."""
+        lease = self.fleet.table.get(self.shard_id)
+        return lease is not None and lease.owner == self.worker.identity
 
     def shutdown(self) -> None:
         """Input has ended: the processor's last chance to checkpoint."""
@@ -226,7 +239,7 @@ class ShardConsumer:
             yield timeline.timeout(fleet.spec.poll_interval)
             if self.stopped:
                 return
-            if not self.worker.holder.holds(self.shard_id):
+            if self.lost or not self.worker.holder.holds(self.shard_id):
                 self._lost()
                 return
         self.checkpointer.close()

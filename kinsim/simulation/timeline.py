@@ -4,9 +4,12 @@ Everything that happens in a run is a process or an event on this timeline. At o
 in this order (simpy orders by time, then priority, then the order they were scheduled in):
 
 1. ``STREAM``: stream changes due then (a reshard completing after the update delay, retention);
-2. ``TRAFFIC``: the producers' attempts due then reach the stream;
-3. processes starting then (simpy's ``URGENT``);
-4. everything else, in the order it was scheduled (simpy's ``NORMAL``): polls, scripted actions.
+2. ``FAULT``: the scenario's faults due then, in the schedule's order: after the stream's own changes,
+   so a reshard asked for at the very instant the previous one completes finds it complete, as the
+   loader's check of the schedule does (``scenario.checking``);
+3. ``TRAFFIC``: the producers' attempts due then reach the stream;
+4. processes starting then (simpy's ``URGENT``);
+5. everything else, in the order it was scheduled (simpy's ``NORMAL``): polls, scripted actions.
 
 The traffic may run ahead through a gap in which nothing else is scheduled (``horizon``): delivering a
 thousand records at their own instants in one step is the same as a thousand steps, as long as nobody
@@ -23,9 +26,10 @@ from simpy.events import Event
 
 from ..clock import Callback
 
-__all__ = ["Timeline", "RealtimeTimeline", "SimulationClock", "STREAM", "TRAFFIC"]
+__all__ = ["Timeline", "RealtimeTimeline", "SimulationClock", "STREAM", "FAULT", "TRAFFIC"]
 
-STREAM = -2
+STREAM = -3
+FAULT = -2
 TRAFFIC = -1
 
 

@@ -16,7 +16,8 @@ restart brings the worker back with no leases and no state, under a new identity
 (``w1#2``), as a KCL worker started again gets a new worker id.
 
 What happened is kept for the report: holdings (who held which lease when), takeovers with the time
-since the previous owner crashed or stalled, worker events, deliveries and duplicates.
+since the previous owner crashed or stalled, worker events, deliveries and duplicates. Holdings and
+takeovers name workers as the lease table does (``w1#2`` for w1 restarted), events by their names.
 """
 
 from __future__ import annotations
@@ -108,7 +109,8 @@ class Worker:
         self.holder = Leaseholder(f"{self.name}#{self.incarnation // 2 + 1}", self.fleet.table,
                                   self.fleet.spec.failover_time)
         self.fleet.events.append(WorkerEvent(self.name, "restart", self.fleet.timeline.now))
-        self.start()
+        if self.fleet.started:  # else the fleet starts it with the others
+            self.start()
 
     # -- the renewer and the taker --------------------------------------------------------------------
     def _coordinate(self, incarnation: int) -> Generator:
@@ -117,8 +119,9 @@ class Worker:
         began, tick = timeline.now, 0
         while self.incarnation == incarnation and not fleet.end.reached:
             if self.paused_until > timeline.now:
-                yield timeline.wake(self.paused_until - timeline.now, AFTER_PROCESSING)
-                if self.incarnation != incarnation:  # crashed while it stalled
+                while self.paused_until > timeline.now:  # a pause starting as one ends (or in it) stalls on
+                    yield timeline.wake(self.paused_until - timeline.now, AFTER_PROCESSING)
+                if self.incarnation != incarnation or fleet.end.reached:  # crashed in the pause, or done
                     return
                 missed = last_tick(began, every, timeline.now)
                 take = any(k % TAKES_PER_RENEW == 0 for k in range(tick, missed + 1))
@@ -135,7 +138,7 @@ class Worker:
     def _round(self, take: bool) -> None:
         now = self.fleet.timeline.now
         for shard_id in self.holder.renew(now):
-            self._let_go(shard_id, "lost")
+            self._lost(shard_id)
         if take:
             self.fleet.join_take_round(self)   # it starts consumers after the round
         else:
@@ -143,7 +146,7 @@ class Worker:
 
     def took(self, takeover: Takeover) -> None:
         self.fleet.took(self, takeover.shard_id, takeover.previous_owner, takeover.stolen)
-        self._holdings[takeover.shard_id] = Holding(self.name, takeover.shard_id, takeover.at)
+        self._holdings[takeover.shard_id] = Holding(self.identity, takeover.shard_id, takeover.at)
         self.fleet.holdings.append(self._holdings[takeover.shard_id])
 
     def start_consumers(self) -> None:
@@ -182,9 +185,18 @@ class Worker:
     def _checkpointed(self, shard_id: str, lease: Optional[Lease]) -> None:
         if lease is None:
             self.fleet.checkpoints_refused += 1
-            self._let_go(shard_id, "lost")
+            self._lost(shard_id)
         else:
             self.fleet.checkpoints_written += 1
+
+    def _lost(self, shard_id: str) -> None:
+        """The worker learns that another took the lease: its shard consumer, if any, ends at its next step
+        with ``lease_lost``, even if this worker takes the lease again meanwhile (then a new consumer
+        starts after the lease's checkpoint, as the KCL starts a new one for a lease taken again)."""
+        self._let_go(shard_id, "lost")
+        consumer = self.consumers.get(shard_id)
+        if consumer is not None:
+            consumer.lost = True
 
     def _let_go(self, shard_id: str, how: str) -> None:
         holding = self._holdings.pop(shard_id, None)
@@ -210,8 +222,10 @@ class Fleet:
         self.faults = faults
         self.quiet_until = max((fault.end or fault.at for fault in faults), default=0.0)  # stalls before: scripted
         self.progress_at = 0.0           # the last time a processor was given records, or a lease changed hands
-        self._all_put_at: Optional[float] = None   # when a worker first saw every record in the stream
+        self._all_put_at: Optional[float] = None   # when the workers first saw every record in the stream
         self._takers: Optional[list[Worker]] = None   # the workers in this instant's take round
+        self.started = False             # the consumer has started: its leases made, its workers running
+        self.joining = {fault.action.worker for fault in faults if isinstance(fault.action, Join)}  # not yet
         self.keeps_state = spec.state is State.CHECKPOINTED
         self.table = MemoryLeaseTable()
         self.workers = {name: Worker(self, name) for name in spec.workers}
@@ -230,16 +244,23 @@ class Fleet:
         return self.start_us + round(self.timeline.now * 1_000_000)
 
     def start(self) -> Generator:
-        """The consumer's process: at its start, a lease for each shard to start at, then the workers."""
+        """The consumer's process: at its start, a lease for each shard to start at, then the workers, but
+        those crashed by then (a fault at the consumer's very start comes first; a restart starts them)."""
         if self.spec.start > self.timeline.now:
             yield self.timeline.timeout(self.spec.start - self.timeline.now)
         for shard in first_shards(self.backend.list_shards(self.stream_name), self.spec.iterator):
             self.table.create_if_absent(Lease(shard.shard_id, checkpoint=self.spec.iterator.value))
             self.end.reading(shard.shard_id)
-        joining = {fault.action.worker for fault in self.faults if isinstance(fault.action, Join)}
+        self.started = True
         for worker in self.workers.values():
-            if worker.name not in joining:
+            if worker.name not in self.joining and not worker.crashed:
                 worker.start()
+
+    def join(self, name: str) -> None:
+        """A worker joins now (a ``join`` fault); before the consumer starts, it starts with the others."""
+        self.joining.discard(name)
+        if self.started:
+            self.workers[name].start()
 
     def processor(self, lease: Lease) -> LeaseProcessor:
         """A new processor for a lease a worker starts on; its counters restored from the lease's state when
@@ -307,7 +328,8 @@ class Fleet:
 
     def took(self, worker: Worker, shard_id: str, previous: Optional[str], stolen: bool) -> None:
         now = self.progress_at = self.timeline.now
-        self.takeovers.append(TakeoverRecord(shard_id, worker.name, previous, stolen, now, self._since_trouble(previous)))
+        self.takeovers.append(TakeoverRecord(shard_id, worker.identity, previous, stolen, now,
+                                             self._since_trouble(previous)))
 
     def children_blocked(self, shard_id: str, children: Sequence[ChildShard]) -> bool:
         """Whether a child of a merge cannot have its lease yet: the other parent, still listed by the

@@ -5,9 +5,10 @@
   (at its middle or at a hash key inside its range), each merge an adjacent open pair, each
   UpdateShardCount a target from half to double (at most ten of them); a reshard waits for the previous
   one to complete (often to the very instant it does); throttles name shards open at their start and do
-  not overlap one another; over a drawn list of workers (``worker_lists()``), a crash takes a live
-  worker, a restart a crashed one, a pause a live one and does not overlap that worker's earlier pauses,
-  and some worker is alive at the end; everything ends within ``duration``.
+  not overlap one another; over a drawn list of workers (``worker_lists()``, or the strategy given), a
+  crash takes a live worker, a restart a crashed one, a pause a live one and does not overlap that
+  worker's earlier pauses (often it starts the very instant the last one ends), and some worker is
+  alive at the end; everything ends within ``duration``.
 - ``reshard_schedules()``: splits, merges and UpdateShardCount, valid or not: a valid schedule, one
   with a fault moved in time or pointed at a neighbouring shard or count, or one drawn blind. For
   properties that hold either way.
@@ -23,7 +24,7 @@ Times are whole seconds and the update delay too, so ``at + update_delay`` is ex
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Optional
 
 from hypothesis import strategies as st
 
@@ -131,12 +132,14 @@ def _reshard(draw, tracker: _Tracker):
 
 @st.composite
 def fault_schedules(draw, *, duration: float = 600.0, max_faults: int = 8, max_shards: int = 4,
-                    spans: bool = True, delays: tuple[float, ...] = (0.0, 1.0, 30.0)) -> FaultSchedule:
+                    spans: bool = True, delays: tuple[float, ...] = (0.0, 1.0, 30.0),
+                    workers: Optional[st.SearchStrategy[tuple[str, ...]]] = None) -> FaultSchedule:
     """A valid schedule for a stream of 1 to ``max_shards`` shards over ``duration`` seconds (whole); with
-    ``spans``, throttles and the workers' pauses, crashes and restarts too."""
+    ``spans``, throttles and the workers' pauses, crashes and restarts too, over ``workers`` (default
+    ``worker_lists()``)."""
     shards = draw(st.integers(1, max_shards))
     update_delay = draw(st.sampled_from(delays))
-    workers = draw(worker_lists()) if spans else ("consumer",)
+    workers = draw(worker_lists() if workers is None else workers) if spans else ("consumer",)
     tracker = _Tracker(shards, update_delay)
     last = int(duration) - 1          # the last whole second a fault may start at
     faults: list[Fault] = []
@@ -157,7 +160,7 @@ def fault_schedules(draw, *, duration: float = 600.0, max_faults: int = 8, max_s
         elif kind == "throttle":
             now = max(now, throttle_free) + draw(st.integers(0, 30))
         elif kind == "pause":
-            now = max(now, pause_free[worker]) + draw(st.integers(0, 30))
+            now = max(now, pause_free[worker]) + draw(st.one_of(st.just(0), st.integers(0, 30)))
         else:
             now += draw(st.integers(0, 30))
         if now > last:

@@ -1,0 +1,75 @@
+"""Hypothesis strategies for whole runs of KCL-shaped workers (DESIGN §11): a scenario with one to four
+shards, a valid fault schedule from ``faults.fault_schedules`` (reshards, throttles, and the workers'
+crashes, restarts and pauses over 1 to 4 workers, several more often than not, some worker alive at the
+end), and a consumer whose lease failover time, checkpoint policy and state are drawn too.
+
+The producers write a few keys spread over the hash-key space (so most shards, children included, get
+records), with no clock skew and little lag, for a minute or two of simulated time: small enough for a
+run to take a few milliseconds to a few tenths of a second, long enough for several take rounds,
+failovers and checkpoints. The consumer starts from ``TRIM_HORIZON`` at 0, so every record is to be
+delivered. The counters are the tutorial's naive one and two patient buffered ones (a day of grace:
+their watermark never closes a window before the shard ends or input does).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from hypothesis import strategies as st
+
+from kinsim.counters import BUILT_IN, Windowing
+from kinsim.lag import Constant, Uniform
+from kinsim.records import IteratorType
+from kinsim.scenario import ConsumerSpec, CounterSpec, ProducerSpec, Scenario, StreamSpec
+from kinsim.scenario.model import CheckpointPolicy, State
+
+from .faults import fault_schedules, worker_lists
+
+__all__ = ["START", "KEYS", "PATIENT", "counter", "checkpoint_policies", "worker_scenarios"]
+
+START = datetime(2018, 7, 31, 21, 56, tzinfo=timezone.utc)
+KEYS = ("10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.12", "8.8.8.8")  # MD5 quarters 0, 2, 0, 1, 3, 1
+DAY = 86_400.0
+
+
+def counter(name: str, kind: str, size: float, slide: float, **params: float) -> CounterSpec:
+    """A built-in counter as the scenario loader makes it."""
+    return CounterSpec(name, kind, BUILT_IN[kind], Windowing.of_seconds(size, slide), tuple(params.items()))
+
+
+#: the naive counter, and buffered counters whose grace (a day) outlasts any run here
+PATIENT = (counter("naive", "naive", 10.0, 10.0),
+           counter("patient", "buffered", 10.0, 10.0, grace=DAY),
+           counter("patient-hopping", "buffered", 20.0, 5.0, grace=DAY))
+
+
+def checkpoint_policies() -> st.SearchStrategy[CheckpointPolicy]:
+    """``consumer.checkpoint``: every few seconds, every few records, each batch, or none."""
+    return st.one_of(st.sampled_from([1.0, 5.0, 30.0]).map(lambda every: CheckpointPolicy(every=every)),
+                     st.sampled_from([1, 7, 50]).map(lambda records: CheckpointPolicy(records=records)),
+                     st.just(CheckpointPolicy(each_batch=True)), st.just(CheckpointPolicy()))
+
+
+@st.composite
+def worker_scenarios(draw, *, state=st.sampled_from(State), durations=st.sampled_from([60, 90, 150])) -> Scenario:
+    """A runnable scenario of workers under a valid fault schedule (see the module's docstring)."""
+    duration = draw(durations)
+    several = st.integers(2, 4).map(lambda n: tuple(f"w{i}" for i in range(1, n + 1)))
+    schedule = draw(fault_schedules(duration=float(duration), max_faults=10,
+                                    workers=st.one_of(several, worker_lists())))
+    producers = []
+    for i, key in enumerate(draw(st.lists(st.sampled_from(KEYS), min_size=1, max_size=4, unique=True))):
+        interval = draw(st.sampled_from([0.25, 0.5, 1.0, 2.0]))
+        lag = draw(st.one_of(st.just(Constant(0.0)), st.just(Constant(0.1)), st.just(Uniform(0.0, 2.0))))
+        producers.append(ProducerSpec(f"p{i}", key, interval, offset=draw(st.sampled_from([0.0, 0.3])), lag=lag))
+    consumer = ConsumerSpec(
+        poll_interval=draw(st.sampled_from([0.5, 1.0, 2.0, 5.0])),
+        limit=draw(st.sampled_from([3, 10, 10_000])),
+        iterator=IteratorType.TRIM_HORIZON,
+        workers=schedule.workers,
+        failover_time=draw(st.sampled_from([1.5, 3.0, 6.0, 10.0])),
+        checkpoint=draw(checkpoint_policies()),
+        state=draw(state))
+    return Scenario("workers", "", draw(st.integers(0, 10**6)), START, float(duration), 10.0,
+                    StreamSpec("s", schedule.shards, update_delay=schedule.update_delay), tuple(producers),
+                    consumer, PATIENT, schedule.faults)
