@@ -158,7 +158,7 @@ class Worker:
                 self._consume(self.holder.held[shard_id])
 
     def _consume(self, lease: Lease) -> None:
-        consumer = ShardConsumer(self, lease, self.fleet.processor(lease))
+        consumer = ShardConsumer(self, lease, self.fleet.processor(lease, self))
         self.consumers[lease.shard_id] = consumer
         self.fleet.timeline.process(consumer.run())
 
@@ -262,12 +262,13 @@ class Fleet:
         if self.started:
             self.workers[name].start()
 
-    def processor(self, lease: Lease) -> LeaseProcessor:
+    def processor(self, lease: Lease, worker: Worker) -> LeaseProcessor:
         """A new processor for a lease a worker starts on; its counters restored from the lease's state when
         the scenario keeps it. Kept state makes every processor of a shard one lineage (one without
         state to restore starts from the lease's first position, with nothing counted, as its
         predecessor did); otherwise each processor's counts are a lineage of their own (the shard's
-        first processor's is the shard id, as when one consumer reads it)."""
+        first processor's is the shard id, as when one consumer reads it). ``worker`` is the worker it
+        will run in (what a subclass tracing processors needs; the processor itself does not)."""
         shard_id = lease.shard_id
         started = self._processors[shard_id] = self._processors.get(shard_id, 0) + 1
         user = self.spec.processor.build() if self.spec.processor is not None else None
