@@ -10,6 +10,8 @@ in this order (simpy orders by time, then priority, then the order they were sch
 3. ``TRAFFIC``: the producers' attempts due then reach the stream;
 4. processes starting then (simpy's ``URGENT``);
 5. everything else, in the order it was scheduled (simpy's ``NORMAL``): polls, scripted actions.
+6. a worker waking from a pause renews, after its shard consumers went on (``workers.AFTER_PROCESSING``);
+7. the take rounds due then, all workers' together (``workers.TAKE_ROUND``).
 
 The traffic may run ahead through a gap in which nothing else is scheduled (``horizon``): delivering a
 thousand records at their own instants in one step is the same as a thousand steps, as long as nobody
