@@ -629,7 +629,7 @@ class Run:
         for counter in self.counters:    # every poll, records or none
             counter.take(shard_id, events, now_us)
         if not shard.is_open and stop == len(shard.records):
-            if self.end_shard(shard_id, t, 0):
+            if self.end_shard(shard_id, t):
                 return
         else:
             caught_up = stop == len(shard.records) and stop - position < self.s.consumer.limit
@@ -638,7 +638,7 @@ class Run:
         if self.ended is None and shard_id in self.caught_up_at:
             self.schedule(t + self.s.consumer.poll_interval, LATER, "poll", shard_id)
 
-    def end_shard(self, shard_id: str, t: float, tries: int) -> bool:
+    def end_shard(self, shard_id: str, t: float) -> bool:
         """A closed shard read to its end. A child of a merge whose other parent was never leased cannot
         have its lease yet: the end waits a poll interval at a time, until it can (True: it waits)."""
         shard = self.stream.shards[shard_id]
@@ -646,7 +646,7 @@ class Run:
                       and any(p != shard_id and p not in self.leased for p in child.parents) for child in shard.children)
         if blocked:
             self.caught_up_at[shard_id] = None
-            self.schedule(t + self.s.consumer.poll_interval, LATER, "end", (shard_id, tries + 1))
+            self.schedule(t + self.s.consumer.poll_interval, LATER, "end", shard_id)
             return True
         now_us = self.s.start_us + round(t * 1_000_000)
         for counter in self.counters:  # read to its end: its counters report all they hold
@@ -660,8 +660,8 @@ class Run:
                 self.caught_up_at.setdefault(child.id, None)
         return False
 
-    def retry_end(self, shard_id: str, t: float, tries: int) -> None:
-        if self.ended is not None or self.end_shard(shard_id, t, tries):
+    def retry_end(self, shard_id: str, t: float) -> None:
+        if self.ended is not None or self.end_shard(shard_id, t):
             return
         self.check_end(t)
 
@@ -696,7 +696,7 @@ class Run:
             elif kind == "take":
                 self.take(t)
             elif kind == "end":
-                self.retry_end(arg[0], t, arg[1])
+                self.retry_end(arg, t)
             elif kind == "first":
                 self.first_step(arg, t)
             elif kind == "issue":
