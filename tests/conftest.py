@@ -18,6 +18,7 @@ from botocore.config import Config
 
 import kinsim
 from kinsim.clock import ManualClock
+from kinsim.records import IteratorType
 from kinsim.servers import ServerError, start_kinesalite, start_moto_server
 from tests.kclpy_sdist import SdistUnavailable, importable
 
@@ -46,6 +47,21 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "aws" in item.keywords:
             item.add_marker(skip)
+
+
+def read_back(backend: kinsim.MemoryBackend) -> dict[str, list]:
+    """Every shard of the backend's one stream, its records in order (``Record``s), read back whole from
+    the kept simulated shards without spending a run's read budget."""
+    backend.throttling = False
+    name, shards = backend.list_streams()[0], {}
+    for shard in backend.list_shards(name):
+        iterator, records = backend.get_shard_iterator(name, shard.shard_id, IteratorType.TRIM_HORIZON), []
+        while iterator is not None:
+            batch = backend.get_records(iterator, 10_000)
+            records += list(batch.records)
+            iterator = batch.next_shard_iterator if batch.records else None
+        shards[shard.shard_id] = records
+    return shards
 
 
 def in_ci() -> bool:

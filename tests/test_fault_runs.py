@@ -34,6 +34,7 @@ from kinsim.scenario import ConsumerSpec, ProducerSpec, Scenario, StreamSpec
 from kinsim.scenario.schedule import Fault, Merge, Pause, ShardCount, Split, Throttle
 from kinsim.simulation.payload import event_us_of
 
+from .conftest import read_back
 from .test_reference import START, counter, fault_cases
 
 SHARD_0, SHARD_1, SHARD_2 = (f"shardId-{i:012d}" for i in range(3))
@@ -80,18 +81,8 @@ def run(scenario: Scenario, echo=None):
 def contents(backend: MemoryBackend) -> dict[str, list[tuple[float, float]]]:
     """Each shard's records as (arrival, creation), in seconds after the start (creation: the event time
     the data carries, no clock skew here)."""
-    backend.throttling = False
-    name, shards = backend.list_streams()[0], {}
-    for shard in backend.list_shards(name):
-        iterator, records = backend.get_shard_iterator(name, shard.shard_id, IteratorType.TRIM_HORIZON), []
-        while iterator is not None:
-            batch = backend.get_records(iterator, 10_000)
-            records += [(round(r.approximate_arrival_timestamp - START_S, 6),
-                         round(event_us_of(r.data) / 1e6 - START_S, 6))
-                        for r in batch.records]
-            iterator = batch.next_shard_iterator if batch.records else None
-        shards[shard.shard_id] = records
-    return shards
+    return {shard_id: [(round(r.approximate_arrival_timestamp - START_S, 6), round(event_us_of(r.data) / 1e6 - START_S, 6))
+                       for r in records] for shard_id, records in read_back(backend).items()}
 
 
 def steady(*, shards: int = 1, keys=("10.0.0.1",), interval: float = 0.25, duration: float = 6.0,

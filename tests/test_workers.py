@@ -32,7 +32,6 @@ from kinsim.backends import MemoryBackend
 from kinsim.kcl import CheckpointError
 from kinsim.lag import Constant
 from kinsim.leases import renew_interval
-from kinsim.records import IteratorType
 from kinsim.report import to_json
 from kinsim.scenario import ConsumerSpec, ProducerSpec, Scenario, StreamSpec, parse_scenario
 from kinsim.scenario.model import CheckpointPolicy, ProcessorSpec, State
@@ -40,6 +39,7 @@ from kinsim.scenario.schedule import Crash, Fault, Merge, Pause, ShardCount, Spl
 from kinsim.simulation.payload import event_us_of
 from kinsim.simulation.processing import LeaseProcessor
 from kinsim.simulation.shard_consumer import ShardConsumer
+from tests.conftest import read_back
 from tests.strategies.workers import PATIENT, START, worker_scenarios
 
 SHARD_0 = "shardId-000000000000"
@@ -121,17 +121,7 @@ class Trace:
     # -- read back afterwards ----------------------------------------------------------------------------------
     def shards(self) -> dict[str, list]:
         """Every shard's records, in order (read back whole from the kept simulated shards)."""
-        backend = self.backend
-        backend.throttling = False
-        name, shards = backend.list_streams()[0], {}
-        for shard in backend.list_shards(name):
-            iterator, records = backend.get_shard_iterator(name, shard.shard_id, IteratorType.TRIM_HORIZON), []
-            while iterator is not None:
-                batch = backend.get_records(iterator, 10_000)
-                records += list(batch.records)
-                iterator = batch.next_shard_iterator if batch.records else None
-            shards[shard.shard_id] = records
-        return shards
+        return read_back(self.backend)
 
     def parents(self) -> dict[str, tuple[str, ...]]:
         return {shard.shard_id: shard.parents for shard in self.backend.list_shards(self.backend.list_streams()[0])}
