@@ -66,8 +66,8 @@ def test_failover_in_memory_double_counts_naive_and_loses_buffered_windows(failo
     assert any(count < truth for truth, count in buffered.values())  # the windows w1 held died with it
 
 
-def test_failover_checkpointed_state_counts_the_same_duplicates_once():
-    memory_report = outcome("failover")[1]
+def test_failover_checkpointed_state_counts_the_same_duplicates_once(failover):
+    memory_report = failover[1]
     result, report = outcome("failover", State.CHECKPOINTED)
     assert report["consumer"]["duplicates"] == memory_report["consumer"]["duplicates"] > 0
     assert {name: m["final_exact"] for name, m in metrics(report).items()} == {"naive": 1.0, "buffered-2m": 1.0}

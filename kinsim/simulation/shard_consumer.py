@@ -167,8 +167,7 @@ class ShardConsumer:
                 numbers = records.sequence_ints
                 fleet.delivery.batch(shard_id, numbers)
                 fleet.progress_at = timeline.now
-                lease = fleet.table.get(shard_id)
-                if lease is None or lease.owner != worker.identity:
+                if not self._owned():
                     fleet.delivery.without_lease += len(records)
                 self.last_sequence = str(numbers[-1])
                 reading.records += len(records)
