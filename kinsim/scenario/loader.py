@@ -14,10 +14,10 @@ from typing import Any, Optional
 
 from ..counters import ParameterError, Windowing
 from ..errors import ScenarioError
-from ..lag import LAG_KINDS, Constant, LagModel
-from ..backends import limits
+from ..lag import Constant
 from .checking import check_faults
-from .consuming import consumer_spec, worker_of
+from .consuming import consumer_spec
+from .fault_items import MAX_FAULTS, read_fault, read_file, read_lag
 from .kinds import counter_class, short_name
 from .model import (
     CounterSpec,
@@ -27,59 +27,25 @@ from .model import (
     Scenario,
     StreamSpec,
 )
-from .reading import MAX_FILE_BYTES, read_document
-from .schedule import Crash, Fault, FaultAction, Join, Merge, Pause, Restart, ShardCount, Split, Throttle
 from .values import (
     Node,
     built,
     choice,
     description,
     duration,
-    hash_key,
     integer,
     instant,
     name,
-    number,
     partition_key,
     positive_duration,
     rate,
-    shard_id,
     shown,
     signed_duration,
-    size,
     stream_name,
     text,
 )
 
 __all__ = ["load_scenario", "parse_scenario"]
-
-
-def _lag(node: Node) -> LagModel:
-    if not isinstance(node.value, dict):
-        return Constant(node.convert(duration))
-    if len(node.value) != 1:
-        raise node.error(f"expected one lag model of {', '.join(LAG_KINDS)}")
-    node.mapping(tuple(LAG_KINDS))
-    kind = next(iter(node.value))
-    model, names, durations = LAG_KINDS[kind]
-    spec = node.child(kind)
-    raw = spec.value
-    if isinstance(raw, dict):
-        spec.mapping(names)
-        missing = [name for name in names if name not in raw]
-        if missing:
-            raise spec.error(f"'{missing[0]}' is required ({kind} takes {', '.join(names)})")
-        nodes = [spec.child(name) for name in names]
-    elif isinstance(raw, list):
-        if len(raw) != len(names):
-            raise spec.error(f"{kind} takes {len(names)} values ({', '.join(names)}), got {len(raw)}")
-        nodes = spec.items()
-    elif len(names) == 1:
-        nodes = [spec]
-    else:
-        raise spec.error(f"{kind} takes {', '.join(names)}, e.g. [{', '.join('20s' for _ in names)}]")
-    values = [n.convert(duration if name in durations else number) for n, name in zip(nodes, names)]
-    return built(spec, lambda: model(*values))
 
 
 def _outages(node: Node) -> tuple[Outage, ...]:
@@ -105,7 +71,7 @@ def _producer(node: Node) -> ProducerSpec:
         interval=interval,
         offset=node.get("offset", duration, 0.0),
         jitter=node.get("jitter", duration, 0.0),
-        lag=_lag(node.child("lag")) if node.has("lag") else Constant(0.0),
+        lag=read_lag(node.child("lag")) if node.has("lag") else Constant(0.0),
         outages=_outages(node.child("outages")) if node.has("outages") else (),
         clock_skew=node.get("clock_skew", signed_duration, 0.0),
         pacing=node.get("pacing", choice(Pacing), Pacing.FIXED),
@@ -186,85 +152,6 @@ def _check_builds(node: Node, where: Node, spec: CounterSpec) -> None:
                          f"as its attribute windowing, and kinsim counts the truth in those windows")
 
 
-MAX_FAULTS = 1_000  # checking a schedule replays its reshards on a simulated stream: this bounds that work
-_FAULT_WORDS = ("split", "merge", "shard_count", "throttle", "pause", "crash", "restart", "join")
-_SPANS = ("throttle", "pause")
-# a throttle lowers a shard's limits: each at least 1 and at most the service's
-_THROTTLE_LIMITS = (("records_per_s", integer, limits.SHARD_WRITE_RECORDS_PER_S, "records/s"),
-                    ("bytes_per_s", size, limits.SHARD_WRITE_BYTES_PER_S, "bytes/s"),
-                    ("reads_per_s", integer, limits.SHARD_READ_CALLS_PER_S, "reads/s"),
-                    ("read_bytes_per_s", size, limits.SHARD_READ_BYTES_PER_S, "read bytes/s"))
-
-
-def _fault(node: Node, workers: tuple[str, ...]) -> Fault:
-    """One item of ``faults``: ``at``, one fault word, and ``for`` (throttles and pauses) or ``hash_key``
-    (splits). A pause, crash, restart or join names one of ``workers``."""
-    node.mapping(("at", "for", "hash_key") + _FAULT_WORDS)
-    words = [key for key in node.value if key in _FAULT_WORDS]
-    if not words:
-        raise node.error(f"a fault needs one of {', '.join(_FAULT_WORDS)}")
-    if len(words) > 1:
-        raise node.child(words[1]).error(f"one fault per item: this one already has '{words[0]}'")
-    word = words[0]
-    at = node.get("at", duration, required=True)
-    if node.has("hash_key") and word != "split":
-        raise node.child("hash_key").error("hash_key goes with split only")
-    if word in _SPANS:
-        length = node.get("for", positive_duration, required=True)
-    elif node.has("for"):
-        raise node.child("for").error(f"a {word} happens at an instant: it takes no 'for'")
-    else:
-        length = None
-    action = _action(node.child(word), word, node.get("hash_key", hash_key), workers)
-    return built(node, lambda: Fault(at, action, length, node.path))
-
-
-def _action(node: Node, word: str, key: Optional[int], workers: tuple[str, ...]) -> FaultAction:
-    if word == "split":
-        return Split(node.convert(shard_id), key)
-    if word == "merge":
-        items = node.items()
-        if len(items) != 2:
-            raise node.error(f"expected two adjacent shards, [ID, ID], got {len(items)}")
-        ids = tuple(item.convert(shard_id) for item in items)
-        return built(node, lambda: Merge(ids))
-    if word == "shard_count":
-        target = node.convert(integer)
-        return built(node, lambda: ShardCount(target))
-    if word == "throttle":
-        return _throttle(node)
-    worker = worker_of(node, workers)
-    return {"pause": Pause, "crash": Crash, "restart": Restart, "join": Join}[word](worker)
-
-
-def _throttle(node: Node) -> Throttle:
-    node.mapping(("shards",) + tuple(key for key, *_ in _THROTTLE_LIMITS))
-    shards: Optional[tuple[str, ...]] = None
-    if node.value.get("shards") not in (None, "all"):
-        where = node.child("shards")
-        if not isinstance(where.value, list):
-            raise where.error(f"expected 'all' or a list of shard ids, got {shown(where.value)}")
-        items = where.items()
-        if not items:
-            raise where.error("expected 'all' or a list of shard ids, got an empty list")
-        ids = [item.convert(shard_id) for item in items]
-        for j, shard in enumerate(ids):
-            if shard in ids[:j]:
-                raise items[j].error(f"{shard} is already listed at {items[ids.index(shard)].path}")
-        shards = tuple(ids)
-    found = {}
-    for key, convert, most, unit in _THROTTLE_LIMITS:
-        value = node.get(key, convert)
-        if value is not None and not 1 <= value <= most:
-            raise node.child(key).error(f"a throttle lowers the shard's limit of {most:,} {unit}: give 1 to "
-                                        f"{most:,}, got {shown(node.value[key])}")
-        found[key] = value
-    if all(value is None for value in found.values()):
-        raise node.error("a throttle lowers at least one of records_per_s, bytes_per_s, reads_per_s, "
-                         "read_bytes_per_s")
-    return built(node, lambda: Throttle(shards, **found))
-
-
 def _unique(nodes: list[Node], specs: list, what: str) -> None:
     seen: dict[str, int] = {}
     for i, (node, spec) in enumerate(zip(nodes, specs)):
@@ -305,7 +192,7 @@ def parse_scenario(document: Any, file: str, default_name: str, directory: Optio
     fault_nodes = root.child("faults").items() if root.value.get("faults") is not None else []
     if len(fault_nodes) > MAX_FAULTS:
         raise root.child("faults").error(f"a schedule holds at most {MAX_FAULTS:,} faults, got {len(fault_nodes):,}")
-    faults = tuple(_fault(node, consumer.workers) for node in fault_nodes)
+    faults = tuple(read_fault(node, consumer.workers) for node in fault_nodes)
     scenario = built(root, lambda: Scenario(
         name=scenario_name,
         description=root.get("description", description, ""),
@@ -320,16 +207,4 @@ def parse_scenario(document: Any, file: str, default_name: str, directory: Optio
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file."""
     path = Path(path)
-    file = str(path)
-    try:
-        with path.open("rb") as stream:
-            data = stream.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise ScenarioError(file, "", "no such file") from None
-    except OSError as exc:
-        raise ScenarioError(file, "", f"cannot read it: {exc.strerror or exc}") from None
-    try:
-        document = read_document(data)
-    except ValueError as exc:
-        raise ScenarioError(file, "", str(exc)) from None
-    return parse_scenario(document, file, path.stem, path.resolve().parent)
+    return parse_scenario(read_file(path), str(path), path.stem, path.resolve().parent)
