@@ -5,7 +5,9 @@
     >>> kinesis.create_stream(StreamName="words", ShardCount=1)
 
 ``kinsim.client(backend)`` wraps any ``Backend``; ``MemoryBackend(clock)`` is simulated shards on the
-clock you give it, so five minutes of iterator expiry cost no waiting.
+clock you give it, so five minutes of iterator expiry cost no waiting. ``kinsim.mock()`` answers every
+``boto3.client("kinesis")`` made inside it from simulated shards, for code you do not change;
+``python -m kinsim serve`` is the same over HTTP, for any SDK and the AWS CLI.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from .backends import Backend, MemoryBackend
 from .client import KinesisClient
 from .clock import Clock, FunctionClock, ManualClock, WallClock
 from .errors import KinesisError, KinsimError, ScenarioError
+from .mocking import MockEndedError, mock
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
     "client",
+    "mock",
+    "MockEndedError",
     "Backend",
     "MemoryBackend",
     "KinesisClient",

@@ -8,7 +8,7 @@ import kinsim.records
 def test_top_level_names():
     assert sorted(kinsim.__all__) == sorted([
         "__version__", "client", "Backend", "MemoryBackend", "KinesisClient", "Clock", "ManualClock",
-        "WallClock", "FunctionClock", "KinsimError", "KinesisError", "ScenarioError",
+        "WallClock", "FunctionClock", "KinsimError", "KinesisError", "ScenarioError", "mock", "MockEndedError",
     ])
     for name in kinsim.__all__:
         assert hasattr(kinsim, name), name

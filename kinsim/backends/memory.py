@@ -56,6 +56,7 @@ class MemoryBackend(Backend):
                  update_delay: float = 0.0, delete_delay: float = 0.0) -> None:
         self.clock = clock if clock is not None else ManualClock()
         self.account = Account(self.clock, region, account_id, shard_limit, SERVICE_LIMITS if throttling else None)
+        self._throttling = throttling
         self.create_delay = create_delay
         self.update_delay = update_delay
         self.delete_delay = delete_delay
@@ -75,9 +76,8 @@ class MemoryBackend(Backend):
     @throttling.setter
     def throttling(self, on: bool) -> None:
         """Lift (False) or restore (True) the throughput limits of every shard, now and to come."""
-        self.account.shard_limits = SERVICE_LIMITS if on else None
-        for stream in self.account.streams.values():
-            stream.set_limits(self.account.shard_limits)
+        self._throttling = on
+        self.limit_all(None)
 
     def now(self) -> float:
         return self._now()
@@ -306,6 +306,15 @@ class MemoryBackend(Backend):
                 raise errors.ResourceNotFoundException(f"Shard {shard_id} in stream {stream_name} under account "
                                                        f"{self.account_id} does not exist")
             shard.set_limits(self.clock.now(), stream.shard_limits if shard_limits is None else shard_limits)
+
+    def limit_all(self, shard_limits: Optional[ShardLimits]) -> None:
+        """Give every shard of every stream, and every shard made from now on, these throughput limits (a
+        scripted throttle; not a Kinesis call). None: the service's again (or none, with throttling off)."""
+        if shard_limits is None:
+            shard_limits = SERVICE_LIMITS if self._throttling else None
+        self.account.shard_limits = shard_limits
+        for stream in self.account.streams.values():
+            stream.set_limits(shard_limits)
 
     def shards_of(self, stream_name: str) -> dict[str, object]:
         """The stream's shards by id, closed ones included (read only: for reports and benchmarks)."""

@@ -29,7 +29,7 @@ from ..scenario.schedule import Crash, Fault, Join, Merge, Pause, Restart, Shard
 from .timeline import FAULT, Timeline
 from .workers import Fleet
 
-__all__ = ["Disruptions", "Applied", "lowered_limits", "check_backend_takes"]
+__all__ = ["Disruptions", "Applied", "lowered_limits", "check_backend_takes", "reshard"]
 
 
 @dataclass(frozen=True)
@@ -85,19 +85,8 @@ class Disruptions:
 
     def _carry_out(self, fault: Fault) -> str:
         action, backend, stream = fault.action, self.backend, self.stream_name
-        if isinstance(action, Split):
-            key = action.hash_key
-            if key is None:
-                shard = self._shard(action.shard_id, fault)
-                key = split_point(shard.hash_key_range.start, shard.hash_key_range.end)
-            backend.split_shard(stream, action.shard_id, str(key))
-            return f"SplitShard at hash key {key}"
-        if isinstance(action, Merge):
-            backend.merge_shards(stream, action.shard_ids[0], action.shard_ids[1])
-            return "MergeShards"
-        if isinstance(action, ShardCount):
-            before = backend.update_shard_count(stream, action.target)
-            return f"UpdateShardCount from {before} to {action.target} shards"
+        if isinstance(action, (Split, Merge, ShardCount)):
+            return reshard(backend, stream, action, fault)
         if isinstance(action, Throttle):
             backend.limit_shards(stream, lowered_limits(action), action.shards)  # type: ignore
             return "limits lowered"
@@ -120,9 +109,22 @@ class Disruptions:
         assert isinstance(fault.action, Throttle)
         self.backend.limit_shards(self.stream_name, None, fault.action.shards)  # type: ignore[attr-defined]
 
-    def _shard(self, shard_id: str, fault: Fault):
-        for shard in self.backend.list_shards(self.stream_name):
-            if shard.shard_id == shard_id:
-                return shard
-        raise FaultError(f"{fault.path} ({fault.describe()}) at {fault.at:g} s: the stream has no shard "
-                         f"{shard_id} at that moment")
+
+def reshard(backend: Backend, stream: str, action, fault: Fault) -> str:
+    """Carry out a split, merge or shard count change on ``stream`` now; returns what was done. A split
+    without a hash key cuts its shard in the middle; a shard the stream does not have is a FaultError."""
+    if isinstance(action, Split):
+        key = action.hash_key
+        if key is None:
+            shard = next((s for s in backend.list_shards(stream) if s.shard_id == action.shard_id), None)
+            if shard is None:
+                raise FaultError(f"{fault.path} ({fault.describe()}) at {fault.at:g} s: the stream has no shard "
+                                 f"{action.shard_id} at that moment")
+            key = split_point(shard.hash_key_range.start, shard.hash_key_range.end)
+        backend.split_shard(stream, action.shard_id, str(key))
+        return f"SplitShard at hash key {key}"
+    if isinstance(action, Merge):
+        backend.merge_shards(stream, action.shard_ids[0], action.shard_ids[1])
+        return "MergeShards"
+    before = backend.update_shard_count(stream, action.target)
+    return f"UpdateShardCount from {before} to {action.target} shards"
