@@ -5,6 +5,8 @@
                  [--keep-stream] [--use-existing-stream] [--realtime [--speed F]]
                  [--max-events N] [--max-memory SIZE]
     validate SCENARIO... [--max-events N] [--max-memory SIZE]
+    serve [--host 127.0.0.1] [--port 4567] [--faults FILE] [--clock wall|manual] [--speed F] [--seed N]
+          [--region R] [--no-throttling]
 
 Exit status: 0 on success, 2 for bad input (a bad scenario file, a bad option, a run over its budget)
 with one message and no traceback, 1 when a run fails for another reason.
@@ -17,6 +19,7 @@ import math
 import os
 import re
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Optional, Sequence
@@ -66,7 +69,32 @@ def build_parser() -> argparse.ArgumentParser:
                                                     "running them")
     validate.add_argument("scenarios", nargs="+", help="scenario files (YAML)")
     _budget_options(validate)
+
+    serve = commands.add_parser("serve", help="serve simulated Kinesis over HTTP, for any SDK and the AWS CLI",
+                                description="Serve simulated Kinesis over HTTP (JSON 1.1 and CBOR 1.1), with "
+                                            "admin paths under /_kinsim/ (stats, clock, reset, faults).")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, loopback only)")
+    serve.add_argument("--port", type=_port, default=4567, help="port (default 4567; 0: any free port)")
+    serve.add_argument("--faults", metavar="FILE", help="a fault file (YAML): reshards, throttles, errors, latency, "
+                                                        "partial failures, dropped connections")
+    serve.add_argument("--clock", choices=("wall", "manual"), default="wall",
+                       help="wall: the real clock (default); manual: stands still until POST /_kinsim/clock/advance")
+    serve.add_argument("--speed", type=_speed, default=1.0,
+                       help="with --clock wall: simulated seconds per real second (default 1)")
+    serve.add_argument("--seed", type=int, help="seed of the injected faults (default: the fault file's, else 0)")
+    serve.add_argument("--region", default="us-east-1", help="the region in stream ARNs (default us-east-1)")
+    serve.add_argument("--no-throttling", action="store_true", help="lift the shards' throughput limits")
     return parser
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, got {value!r}")
+    return port
 
 
 def _budget_options(command: argparse.ArgumentParser) -> None:
@@ -183,6 +211,27 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        from .serve import serve, speed_clock
+    except ImportError as exc:
+        raise UsageError(f"kinsim serve needs aiohttp and cbor2 ({exc}): pip install 'kinsim[serve]'") from None
+    from .clock import ManualClock
+    from .endpoint import Endpoint
+    from .injection import load_faults
+
+    if args.clock == "manual" and args.speed != 1.0:
+        raise UsageError("--speed goes with --clock wall")
+    plan = load_faults(args.faults) if args.faults else None
+    clock = ManualClock(time.time()) if args.clock == "manual" else speed_clock(args.speed)
+    endpoint = Endpoint(clock, faults=plan, seed=args.seed, throttling=not args.no_throttling, region=args.region)
+    try:
+        return serve(endpoint, args.host, args.port, args.speed if args.clock == "wall" else 1.0,
+                     announce=lambda line: print(line, file=sys.stderr, flush=True))
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -191,6 +240,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _run(args)
         if args.command == "validate":
             return _validate(args)
+        if args.command == "serve":
+            return _serve(args)
     except (ScenarioError, StreamNotOwnedError, RunTooBig, UsageError) as exc:
         return _error(str(exc))
     except KinsimError as exc:

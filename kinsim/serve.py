@@ -1,0 +1,238 @@
+"""``python -m kinsim serve``: simulated Kinesis over HTTP, for any SDK and the AWS CLI (DESIGN §14).
+
+The Kinesis protocol (JSON 1.1 and CBOR 1.1, ``kinsim.protocol``) is answered by an ``Endpoint`` on
+any path; admin paths under ``/_kinsim/`` answer JSON:
+
+- ``GET  /_kinsim/stats``          what was answered: per operation, per status, injected faults, records
+- ``GET  /_kinsim/clock``          ``{"now": seconds, "manual": bool}``
+- ``POST /_kinsim/clock/advance``  ``{"seconds": N}``: move a manual clock (what falls due on the way happens)
+- ``POST /_kinsim/reset``          no streams, statistics from zero, the fault plan from its start
+- ``POST /_kinsim/faults``         a fault document (JSON or YAML, the fault file's vocabulary), from now
+- ``DELETE /_kinsim/faults``       no more faults
+
+It runs on aiohttp: one asyncio event loop owns the simulated service, so calls are answered whole, one
+at a time, with no locks on the hot path, while any number of clients stay connected (HTTP/1.1
+keep-alive) and injected latency waits without holding anyone else up. aiohttp is well kept, parses
+HTTP in C, and stops gracefully: on SIGINT or SIGTERM the socket closes, requests in flight are answered
+(up to ``GRACE_S``), then the process exits.
+
+It binds 127.0.0.1 unless told otherwise, and says so loudly when told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import signal
+import sys
+import threading
+import time
+from typing import Any, Optional
+
+from aiohttp import web
+
+from .clock import FunctionClock, ManualClock
+from .endpoint import Endpoint
+from .errors import ScenarioError
+
+__all__ = ["Server", "make_app", "serve", "speed_clock", "GRACE_S"]
+
+GRACE_S = 10.0  # how long a stopping server waits for requests in flight
+ADMIN = "/_kinsim/"
+
+
+def speed_clock(speed: float = 1.0) -> FunctionClock:
+    """The wall clock, ``speed`` times as fast from now on (``--clock wall --speed F``)."""
+    origin = time.time()
+    if speed == 1.0:
+        return FunctionClock(time.time)
+    return FunctionClock(lambda: origin + (time.time() - origin) * speed)
+
+
+def make_app(endpoint: Endpoint, speed: float = 1.0) -> web.Application:
+    """The aiohttp application serving ``endpoint``; latency is slept at ``speed`` (a faster clock waits
+    less real time for the same simulated latency)."""
+    app = web.Application(client_max_size=16 * 1024 * 1024)
+    app["endpoint"] = endpoint
+
+    async def kinesis(request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        exchange = endpoint.exchange(request.headers, body, request.query_string)
+        if exchange.delay > 0:
+            await asyncio.sleep(exchange.delay / speed)
+        if exchange.reply is None:  # an injected dropped connection
+            if request.transport is not None:
+                request.transport.abort()
+            raise ConnectionResetError("connection dropped by an injected fault")
+        answer = exchange.reply
+        headers = {"x-amzn-RequestId": exchange.request_id, **dict(answer.headers)}
+        return web.Response(status=answer.status, body=answer.body, content_type=answer.content_type,
+                            headers=headers)
+
+    async def stats(request: web.Request) -> web.Response:
+        return _json(endpoint.statistics())
+
+    async def clock(request: web.Request) -> web.Response:
+        return _json({"now": endpoint.clock.now(), "manual": endpoint.manual})
+
+    async def advance(request: web.Request) -> web.Response:
+        if not endpoint.manual:
+            return _json({"error": "the clock is the wall clock: start serve with --clock manual to move it"}, 409)
+        document = await _document(request)
+        seconds = document.get("seconds") if isinstance(document, dict) else None
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < float("inf"):
+            return _json({"error": "give {\"seconds\": N}, a number of seconds at least 0"}, 400)
+        try:
+            endpoint.clock.advance(seconds)  # type: ignore[union-attr]
+        except ValueError as exc:
+            return _json({"error": str(exc)}, 400)
+        return _json({"now": endpoint.clock.now(), "manual": True})
+
+    async def reset(request: web.Request) -> web.Response:
+        endpoint.reset()
+        return _json({"reset": True, "now": endpoint.clock.now()})
+
+    async def add_faults(request: web.Request) -> web.Response:
+        try:
+            endpoint.add_faults(await _document(request, yaml_too=True))
+        except ScenarioError as exc:
+            return _json({"error": str(exc)}, 400)
+        return _json({"faults": endpoint.statistics()["faults"]})
+
+    async def clear_faults(request: web.Request) -> web.Response:
+        endpoint.clear_faults()
+        return _json({"faults": []})
+
+    app.router.add_get(ADMIN + "stats", stats)
+    app.router.add_get(ADMIN + "clock", clock)
+    app.router.add_post(ADMIN + "clock/advance", advance)
+    app.router.add_post(ADMIN + "reset", reset)
+    app.router.add_post(ADMIN + "faults", add_faults)
+    app.router.add_delete(ADMIN + "faults", clear_faults)
+    app.router.add_route("*", "/{path:.*}", kinesis)
+    return app
+
+
+def _json(document: Any, status: int = 200) -> web.Response:
+    return web.json_response(document, status=status, dumps=lambda d: json.dumps(d, sort_keys=True))
+
+
+async def _document(request: web.Request, yaml_too: bool = False) -> Any:
+    text = await request.text()
+    if not text.strip():
+        return {}
+    if yaml_too:
+        from .scenario.reading import read_document
+
+        try:
+            return read_document(text.encode("utf-8"))
+        except ValueError as exc:
+            raise ScenarioError("<request>", "", str(exc)) from None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+class Server:
+    """``kinsim serve`` in a thread of this process: for tests and the pytest plugin.
+
+        with Server(Endpoint(ManualClock(start))) as server:
+            boto3.client("kinesis", endpoint_url=server.endpoint_url, ...)
+    """
+
+    def __init__(self, endpoint: Optional[Endpoint] = None, host: str = "127.0.0.1", port: int = 0,
+                 speed: float = 1.0) -> None:
+        self.endpoint = endpoint if endpoint is not None else Endpoint(ManualClock(time.time()))
+        self.host, self.port, self.speed = host, port, speed
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._runner: Optional[web.AppRunner] = None
+        self._thread: Optional[threading.Thread] = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> "Server":
+        started = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                self._runner, self.port = loop.run_until_complete(_start(self.endpoint, self.host, self.port,
+                                                                          self.speed))
+            except BaseException as exc:  # noqa: BLE001 - handed to the starting thread
+                failure.append(exc)
+                started.set()
+                loop.close()
+                return
+            started.set()
+            loop.run_forever()
+            loop.run_until_complete(self._runner.cleanup())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="kinsim-serve", daemon=True)
+        self._thread.start()
+        started.wait()
+        if failure:
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and self._thread is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(GRACE_S + 5)
+
+    def __enter__(self) -> "Server":
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<kinsim serve at {self.endpoint_url}>"
+
+
+async def _start(endpoint: Endpoint, host: str, port: int, speed: float) -> tuple[web.AppRunner, int]:
+    runner = web.AppRunner(make_app(endpoint, speed), access_log=None, shutdown_timeout=GRACE_S)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_address=True)
+    await site.start()
+    bound = runner.addresses[0][1] if runner.addresses else port
+    return runner, bound
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(endpoint: Endpoint, host: str = "127.0.0.1", port: int = 4567, speed: float = 1.0,
+          announce=print) -> int:
+    """Serve until SIGINT or SIGTERM; then answer what is in flight and return 0."""
+    async def main() -> int:
+        runner, bound = await _start(endpoint, host, port, speed)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        clock = "manual" if endpoint.manual else ("wall" if speed == 1.0 else f"wall x{speed:g}")
+        announce(f"kinsim serve: Kinesis at http://{host}:{bound} (clock {clock}); admin at "
+                 f"http://{host}:{bound}{ADMIN}stats; stop with Ctrl-C")
+        await stop.wait()
+        await runner.cleanup()  # stops listening, then waits for requests in flight
+        answered = endpoint.statistics()["requests"]
+        announce(f"kinsim serve: stopped after {answered:,} request{'s' if answered != 1 else ''}")
+        return 0
+
+    if not is_loopback(host):
+        print(f"kinsim serve: WARNING: listening on {host}, not on loopback: anyone who can reach this machine "
+              "can read and write these streams, with no credentials checked", file=sys.stderr, flush=True)
+    return asyncio.run(main())
