@@ -154,6 +154,16 @@ class Server:
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    def advance(self, seconds: float) -> float:
+        """Move a manual clock by ``seconds`` (what falls due on the way happens), between two calls."""
+        if not self.endpoint.manual:
+            raise ValueError("the server's clock is the wall clock; a manual one is moved")
+        with self.endpoint._lock:
+            return self.endpoint.clock.advance(seconds)  # type: ignore[union-attr]
+
+    def statistics(self) -> dict[str, Any]:
+        return self.endpoint.statistics()
+
     def start(self) -> "Server":
         started = threading.Event()
         failure: list[BaseException] = []
