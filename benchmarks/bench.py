@@ -13,7 +13,9 @@ update delay of 30 s each, less in a short run), and gives the cost of the resha
 ``state: memory`` and ``state: checkpointed``), and gives the cost of the workers. Part 3 puts N
 records in 500-record batches and reads them back
 through kinsim's boto3-shaped client over simulated shards, through moto's in-process mock and through
-boto3 to kinesalite on 127.0.0.1, and gives the ratios. It prints a table and writes JSON.
+boto3 to kinesalite on 127.0.0.1, and gives the ratios. Part 4 (``--endpoint-records``, see
+``endpoints.py``) puts and reads records through ``kinsim serve``, kinesalite and moto server, each
+its own process, and times ``kinsim.mock()`` against boto3's own floor. It prints a table and writes JSON.
 Not part of the test suite (a smoke test runs it at the smallest size).
 """
 
@@ -232,6 +234,8 @@ def main(argv=None) -> int:
                         help="records of the run measured without and with a split and a merge (0: skip)")
     parser.add_argument("--workers-records", type=int, default=1_000_000,
                         help="records of the run measured with one consumer and with 4 workers (0: skip)")
+    parser.add_argument("--endpoint-records", type=int, default=50_000,
+                        help="records through kinsim serve, kinesalite and moto server (0: skip)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--variant", default="plain", choices=sorted(VARIANTS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -250,10 +254,15 @@ def main(argv=None) -> int:
         workers = workers_cost(args.workers_records, args.repeat)
     print(f"put {args.client_records:,} records in batches of 500, read them back:", file=sys.stderr)
     through = clients(args.client_records)
+    endpoints = None
+    if args.endpoint_records:
+        from endpoints import measure
+
+        endpoints = measure(args.endpoint_records)
     scaling = [{"records_x": round(b["records"] / a["records"], 2), "time_x": round(b["seconds"] / a["seconds"], 2)}
                for a, b in zip(rows, rows[1:])]
     report = {"machine": machine(), "repeat": args.repeat, "end_to_end": rows, "scaling": scaling,
-              "resharding": resharding, "workers": workers,
+              "resharding": resharding, "workers": workers, "endpoints": endpoints,
               "client_records": args.client_records, "clients_records_per_s": through,
               "ratios": {"kinsim_over_moto": round(through["kinsim_client_memory"] / through["moto_in_process"], 1),
                          "kinsim_over_kinesalite": round(through["kinsim_client_memory"] / through["boto3_kinesalite"],
@@ -280,6 +289,11 @@ def main(argv=None) -> int:
         print(f"{name:<22} {value:>10,} records/s")
     print(f"kinsim / moto: {report['ratios']['kinsim_over_moto']}x; "
           f"kinsim / kinesalite: {report['ratios']['kinsim_over_kinesalite']}x")
+    if endpoints:
+        for name, row in endpoints["servers"].items():
+            print(f"{name:<22} put {row['put_records_per_s']:>9,} records/s, get {row['get_records_per_s']:>9,} records/s")
+        for name, row in endpoints["mock_overhead"].items():
+            print(f"kinsim.mock() {name}: {row['mock_ms']} ms a call against boto3's floor of {row['floor_ms']} ms")
     print(f"(written to {args.output})")
     return 0
 

@@ -15,7 +15,7 @@ from .conftest import ROOT
 def test_the_benchmark_runs_and_writes_its_figures(tmp_path, kinesalite_server):
     output = tmp_path / "results.json"
     done = subprocess.run([sys.executable, "benchmarks/bench.py", "--sizes", "10000", "20000", "--repeat", "2",
-                           "--client-records", "1000", "--reshard-records", "20000", "--workers-records", "20000",
+                           "--client-records", "1000", "--reshard-records", "20000", "--workers-records", "20000", "--endpoint-records", "1000",
                            "--output", str(output)],
                           capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert done.returncode == 0, done.stderr
@@ -38,3 +38,8 @@ def test_the_benchmark_runs_and_writes_its_figures(tmp_path, kinesalite_server):
     assert [workers[v]["workers"] for v in ("plain", "workers", "workers-checkpointed")] == [1, 4, 4]
     assert workers["plain"]["records"] == workers["workers"]["records"] == large["records"]
     assert workers["time_x"]["workers"] == round(workers["workers"]["seconds"] / workers["plain"]["seconds"], 3)
+    endpoints = report["endpoints"]
+    assert set(endpoints["servers"]) == {"kinsim_serve", "kinesalite", "moto_server"}
+    assert all(row["put_records_per_s"] > 0 and row["get_records_per_s"] > 0 for row in endpoints["servers"].values())
+    assert set(endpoints["mock_overhead"]) == {"put_records", "get_records"}
+    assert all(row["floor_ms"] > 0 for row in endpoints["mock_overhead"].values())
