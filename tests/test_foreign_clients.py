@@ -33,6 +33,7 @@ from .conftest import loopback_client
 ENDPOINTS = [
     pytest.param("kinesalite_server", marks=pytest.mark.kinesalite, id="kinesalite"),
     pytest.param("moto_server", marks=pytest.mark.moto_server, id="moto"),
+    # kinsim's own server joins as: pytest.param("kinsim_server", id="kinsim")
 ]
 HASH_MAX = 2**128 - 1
 HALF = 2**127
