@@ -4,6 +4,8 @@ Each server is started on 127.0.0.1 on a free port, waited for until it accepts 
 stopped by its process handle. kinesalite is installed from npm into a folder the caller names (the
 test suite uses ``.cache/kinesalite``, which git ignores) when it is not there yet. Its CLI would listen
 on every interface, so it is started from a two-line script bound to 127.0.0.1 instead (DESIGN §9).
+``install_npm_package`` is that installer for any npm package at a pinned version; the tests also use
+it for the AWS SDK for JavaScript (``@aws-sdk/client-kinesis``, into ``.cache/aws-sdk-js``).
 
     with start_kinesalite(Path(".cache/kinesalite")) as server:
         boto3.client("kinesis", endpoint_url=server.endpoint_url, ...)
@@ -29,6 +31,7 @@ __all__ = [
     "LocalServer",
     "free_port",
     "start_server",
+    "install_npm_package",
     "install_kinesalite",
     "start_kinesalite",
     "start_moto_server",
@@ -112,31 +115,40 @@ def start_server(name: str, command: Sequence[str], port: int, timeout: float,
     raise ServerError(f"{name} did not listen on {HOST}:{port} within {timeout:.0f} s")
 
 
-def _installed_version(folder: Path) -> Optional[str]:
-    manifest = folder / "node_modules" / "kinesalite" / "package.json"
+def _installed_version(folder: Path, package: str) -> Optional[str]:
+    manifest = folder.joinpath("node_modules", *package.split("/"), "package.json")
     try:
         return json.loads(manifest.read_text(encoding="utf-8")).get("version")
     except (OSError, ValueError):
         return None
 
 
-def install_kinesalite(folder: Path, timeout: float = 300.0) -> Path:
-    """Install kinesalite into ``folder`` from npm unless that version is there; returns its start script."""
+def install_npm_package(folder: Path, package: str, version: str, timeout: float = 300.0) -> Path:
+    """Install ``package@version`` from npm into ``folder`` unless that version is there already;
+    returns the package's own folder, ``folder/node_modules/<package>``."""
     folder = Path(folder).resolve()
-    if _installed_version(folder) != KINESALITE_VERSION:
+    spec = f"{package}@{version}"
+    if _installed_version(folder, package) != version:
         npm = shutil.which("npm")
         if npm is None:
-            raise ServerError("kinesalite needs node and npm, and npm is not on PATH")
+            raise ServerError(f"{package} needs node and npm, and npm is not on PATH")
         folder.mkdir(parents=True, exist_ok=True)
         command = [npm, "install", "--prefix", str(folder), "--no-audit", "--no-fund", "--loglevel=error",
-                   f"kinesalite@{KINESALITE_VERSION}"]
+                   "--save-exact", spec]
         try:
             done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ServerError(f"npm install kinesalite@{KINESALITE_VERSION} failed: {exc}") from exc
-        if done.returncode != 0 or _installed_version(folder) != KINESALITE_VERSION:
+            raise ServerError(f"npm install {spec} failed: {exc}") from exc
+        if done.returncode != 0 or _installed_version(folder, package) != version:
             detail = done.stderr.decode("utf-8", "replace").strip()[-2000:]
-            raise ServerError(f"npm install kinesalite@{KINESALITE_VERSION} failed: {detail}")
+            raise ServerError(f"npm install {spec} failed: {detail}")
+    return folder.joinpath("node_modules", *package.split("/"))
+
+
+def install_kinesalite(folder: Path, timeout: float = 300.0) -> Path:
+    """Install kinesalite into ``folder`` from npm unless that version is there; returns its start script."""
+    folder = Path(folder).resolve()
+    install_npm_package(folder, "kinesalite", KINESALITE_VERSION, timeout)
     script = folder / "start-loopback.js"
     if not script.exists() or script.read_text(encoding="utf-8") != _START_SCRIPT:
         script.write_text(_START_SCRIPT, encoding="utf-8")

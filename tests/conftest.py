@@ -2,14 +2,17 @@
 
 kinesalite and moto's server are started by the tests themselves on 127.0.0.1 (kinesalite installed
 from npm into the ignored ``.cache/kinesalite`` when missing), and amazon-kclpy's pure-Python modules are
-unpacked from its sdist into ``.cache/kclpy``. Where they cannot start or be fetched, their tests
-skip on a developer's machine and fail under ``CI=true``. No test talks to AWS: tests marked ``aws``
-run only with ``--aws``.
+unpacked from its sdist into ``.cache/kclpy``. Clients nobody here wrote: ``js_sdk`` installs the AWS
+SDK for JavaScript (``@aws-sdk/client-kinesis``) from npm into ``.cache/aws-sdk-js``, and ``aws_cli`` is
+the ``aws`` command on PATH (``tests/clients``). Where any of these cannot start, be fetched or be
+found, their tests skip on a developer's machine and fail under ``CI=true``. No test talks to AWS:
+tests marked ``aws`` run only with ``--aws``.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import boto3
@@ -20,6 +23,7 @@ import kinsim
 from kinsim.clock import ManualClock
 from kinsim.records import IteratorType
 from kinsim.servers import ServerError, start_kinesalite, start_moto_server
+from tests import clients
 from tests.kclpy_sdist import SdistUnavailable, importable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,7 +75,7 @@ def in_ci() -> bool:
 def _server(start, what: str):
     try:
         return start()
-    except ServerError as exc:
+    except (ServerError, clients.ClientError) as exc:
         if in_ci():
             pytest.fail(f"{what} could not start under CI=true: {exc}", pytrace=False)
         pytest.skip(f"{what} could not start: {exc}")
@@ -131,3 +135,43 @@ def kclpy() -> Path:
 def kinesalite(kinesalite_server):
     """boto3 against the session's kinesalite."""
     return loopback_client(kinesalite_server.endpoint_url)
+
+
+class JsSdk:
+    """``@aws-sdk/client-kinesis`` installed in ``folder``: ``run(endpoint_url, operations)`` is
+    ``tests.clients.run_js`` with it."""
+
+    def __init__(self, folder: Path, version: str) -> None:
+        self.folder = folder
+        self.version = version
+
+    def run(self, endpoint_url: str, operations: list, **options) -> list:
+        return clients.run_js(endpoint_url, operations, sdk_folder=self.folder, **options)
+
+
+class AwsCli:
+    """The ``aws`` command on PATH: ``run(endpoint_url, *args)`` is ``tests.clients.run_aws_cli``."""
+
+    def __init__(self, version: tuple) -> None:
+        self.version = version
+
+    def run(self, endpoint_url: str, *args: str, **options):
+        return clients.run_aws_cli(endpoint_url, *args, version=self.version, **options)
+
+
+def _installed_js_sdk() -> JsSdk:
+    if shutil.which("node") is None:
+        raise ServerError("the AWS SDK for JavaScript needs node, and node is not on PATH")
+    return JsSdk(clients.install_js_sdk(), clients.JS_SDK_VERSION)
+
+
+@pytest.fixture(scope="session")
+def js_sdk() -> JsSdk:
+    """The AWS SDK for JavaScript v3's Kinesis client, installed once into ``.cache/aws-sdk-js``."""
+    return _server(_installed_js_sdk, f"{clients.JS_SDK_PACKAGE}@{clients.JS_SDK_VERSION}")
+
+
+@pytest.fixture(scope="session")
+def aws_cli() -> AwsCli:
+    """The AWS CLI on PATH (version 1 or 2)."""
+    return _server(lambda: AwsCli(clients.aws_cli_version()), "the AWS CLI")

@@ -65,3 +65,20 @@ def test_a_server_that_writes_a_lot_to_stderr_keeps_running(tmp_path):
         "while True: server.accept()[0].close()\n")
     with servers.start_server("chatty", [sys.executable, str(script), str(port)], port, timeout=10) as server:
         assert server.process.poll() is None
+
+
+def test_installing_an_npm_package_without_npm_says_so(monkeypatch, tmp_path):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(ServerError, match="@aws-sdk/client-kinesis needs node and npm, and npm is not on PATH"):
+        servers.install_npm_package(tmp_path / "empty", "@aws-sdk/client-kinesis", "3.0.0")
+
+
+def test_an_installed_npm_package_is_not_installed_again(monkeypatch, tmp_path):
+    """The version in the package's own package.json is what counts: there, npm is not even looked for."""
+    package = tmp_path / "node_modules" / "@scope" / "name"
+    package.mkdir(parents=True)
+    (package / "package.json").write_text('{"name": "@scope/name", "version": "1.2.3"}')
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert servers.install_npm_package(tmp_path, "@scope/name", "1.2.3") == package
+    with pytest.raises(ServerError, match="npm is not on PATH"):
+        servers.install_npm_package(tmp_path, "@scope/name", "1.2.4")
