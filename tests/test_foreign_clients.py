@@ -3,8 +3,8 @@
 The clients: the AWS SDK for JavaScript v3 (``@aws-sdk/client-kinesis``, one ``node`` process per test
 running all of its operations) and the AWS CLI (``aws``, one process per command). The endpoints: the
 fixtures named in ``ENDPOINTS``, each resolved with ``request.getfixturevalue`` and used through its
-``.endpoint_url``; kinsim's own server (``python -m kinsim serve``, fixture ``kinsim_server``) is one more
-entry there.
+``.endpoint_url``: kinesalite, moto server and kinsim's own (``kinsim serve`` on the wall clock, as a
+live endpoint).
 
 Where an emulator differs from the real service, the test says so with ``differs(...)``: a strict xfail
 with the reason, so that it fails loudly once the emulator is fixed, and so that the assertions stay
@@ -33,7 +33,7 @@ from .conftest import loopback_client
 ENDPOINTS = [
     pytest.param("kinesalite_server", marks=pytest.mark.kinesalite, id="kinesalite"),
     pytest.param("moto_server", marks=pytest.mark.moto_server, id="moto"),
-    # kinsim's own server joins as: pytest.param("kinsim_server", id="kinsim")
+    pytest.param("kinsim_live_server", id="kinsim"),
 ]
 HASH_MAX = 2**128 - 1
 HALF = 2**127
@@ -41,6 +41,16 @@ PARENT, LOW_CHILD, HIGH_CHILD = "shardId-000000000000", "shardId-000000000001", 
 # partition keys that land on both halves of the key space (their MD5 hashes; checked below)
 KEYS = [f"key-{i}" for i in range(8)]
 BINARY = bytes(range(256)) + b"\x00\xff\r\n"
+
+
+@pytest.fixture
+def kinsim_live_server():
+    """``kinsim serve`` in this process, on the wall clock, like the emulators beside it."""
+    from kinsim.endpoint import Endpoint as KinsimEndpoint
+    from kinsim.serve import Server
+
+    with Server(KinsimEndpoint()) as server:
+        yield server
 
 
 @dataclass
@@ -307,7 +317,8 @@ def test_js_default_request_handler_speaks_http2(js_sdk, endpoint, request):
     prior knowledge); the real service answers it. The other tests use the SDK's HTTP/1.1 handler, as
     clients of a local endpoint are configured."""
     differs(request, endpoint, kinesalite_server="speaks HTTP/1.1 only ('Protocol error' in the SDK)",
-            moto_server="speaks HTTP/1.1 only ('Protocol error' in the SDK)")
+            moto_server="speaks HTTP/1.1 only ('Protocol error' in the SDK)",
+            kinsim_live_server="aiohttp speaks HTTP/1.1 only ('Protocol error' in the SDK)")
     (result,) = js_sdk.run(endpoint.url, [{"op": "ListStreams", "params": {"Limit": 1}}], http2=True)
     assert "ok" in result, result
 
