@@ -207,7 +207,10 @@ def describe(fault: Union[Injected, StreamFault]) -> str:
     """One line for statistics and messages."""
     if isinstance(fault, StreamFault):
         return fault.fault.describe() + (f" on {fault.stream}" if fault.stream else "")
-    what = {"error": f"answer {fault.code}", "partial": f"fail PutRecords records with {fault.code}",
-            "latency": f"add latency {fault.latency}", "drop": f"drop the connection {fault.drop} answering"}
-    return what[fault.kind] + ("" if fault.rate == 1 else f" at rate {fault.rate:g}")
+    if fault.kind == "latency":
+        what = f"add latency {fault.latency.describe()}"
+    else:
+        what = {"error": f"answer {fault.code}", "partial": f"fail PutRecords records with {fault.code}",
+                "drop": f"drop the connection {fault.drop} answering"}[fault.kind]
+    return what + ("" if fault.rate == 1 else f" at rate {fault.rate:g}")
 
