@@ -78,7 +78,7 @@ class Endpoint:
             self.backend = MemoryBackend(self.clock, **self._backend_options)
             self.api = KinesisApi(self.backend)
             self.start = self.clock.now()
-            self._injected: list[tuple[Injected, random.Random]] = []
+            self._injected: list[tuple[Injected, random.Random, Counter]] = []  # each with its own counts
             self._requests = 0
             self._stats = _Statistics()
             self._add(self._plan, 0.0)
@@ -99,8 +99,7 @@ class Endpoint:
     def _add(self, plan: FaultPlan, offset: float) -> None:
         base = len(self._injected)
         for i, fault in enumerate(plan.injected):
-            self._injected.append((fault.shifted(offset), random.Random(f"{plan.seed}/{base + i}")))
-            self._stats.faults[fault.path] = Counter()
+            self._injected.append((fault.shifted(offset), random.Random(f"{plan.seed}/{base + i}"), Counter()))
         generation = self._generation
         for stream_fault in plan.stream_faults:
             fault = stream_fault.fault
@@ -150,15 +149,14 @@ class Endpoint:
             self.clock.now()  # what is due happens first
             elapsed = self.clock.now() - self.start
             delay, drop, error, partial = 0.0, "", None, []
-            for fault, rng in self._injected:
+            for fault, rng, hits in self._injected:
                 if not fault.applies(operation, elapsed):
                     continue
                 if fault.kind == "partial":
-                    partial.append((fault, rng))
+                    partial.append((fault, rng, hits))
                     continue
                 if fault.rate < 1 and rng.random() >= fault.rate:
                     continue
-                hits = self._stats.faults[fault.path]
                 if fault.kind == "latency":
                     seconds = fault.latency.sample(rng)
                     delay += seconds
@@ -196,10 +194,10 @@ class Endpoint:
         records = params.get("Records") or []
         failing: dict[int, str] = {}
         for i in range(len(records)):
-            for fault, rng in partial:
+            for fault, rng, hits in partial:
                 if rng.random() < fault.rate and i not in failing:
                     failing[i] = fault.code
-                    self._stats.faults[fault.path]["records"] += 1
+                    hits["records"] += 1
         if not failing:
             return self.api.handle(operation, params)
         kept = [record for i, record in enumerate(records) if i not in failing]
@@ -228,7 +226,7 @@ class Endpoint:
         with self._lock:
             now = self.clock.now()
             faults = [{"path": fault.path, "fault": describe(fault), "kind": fault.kind,
-                       **dict(sorted(self._stats.faults[fault.path].items()))} for fault, _ in self._injected]
+                       **dict(sorted(hits.items()))} for fault, _, hits in self._injected]
             return {"clock": now, "elapsed_s": round(now - self.start, 6), "requests": self._requests,
                     **self._stats.as_dict(), "faults": faults}
 
@@ -243,7 +241,6 @@ class _Statistics:
         self.statuses: Counter = Counter()
         self.injected: Counter = Counter()
         self.records: Counter = Counter()
-        self.faults: dict[str, Counter] = {}
         self.stream_faults: list[dict] = []
 
     def count(self, operation: str, answer: Optional[Reply], response: Optional[Params]) -> None:
