@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
-from .api import KinesisApi
+from .api import KinesisApi, put_request
 from .backends.memory import MemoryBackend
 from .clock import Clock, ManualClock, WallClock
 from .errors import FaultError, KinesisError, kinesis_error
@@ -191,7 +191,8 @@ class Endpoint:
     def _call(self, operation: str, params: Params, partial: list) -> Params:
         if operation != "PutRecords" or not partial:
             return self.api.handle(operation, params)
-        records = params.get("Records") or []
+        stream_name, records = put_request(params)
+        self.backend.check_put_records(stream_name, records)  # a call the service refuses whole fails whole
         failing: dict[int, str] = {}
         for i in range(len(records)):
             for fault, rng, hits in partial:
@@ -200,12 +201,8 @@ class Endpoint:
                     hits["records"] += 1
         if not failing:
             return self.api.handle(operation, params)
-        kept = [record for i, record in enumerate(records) if i not in failing]
-        if kept:
-            answered = iter(self.api.handle(operation, dict(params, Records=kept))["Records"])
-        else:  # nothing to write; the stream must still be there
-            self.api.handle("DescribeStreamSummary", {k: v for k, v in params.items() if k != "Records"})
-            answered = iter(())
+        kept = [record for i, record in enumerate(params["Records"]) if i not in failing]
+        answered = iter(self.api.handle(operation, dict(params, Records=kept))["Records"] if kept else ())
         results = []
         for i in range(len(records)):
             if i in failing:
