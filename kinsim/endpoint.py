@@ -162,11 +162,11 @@ class Endpoint:
                     delay += seconds
                     hits["calls"] += 1
                     self._stats.injected["latency_s"] += seconds
-                elif fault.kind == "drop" and not drop:
-                    drop = fault.drop
-                    hits["calls"] += 1
-                elif fault.kind == "error" and error is None and not drop:
-                    error = kinesis_error(fault.code, _MESSAGES[fault.code])
+                elif error is None and not drop:  # the first error or drop that hits is the one done
+                    if fault.kind == "drop":
+                        drop = fault.drop
+                    else:
+                        error = kinesis_error(fault.code, _MESSAGES[fault.code])
                     hits["calls"] += 1
             if drop == "before":
                 self._stats.injected["dropped_before"] += 1
@@ -174,14 +174,16 @@ class Endpoint:
             if error is not None:
                 self._stats.injected[f"error:{error.code}"] += 1
                 return self._done(operation, error_reply(error, content_type), delay, request_id)
+            response: Optional[Params] = None
             try:
                 response = self._call(operation, params, partial)
+                answer = reply(operation, response, content_type)
             except KinesisError as exc:
-                return self._done(operation, error_reply(exc, content_type), delay, request_id)
-            if drop == "after":
+                answer = error_reply(exc, content_type)
+            if drop == "after":  # done, error or not, and the answer lost
                 self._stats.injected["dropped_after"] += 1
-                return self._done(operation, None, delay, request_id, response)
-            return self._done(operation, reply(operation, response, content_type), delay, request_id, response)
+                answer = None
+            return self._done(operation, answer, delay, request_id, response)
 
     def call(self, operation: str, params: Params) -> Params:
         """One operation through the api layer, with no faults: for admin and tests."""
