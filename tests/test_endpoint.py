@@ -85,6 +85,22 @@ def test_the_same_plan_seed_and_calls_meet_the_same_faults(faults, seed, steps):
     first, second = endpoint(faults, seed), endpoint(faults, seed)
     assert run_steps(*first, steps) == run_steps(*second, steps)
     assert first[0].statistics() == second[0].statistics()
+    check_counts(first[0].statistics(), first[1].exchanges)
+
+
+def check_counts(stats: dict, exchanges: list) -> None:
+    """Each fault's count is what it did: the drops, errors and failed records the answers show."""
+    by_kind = Counter()
+    for fault in stats["faults"]:
+        by_kind[fault["kind"]] += fault.get("calls", 0) + fault.get("records", 0)
+    injected = stats["injected"]
+    dropped = sum(exchange.reply is None for exchange in exchanges)
+    assert by_kind["drop"] == injected.get("dropped_before", 0) + injected.get("dropped_after", 0) == dropped
+    assert stats["answers"].get("dropped", 0) == dropped
+    assert by_kind["error"] == sum(injected.get("errors", {}).values())
+    assert by_kind["partial"] == sum(injected.get("partial_records", {}).values())
+    assert by_kind["latency"] >= sum(exchange.delay > 0 for exchange in exchanges)
+    assert math.isclose(sum(exchange.delay for exchange in exchanges), injected.get("latency_s", 0), abs_tol=1e-6)
 
 
 def test_another_seed_meets_other_faults():
@@ -242,6 +258,17 @@ def test_a_drop_before_writes_nothing_and_after_writes(operation, params, when, 
     assert [r.data for r in read_back(kinesis.backend)[SHARD0]] == [b"kept?"] * written
     stats = kinesis.statistics()
     assert stats["injected"] == {f"dropped_{when}": 1} and stats["records"]["put"] == written
+
+
+def test_a_drop_after_loses_an_error_answer_too_and_the_first_of_an_error_and_a_drop_is_the_one_done():
+    kinesis, caller = endpoint([{"drop": "after", "operations": ["PutRecord"]},
+                                {"error": "InternalFailure", "operations": ["ListShards"]},
+                                {"drop": "before", "operations": ["ListShards"]}])
+    assert caller.call("PutRecord", StreamName="nowhere", Data=b"x", PartitionKey="k") is None
+    assert error_code(caller.call("ListShards", StreamName=STREAM)) == "InternalFailure"
+    stats = kinesis.statistics()
+    assert stats["injected"] == {"dropped_after": 1, "errors": {"InternalFailure": 1}}
+    assert [f.get("calls", 0) for f in stats["faults"]] == [1, 1, 0]
 
 
 # -- scheduled reshards and throttles ------------------------------------------------------------------
