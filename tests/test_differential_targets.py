@@ -180,7 +180,9 @@ class Pair:
         self.call("describe_stream_summary", StreamName=STREAM)
         self.call("list_streams")
         for kind in ("AT_TRIM_HORIZON", "FROM_TRIM_HORIZON", "AT_LATEST"):
-            self.call("list_shards", StreamName=STREAM, ShardFilter={"Type": kind}, MaxResults=3)
+            page = self.call("list_shards", StreamName=STREAM, ShardFilter={"Type": kind}, MaxResults=3)
+            while "NextToken" in page:
+                page = self.call("list_shards", NextToken=page["NextToken"], MaxResults=3)
 
 
 def probe_errors(pair: Pair) -> None:
@@ -199,7 +201,7 @@ def probe_errors(pair: Pair) -> None:
               AdjacentShardToMerge="shardId-000000000000")
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.integers(1, 4), workloads(max_size=25), st.none() | st.integers(1, 4), picks())
 def test_every_target_answers_as_the_in_process_client(target, shard_count, actions, limit, at_pick):
     pair = Pair(target)

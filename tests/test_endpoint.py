@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kinsim.clock import ManualClock
+from kinsim.clock import FunctionClock, ManualClock
 from kinsim.endpoint import Endpoint
 from kinsim.injection import ERROR_CODES, PARTIAL_CODES
 from kinsim.protocol import CBOR
@@ -294,6 +294,18 @@ def test_a_scheduled_split_and_throttle_happen_as_the_clock_passes_them():
     assert [put(), put(), put()] == ["", "", ""]
     assert [(f["path"], f["at_s"], f["outcome"]) for f in kinesis.statistics()["stream_faults"][1:]] == [
         ("faults[1]", 20.0, "limits lowered on every stream"), ("faults[1]", 30.0, "limits restored")]
+
+
+def test_on_a_live_clock_a_scheduled_fault_happens_at_the_first_call_after_its_instant():
+    now = [START]
+    kinesis = Endpoint(FunctionClock(lambda: now[0]), faults=[{"at": "1m", "split": SHARD0}])
+    kinesis.call("CreateStream", {"StreamName": STREAM, "ShardCount": 1})
+    caller = Caller(kinesis)
+    now[0] += 59.9
+    assert len(caller.ok("ListShards", StreamName=STREAM)["Shards"]) == 1
+    now[0] += 0.2
+    assert len(caller.ok("ListShards", StreamName=STREAM)["Shards"]) == 3
+    assert [f["at_s"] for f in kinesis.statistics()["stream_faults"]] == [60.1]  # when it was carried out
 
 
 def test_a_reshard_that_cannot_happen_is_recorded_as_refused():

@@ -308,6 +308,30 @@ def test_a_thread_started_inside_a_mock_is_answered_by_it():
     assert found == [[STREAM]] and mocked.statistics()["requests"] == 2
 
 
+def test_threads_sharing_one_mock_each_see_every_call_whole():
+    with kinsim.mock(ManualClock(START), throttling=False) as mocked:
+        kinesis().create_stream(StreamName=STREAM, ShardCount=2)
+
+        def put(name: str) -> list[tuple[str, str]]:
+            client = boto3.session.Session().client("kinesis")
+            return [(answer["ShardId"], answer["SequenceNumber"]) for answer in (
+                client.put_record(StreamName=STREAM, Data=f"{name}-{i}".encode(), PartitionKey=f"{name}-{i}")
+                for i in range(25))]
+
+        with ThreadPoolExecutor(4) as pool:
+            answered = [pair for pairs in pool.map(put, "abcd") for pair in pairs]
+    stored = {(shard, r.sequence_number) for shard, records in read_back(mocked.backend).items() for r in records}
+    assert len(answered) == len(set(answered)) == 100 and set(answered) == stored
+
+
+def test_clients_of_other_services_are_left_alone():
+    with kinsim.mock(ManualClock(START)):
+        s3 = boto3.client("s3", region_name="us-east-1")
+        sqs = boto3.session.Session().client("sqs", region_name="us-east-1")
+    for client in (s3, sqs):
+        assert "RoutedByKinsim" not in [c.__name__ for c in type(client).__mro__]
+
+
 # -- leaving -------------------------------------------------------------------------------------------
 def _kinesis_class_handlers(session) -> list:
     emitter = session._session._events._emitter
