@@ -19,9 +19,11 @@ Every item has ``at`` (default 0: from the endpoint's start) and ``for`` (requir
 default: for good). The new words take ``rate`` (default 1: every matching call) and ``operations``
 (default: all). ``stream`` names the stream a reshard or throttle acts on; without it, a reshard acts
 on the only stream there is at that instant and a throttle on every stream, those created during it
-too. Worker faults (``pause``, ``crash``, ...) are for a scenario's workers: an endpoint has none. Each
-injected fault draws from its own generator, seeded by the plan's seed and its place in the file, so a
-client that makes the same calls in the same order meets the same faults.
+too. Worker faults (``pause``, ``crash``, ...) are for a scenario's workers: an endpoint has none.
+
+When an error and a drop both hit one call, the first in the file is done (a drop after answering loses
+an error answer too). Each injected fault draws from its own generator, seeded by the plan's seed and
+its place in the file, so a client that makes the same calls in the same order meets the same faults.
 """
 
 from __future__ import annotations
