@@ -222,8 +222,10 @@ def test_timestamps_before_the_stream_at_a_record_and_ahead_of_now_agree(target)
     pair.call("put_record", StreamName=STREAM, Data=b"x", PartitionKey="k")
     pair.advance(1)
     read = []
-    for instant in (datetime(2000, 1, 1, tzinfo=timezone.utc), datetime.fromtimestamp(pair.start + 1.5, timezone.utc),
-                    datetime.fromtimestamp(pair.start + 1.501, timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc)):
+    instants = [datetime(2000, 1, 1, tzinfo=timezone.utc), *(datetime.fromtimestamp(pair.start + offset, timezone.utc)
+                                                             for offset in (1.5, 1.501)),
+                datetime(2100, 1, 1, tzinfo=timezone.utc)]
+    for instant in instants:
         iterator = pair.call("get_shard_iterator", StreamName=STREAM, ShardId="shardId-000000000000",
                              ShardIteratorType="AT_TIMESTAMP", Timestamp=instant).get("ShardIterator")
         read.append(None if iterator is None else len(pair.call("get_records", ShardIterator=iterator)["Records"]))

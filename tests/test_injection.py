@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from kinsim.api import OPERATIONS
 from kinsim.errors import ScenarioError
-from kinsim.injection import (ERROR_CODES, PARTIAL_CODES, FaultPlan, Injected, StreamFault, as_plan, describe,
-                              load_faults, parse_faults)
+from kinsim.injection import (ERROR_CODES, PARTIAL_CODES, FaultPlan, Injected, as_plan, describe, load_faults,
+                              parse_faults)
 from kinsim.lag import Constant, Uniform
 from kinsim.scenario.fault_items import MAX_FAULTS
 from kinsim.scenario.schedule import Merge, ShardCount, Split, Throttle
@@ -227,9 +227,9 @@ def injected_items(draw):
     operations = draw(st.none() | st.lists(st.sampled_from(OPERATIONS), min_size=1, max_size=4))
     if word == "partial":
         operations = draw(st.none() | st.just(["PutRecords"]))
-    for key, given in (("at", at), ("for", length), ("rate", rate), ("operations", operations)):
-        if given is not None:
-            item[key] = f"{given}s" if key in ("at", "for") and draw(st.booleans()) else given
+    for key, value_given in (("at", at), ("for", length), ("rate", rate), ("operations", operations)):
+        if value_given is not None:
+            item[key] = f"{value_given}s" if key in ("at", "for") and draw(st.booleans()) else value_given
     start = float(at or 0)
     fields = dict(code=value) if word in ("error", "partial") else dict(drop=value) if word == "drop" else \
         dict(latency=Constant(int(value[:-2]) / 1000))
