@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from kinsim.api import OPERATIONS
 from kinsim.errors import KinesisError, kinesis_error
 from kinsim.protocol import CBOR, JSON, error_reply, read_request, reply
-from tests.strategies.wire import EPOCH, MODEL, operation_responses, requests
+from tests.strategies.wire import EPOCH, MODEL, operation_responses, wire_calls
 from tests.wire_helpers import SIGNED, cbor_loads, cbor_request, json_request, meant, parsed
 
 TARGET = "Kinesis_20131202"
@@ -47,7 +47,7 @@ def headers_for(operation: str, content_type: str = JSON, **more: str) -> dict:
 
 # -- 1. requests ---------------------------------------------------------------------------------------
 @settings(max_examples=300, deadline=None)
-@given(requests())
+@given(wire_calls())
 def test_json_requests_read_as_botocore_meant_them(call):
     operation, params = call
     headers, body = json_request(operation, params)
@@ -55,7 +55,7 @@ def test_json_requests_read_as_botocore_meant_them(call):
 
 
 @settings(max_examples=200, deadline=None)
-@given(requests(unit="ms"))
+@given(wire_calls(unit="ms"))
 def test_cbor_requests_read_as_their_json_form(call):
     operation, params = call
     as_json = read_request(*json_request(operation, params))

@@ -6,7 +6,7 @@
   tag 1 carries).
 - ``operation_responses(operation)``: a response as the api layer answers it: blobs as ``bytes``,
   timestamps as float seconds since the epoch.
-- ``requests()``: ``(operation, params)`` for any operation kinsim serves.
+- ``wire_calls()``: ``(operation, params)`` for any operation kinsim serves.
 
 Values are built typed by construction; nothing filters.
 """
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from kinsim.api import OPERATIONS
 
-__all__ = ["MODEL", "EPOCH", "operation_params", "operation_responses", "requests"]
+__all__ = ["MODEL", "EPOCH", "operation_params", "operation_responses", "wire_calls"]
 
 MODEL = botocore.session.get_session().get_service_model("kinesis")
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -76,7 +76,7 @@ def operation_responses(operation: str) -> st.SearchStrategy[dict]:
     return st.just({}) if shape is None else _value(shape, _timestamps_out(), 0)
 
 
-def requests(unit: str = "us") -> st.SearchStrategy[tuple[str, dict]]:
+def wire_calls(unit: str = "us") -> st.SearchStrategy[tuple[str, dict]]:
     """``(operation, params)`` for any operation kinsim serves."""
     return st.sampled_from(OPERATIONS).flatmap(
         lambda operation: st.tuples(st.just(operation), operation_params(operation, unit)))
