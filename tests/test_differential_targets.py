@@ -10,16 +10,20 @@ Each *target* is another way in, on a manual clock standing at the same T; today
 Every response must be equal, ``ResponseMetadata`` aside: sequence numbers, iterators, timestamps,
 error codes and messages. botocore's retries are off (the reference answers each call once, on purpose).
 
-Adding a target (``kinsim serve`` on a manual clock, say) is one entry in ``TARGETS``: a context manager
-yielding a ``Target`` — a boto3 client, ``reset()`` (no streams; returns the clock's now, where the
-reference starts) and ``advance(seconds)``. A served endpoint would make its client with
-``endpoint_url=server.endpoint_url`` (retries off), reset through ``POST /_kinsim/reset`` and advance its
-manual clock through its admin path; one server serves every example.
+- ``serve``: boto3 against ``kinsim serve`` (``kinsim.serve.Server``) on a manual clock on 127.0.0.1,
+  reset and moved through its admin paths (``POST /_kinsim/reset``, ``POST /_kinsim/clock/advance``);
+  one server for every example. It joins when ``kinsim.serve`` can be imported (the serve extra).
+
+Another target is one more entry in ``TARGETS``: a context manager yielding a ``Target`` (a boto3
+client, ``reset()`` and ``advance(seconds)``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import json
+import urllib.request
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Optional, Protocol
 
@@ -70,10 +74,39 @@ def mock_target() -> Iterator[Target]:
         yield MockTarget(mocked)
 
 
-TARGETS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
-    "mock": mock_target,
-    # "serve": served_target,   # kinsim serve on a manual clock, once it lands
-}
+class ServedTarget:
+    def __init__(self, endpoint_url: str) -> None:
+        self.endpoint_url = endpoint_url
+        self.client = boto3.client("kinesis", endpoint_url=endpoint_url, region_name="us-east-1",
+                                   aws_access_key_id="kinsim-test", aws_secret_access_key="kinsim-test",
+                                   config=NO_RETRIES)
+
+    def _admin(self, path: str, document: Optional[dict] = None) -> dict:
+        request = urllib.request.Request(f"{self.endpoint_url}/_kinsim/{path}", method="POST",
+                                         data=json.dumps(document or {}).encode("utf-8"))
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read())
+
+    def reset(self) -> float:
+        return self._admin("reset")["now"]
+
+    def advance(self, seconds: float) -> None:
+        self._admin("clock/advance", {"seconds": seconds})
+
+
+@contextlib.contextmanager
+def served_target() -> Iterator[Target]:
+    from kinsim.endpoint import Endpoint
+    from kinsim.serve import Server
+
+    with Server(Endpoint(ManualClock(START))) as server:
+        assert server.endpoint_url.startswith("http://127.0.0.1:"), server.endpoint_url
+        yield ServedTarget(server.endpoint_url)
+
+
+TARGETS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {"mock": mock_target}
+if importlib.util.find_spec("kinsim.serve") is not None and importlib.util.find_spec("aiohttp") is not None:
+    TARGETS["serve"] = served_target
 
 
 @pytest.fixture(scope="module", params=sorted(TARGETS))
