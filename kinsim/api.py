@@ -22,7 +22,7 @@ from .backends.base import Backend
 from .errors import InvalidArgumentException, kinesis_error
 from .records import PutEntry, PutFailure, Shard, oldest_shards
 
-__all__ = ["KinesisApi", "OPERATIONS"]
+__all__ = ["KinesisApi", "OPERATIONS", "put_request"]
 
 Params = dict[str, Any]
 
@@ -130,8 +130,19 @@ def _put_record(backend: Backend, p: Params) -> Params:
     return {"ShardId": result.shard_id, "SequenceNumber": result.sequence_number}
 
 
+def put_request(params: Params) -> tuple[str, list[PutEntry]]:
+    """A PutRecords call as a backend takes it, its values checked as ``handle`` checks them: the stream
+    and the entries."""
+    _check_values(params)
+    return _stream_name(params), _entries(params)
+
+
+def _entries(p: Params) -> list[PutEntry]:
+    return [PutEntry(r.get("Data"), r.get("PartitionKey"), r.get("ExplicitHashKey")) for r in p.get("Records", ())]
+
+
 def _put_records(backend: Backend, p: Params) -> Params:
-    entries = [PutEntry(r.get("Data"), r.get("PartitionKey"), r.get("ExplicitHashKey")) for r in p.get("Records", ())]
+    entries = _entries(p)
     outcomes = backend.put_records(_stream_name(p), entries)
     records = [{"ErrorCode": o.error_code, "ErrorMessage": o.error_message} if isinstance(o, PutFailure)
                else {"SequenceNumber": o.sequence_number, "ShardId": o.shard_id} for o in outcomes]

@@ -56,6 +56,13 @@ def _exceptions():
     return ClientExceptionsFactory().create_client_exceptions(_service_model())
 
 
+@functools.lru_cache(maxsize=None)
+def _modeled_message(code: str) -> bool:
+    """Whether the model's shape for this error code has a ``message`` member."""
+    shape = _service_model().shape_for_error_code(code)
+    return shape is not None and "message" in shape.members
+
+
 def _api(operation_name: str) -> Callable[..., Params]:
     def method(self: "KinesisClient", **params: Any) -> Params:
         return self._call(operation_name, params)
@@ -207,6 +214,8 @@ class KinesisClient:
             response = self.api.handle(operation_name, params)
         except KinesisError as exc:
             error = {"Error": {"Code": exc.code, "Message": exc.message}, "ResponseMetadata": self._metadata(400)}
+            if _modeled_message(exc.code):  # botocore adds an error shape's members, as it read them
+                error["message"] = exc.message
             raise self.exceptions.from_code(exc.code)(error, operation_name) from exc
         if timestamps_out is not None:
             response = timestamps_out(response)

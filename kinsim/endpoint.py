@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
-from .api import KinesisApi
+from .api import KinesisApi, put_request
 from .backends.memory import MemoryBackend
 from .clock import Clock, ManualClock, WallClock
 from .errors import FaultError, KinesisError, kinesis_error
@@ -78,7 +78,7 @@ class Endpoint:
             self.backend = MemoryBackend(self.clock, **self._backend_options)
             self.api = KinesisApi(self.backend)
             self.start = self.clock.now()
-            self._injected: list[tuple[Injected, random.Random]] = []
+            self._injected: list[tuple[Injected, random.Random, Counter]] = []  # each with its own counts
             self._requests = 0
             self._stats = _Statistics()
             self._add(self._plan, 0.0)
@@ -99,8 +99,7 @@ class Endpoint:
     def _add(self, plan: FaultPlan, offset: float) -> None:
         base = len(self._injected)
         for i, fault in enumerate(plan.injected):
-            self._injected.append((fault.shifted(offset), random.Random(f"{plan.seed}/{base + i}")))
-            self._stats.faults[fault.path] = Counter()
+            self._injected.append((fault.shifted(offset), random.Random(f"{plan.seed}/{base + i}"), Counter()))
         generation = self._generation
         for stream_fault in plan.stream_faults:
             fault = stream_fault.fault
@@ -150,25 +149,24 @@ class Endpoint:
             self.clock.now()  # what is due happens first
             elapsed = self.clock.now() - self.start
             delay, drop, error, partial = 0.0, "", None, []
-            for fault, rng in self._injected:
+            for fault, rng, hits in self._injected:
                 if not fault.applies(operation, elapsed):
                     continue
                 if fault.kind == "partial":
-                    partial.append((fault, rng))
+                    partial.append((fault, rng, hits))
                     continue
                 if fault.rate < 1 and rng.random() >= fault.rate:
                     continue
-                hits = self._stats.faults[fault.path]
                 if fault.kind == "latency":
                     seconds = fault.latency.sample(rng)
                     delay += seconds
                     hits["calls"] += 1
                     self._stats.injected["latency_s"] += seconds
-                elif fault.kind == "drop" and not drop:
-                    drop = fault.drop
-                    hits["calls"] += 1
-                elif fault.kind == "error" and error is None and not drop:
-                    error = kinesis_error(fault.code, _MESSAGES[fault.code])
+                elif error is None and not drop:  # the first error or drop that hits is the one done
+                    if fault.kind == "drop":
+                        drop = fault.drop
+                    else:
+                        error = kinesis_error(fault.code, _MESSAGES[fault.code])
                     hits["calls"] += 1
             if drop == "before":
                 self._stats.injected["dropped_before"] += 1
@@ -176,14 +174,16 @@ class Endpoint:
             if error is not None:
                 self._stats.injected[f"error:{error.code}"] += 1
                 return self._done(operation, error_reply(error, content_type), delay, request_id)
+            response: Optional[Params] = None
             try:
                 response = self._call(operation, params, partial)
+                answer = reply(operation, response, content_type)
             except KinesisError as exc:
-                return self._done(operation, error_reply(exc, content_type), delay, request_id)
-            if drop == "after":
+                answer = error_reply(exc, content_type)
+            if drop == "after":  # done, error or not, and the answer lost
                 self._stats.injected["dropped_after"] += 1
-                return self._done(operation, None, delay, request_id, response)
-            return self._done(operation, reply(operation, response, content_type), delay, request_id, response)
+                answer = None
+            return self._done(operation, answer, delay, request_id, response)
 
     def call(self, operation: str, params: Params) -> Params:
         """One operation through the api layer, with no faults: for admin and tests."""
@@ -193,21 +193,18 @@ class Endpoint:
     def _call(self, operation: str, params: Params, partial: list) -> Params:
         if operation != "PutRecords" or not partial:
             return self.api.handle(operation, params)
-        records = params.get("Records") or []
+        stream_name, records = put_request(params)
+        self.backend.check_put_records(stream_name, records)  # a call the service refuses whole fails whole
         failing: dict[int, str] = {}
         for i in range(len(records)):
-            for fault, rng in partial:
+            for fault, rng, hits in partial:
                 if rng.random() < fault.rate and i not in failing:
                     failing[i] = fault.code
-                    self._stats.faults[fault.path]["records"] += 1
+                    hits["records"] += 1
         if not failing:
             return self.api.handle(operation, params)
-        kept = [record for i, record in enumerate(records) if i not in failing]
-        if kept:
-            answered = iter(self.api.handle(operation, dict(params, Records=kept))["Records"])
-        else:  # nothing to write; the stream must still be there
-            self.api.handle("DescribeStreamSummary", {k: v for k, v in params.items() if k != "Records"})
-            answered = iter(())
+        kept = [record for i, record in enumerate(params["Records"]) if i not in failing]
+        answered = iter(self.api.handle(operation, dict(params, Records=kept))["Records"] if kept else ())
         results = []
         for i in range(len(records)):
             if i in failing:
@@ -228,7 +225,7 @@ class Endpoint:
         with self._lock:
             now = self.clock.now()
             faults = [{"path": fault.path, "fault": describe(fault), "kind": fault.kind,
-                       **dict(sorted(self._stats.faults[fault.path].items()))} for fault, _ in self._injected]
+                       **dict(sorted(hits.items()))} for fault, _, hits in self._injected]
             return {"clock": now, "elapsed_s": round(now - self.start, 6), "requests": self._requests,
                     **self._stats.as_dict(), "faults": faults}
 
@@ -243,7 +240,6 @@ class _Statistics:
         self.statuses: Counter = Counter()
         self.injected: Counter = Counter()
         self.records: Counter = Counter()
-        self.faults: dict[str, Counter] = {}
         self.stream_faults: list[dict] = []
 
     def count(self, operation: str, answer: Optional[Reply], response: Optional[Params]) -> None:

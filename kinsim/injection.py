@@ -19,9 +19,11 @@ Every item has ``at`` (default 0: from the endpoint's start) and ``for`` (requir
 default: for good). The new words take ``rate`` (default 1: every matching call) and ``operations``
 (default: all). ``stream`` names the stream a reshard or throttle acts on; without it, a reshard acts
 on the only stream there is at that instant and a throttle on every stream, those created during it
-too. Worker faults (``pause``, ``crash``, ...) are for a scenario's workers: an endpoint has none. Each
-injected fault draws from its own generator, seeded by the plan's seed and its place in the file, so a
-client that makes the same calls in the same order meets the same faults.
+too. Worker faults (``pause``, ``crash``, ...) are for a scenario's workers: an endpoint has none.
+
+When an error and a drop both hit one call, the first in the file is done (a drop after answering loses
+an error answer too). Each injected fault draws from its own generator, seeded by the plan's seed and
+its place in the file, so a client that makes the same calls in the same order meets the same faults.
 """
 
 from __future__ import annotations
@@ -207,7 +209,10 @@ def describe(fault: Union[Injected, StreamFault]) -> str:
     """One line for statistics and messages."""
     if isinstance(fault, StreamFault):
         return fault.fault.describe() + (f" on {fault.stream}" if fault.stream else "")
-    what = {"error": f"answer {fault.code}", "partial": f"fail PutRecords records with {fault.code}",
-            "latency": f"add latency {fault.latency}", "drop": f"drop the connection {fault.drop} answering"}
-    return what[fault.kind] + ("" if fault.rate == 1 else f" at rate {fault.rate:g}")
+    if fault.kind == "latency":
+        what = f"add latency {fault.latency.describe()}"
+    else:
+        what = {"error": f"answer {fault.code}", "partial": f"fail PutRecords records with {fault.code}",
+                "drop": f"drop the connection {fault.drop} answering"}[fault.kind]
+    return what + ("" if fault.rate == 1 else f" at rate {fault.rate:g}")
 

@@ -27,6 +27,7 @@ import binascii
 import functools
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 
@@ -41,6 +42,8 @@ JSON = "application/x-amz-json-1.1"
 CBOR = "application/x-amz-cbor-1.1"
 TARGET_PREFIX = "Kinesis_20131202"
 _STATUS = {"InternalFailure": 500, "ServiceUnavailable": 503}
+_NOT_BASE64 = re.compile(r"[^a-zA-Z0-9+/=]|=[^=]")  # a character out of the alphabet, or padding inside
+_INTEGER_MAX = 2**31 - 1  # the service holds a larger Integer at this (a Long is kept whole)
 
 Params = dict[str, Any]
 
@@ -175,7 +178,7 @@ def _value_in(value: Any, shape, cbor: bool) -> Any:
             if not math.isfinite(value):
                 raise _TypeMismatch(f"{value} can not be converted to an {kind.capitalize()}")
             value = math.floor(value)
-        return value
+        return min(value, _INTEGER_MAX) if kind == "integer" else value
     if kind in ("double", "float"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _TypeMismatch(f"{_kind_of(value)} can not be converted to an Double")
@@ -199,13 +202,20 @@ def _blob_in(value: Any) -> bytes:
         return bytes(value)
     if not isinstance(value, str):
         raise _TypeMismatch(f"{_kind_of(value)} can not be converted to a Blob")
+    refused = f"'{value[:64]}' can not be converted to a Blob: "
     if len(value) % 4:
-        raise _TypeMismatch(f"'{value[:64]}' can not be converted to a Blob: Base64 encoded length is expected a "
-                            f"multiple of 4 bytes but found: {len(value)}")
+        raise _TypeMismatch(f"{refused}Base64 encoded length is expected a multiple of 4 bytes but found: "
+                            f"{len(value)}")
+    wrong = _NOT_BASE64.search(value)
+    if wrong:
+        raise _TypeMismatch(f"{refused}Invalid Base64 character: '{wrong.group()[0]}'")
     try:
-        return base64.b64decode(value.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError):
-        raise _TypeMismatch(f"'{value[:64]}' can not be converted to a Blob: Invalid Base64 character") from None
+        blob = base64.b64decode(value.encode("ascii"), validate=True)
+    except binascii.Error:
+        blob = None
+    if blob is None or base64.b64encode(blob).decode("ascii") != value:  # bits set past the last byte
+        raise _TypeMismatch(f"{refused}Invalid last non-pad Base64 character dectected")  # (sic)
+    return blob
 
 
 def _structure_in(value: dict, shape, cbor: bool) -> Params:

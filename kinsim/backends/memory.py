@@ -211,6 +211,11 @@ class MemoryBackend(Backend):
         return outcome
 
     def put_records(self, stream_name: str, entries: Sequence[PutEntry]) -> list[PutOutcome]:
+        return self._put(stream_name, entries, self.check_put_records(stream_name, entries))
+
+    def check_put_records(self, stream_name: str, entries: Sequence[PutEntry]) -> list[int]:
+        """Refuse a PutRecords call as the service refuses it whole, before any record is written or fails
+        alone (an endpoint's injected partial failures come after this); the records' sizes."""
         check = Constraints()
         check_stream_name(check, stream_name)
         if check.required("records", entries):
@@ -223,7 +228,9 @@ class MemoryBackend(Backend):
         check.check()
         if sum(sizes) > limits.MAX_PUT_RECORDS_BYTES:
             raise errors.InvalidArgumentException("Records size exceeds 5 MB limit")
-        return self._put(stream_name, entries, sizes)
+        self._now()
+        self.account.writable(stream_name)
+        return sizes
 
     def get_shard_iterator(self, stream_name: str, shard_id: str, iterator_type: Union[IteratorType, str],
                            starting_sequence_number: Optional[str] = None,

@@ -19,6 +19,9 @@ For fault schedules, ``faults`` (re-exported here) makes valid ones (tracking th
 worker's state as it goes), reshards and worker faults drawn blind or mutated (valid or not), and valid
 ones spoilt by one bad fault with the error it gets.
 
+For the wire protocol, ``wire`` (re-exported here) makes the parameters and responses of every operation
+kinsim serves, typed as botocore's model says.
+
 For bad and extreme input, ``bad_input`` (re-exported here) makes scenario files mutated from the shipped
 ones or pushed to their limits, and calls to every Kinesis operation with whatever botocore lets through.
 """
@@ -50,6 +53,7 @@ from .faults import (
     worker_lists,
     worker_schedules,
 )
+from .wire import operation_params, operation_responses, wire_calls
 
 __all__ = [
     "HASH_KEY_MAX",
@@ -99,6 +103,9 @@ __all__ = [
     "bad_fault_schedules",
     "fault_document",
     "shard_name",
+    "operation_params",
+    "operation_responses",
+    "wire_calls",
 ]
 
 # -- actions ------------------------------------------------------------------------------------------
