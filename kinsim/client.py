@@ -33,6 +33,7 @@ from dateutil.tz import tzlocal
 from .api import KinesisApi
 from .backends.base import Backend
 from .errors import KinesisError
+from .wire import shown_millis
 
 __all__ = ["KinesisClient"]
 
@@ -94,7 +95,7 @@ def _blob_in(value: Any) -> bytes:
 
 def _timestamp_out(instant: float) -> datetime:
     """A time as boto3 returns it: an aware datetime in the local zone, to the millisecond."""
-    return datetime.fromtimestamp(round(instant, 3), _LOCAL_ZONE)
+    return datetime.fromtimestamp(shown_millis(instant) / 1000, _LOCAL_ZONE)
 
 
 def _converter(shape, leaf_type: str, convert: Callable[[Any], Any], copy: bool) -> Optional[Callable[[Any], Any]]:

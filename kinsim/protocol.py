@@ -34,6 +34,7 @@ from typing import Any, Callable, Mapping, Optional
 import botocore.session
 
 from .errors import KinesisError, kinesis_error
+from .wire import shown_millis
 
 __all__ = ["JSON", "CBOR", "TARGET_PREFIX", "Reply", "read_request", "reply", "error_reply", "status_of",
            "operation_names"]
@@ -256,13 +257,13 @@ def _writer(operation: str, cbor: bool) -> Callable[[Any], Any]:
 
 
 def _timestamp_json(value: float) -> float:
-    return round(float(value), 3)
+    return shown_millis(value) / 1000
 
 
 def _timestamp_cbor(value: float) -> Any:
     import cbor2
 
-    return cbor2.CBORTag(1, int(round(float(value) * 1000)))
+    return cbor2.CBORTag(1, shown_millis(value))
 
 
 def _blob_json(value: bytes) -> str:

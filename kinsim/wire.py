@@ -7,6 +7,7 @@ epoch (each adapter gives them its own form) and come back from whatever boto3 g
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any, Optional
 
@@ -20,6 +21,7 @@ from .records import (
 )
 
 __all__ = [
+    "shown_millis",
     "timestamp_from_wire",
     "hash_key_range_to_wire",
     "hash_key_range_from_wire",
@@ -34,6 +36,13 @@ __all__ = [
 ]
 
 Wire = dict[str, Any]
+
+
+def shown_millis(instant: float) -> int:
+    """The whole millisecond the API shows a time at: the one it falls in (arrival times are kept finer,
+    and a record's shown arrival time given back as AT_TIMESTAMP must start at that record). A time a
+    float puts a hair under a millisecond boundary (``.123`` as ``.12299999``) is that millisecond."""
+    return math.floor(round(instant * 1000, 3))
 
 
 def timestamp_from_wire(value: Any) -> float:

@@ -262,4 +262,4 @@ def test_timestamps_before_the_stream_at_a_record_and_ahead_of_now_agree(target)
         iterator = pair.call("get_shard_iterator", StreamName=STREAM, ShardId="shardId-000000000000",
                              ShardIteratorType="AT_TIMESTAMP", Timestamp=instant).get("ShardIterator")
         read.append(None if iterator is None else len(pair.call("get_records", ShardIterator=iterator)["Records"]))
-    assert read[0] == 1 and read[-1] is None  # (at the record's own instant: see test_mock's xfail)
+    assert read[0] == 1 and read[-1] is None

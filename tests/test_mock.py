@@ -158,9 +158,6 @@ def test_a_manual_clock_expires_an_iterator_in_no_real_time():
     assert time.monotonic() - began < 5
 
 
-@pytest.mark.xfail(strict=True, reason="arrival times are kept below the millisecond the API shows: a record "
-                   "arriving at .0006 shows .001, and AT_TIMESTAMP .001 starts after it (the service keeps "
-                   "milliseconds)")
 def test_a_records_shown_arrival_time_given_back_as_at_timestamp_starts_at_that_record():
     clock = ManualClock(START + 0.0006)
     with kinsim.mock(clock):
