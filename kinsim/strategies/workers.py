@@ -1,5 +1,5 @@
-"""Hypothesis strategies for whole runs of KCL-shaped workers (DESIGN §11): a scenario with one to four
-shards, a valid fault schedule from ``faults.fault_schedules`` (reshards, throttles, and the workers'
+"""Strategies for whole runs of KCL-shaped workers (DESIGN §11): a scenario with one to four
+shards, a valid fault schedule from ``fault_schedules`` (reshards, throttles, and the workers'
 crashes, restarts and pauses over 1 to 4 workers, several more often than not, some worker alive at the
 end), and a consumer whose lease failover time, checkpoint policy and state are drawn too.
 
@@ -33,7 +33,8 @@ DAY = 86_400.0
 
 
 def counter(name: str, kind: str, size: float, slide: float, **params: float) -> CounterSpec:
-    """A built-in counter as the scenario loader makes it."""
+    """A built-in counter (``naive`` or ``buffered``) as the scenario loader makes it: windows of ``size``
+    seconds every ``slide`` seconds, and its parameters."""
     return CounterSpec(name, kind, BUILT_IN[kind], Windowing.of_seconds(size, slide), tuple(params.items()))
 
 
@@ -52,7 +53,8 @@ def checkpoint_policies() -> st.SearchStrategy[CheckpointPolicy]:
 
 @st.composite
 def worker_scenarios(draw, *, state=st.sampled_from(State), durations=st.sampled_from([60, 90, 150])) -> Scenario:
-    """A runnable scenario of workers under a valid fault schedule (see the module's docstring)."""
+    """A runnable scenario of workers under a valid fault schedule (see the module's docstring); ``state``
+    draws where the counters' state lives (default: either), ``durations`` the whole seconds it lasts."""
     duration = draw(durations)
     several = st.integers(2, 4).map(lambda n: tuple(f"w{i}" for i in range(1, n + 1)))
     schedule = draw(fault_schedules(duration=float(duration), max_faults=10,

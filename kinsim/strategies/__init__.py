@@ -1,0 +1,34 @@
+"""Hypothesis strategies for testing Kinesis producers, consumers and counters against kinsim: the ones
+kinsim's own tests use. Every value drawn is valid by construction (bounds, ``.map`` and
+``@st.composite``; no filters), and the edges come up often.
+
+- ``records``: hash keys, partition keys, record data, PutRecord and PutRecords calls (``put_batches``;
+  ``boto3_records`` for boto3's ``Records=[...]``), clock starts and steps, shard counts, GetRecords limits;
+- ``actions``: workloads of puts, clock steps and reshards interleaved, the reshards as *picks* a test
+  reduces against the shards open at that moment;
+- ``counters``: the polls a consumer hands a counter, and window shapes;
+- ``faults``: fault schedules (reshards, throttles, workers' crashes, restarts and pauses), valid, or
+  valid or not; ``workers``: runs of KCL-shaped workers under a valid schedule.
+
+hypothesis is a test dependency, not one of kinsim's: ``import kinsim`` never imports it, and importing
+this package without it raises an ``ImportError`` saying how to install it.
+"""
+
+try:
+    import hypothesis  # checked here, once, before any module below needs it
+except ModuleNotFoundError as exc:
+    if exc.name != "hypothesis":
+        raise
+    raise ImportError("kinsim.strategies needs hypothesis, which kinsim does not install (it is a test "
+                      "dependency): pip install hypothesis", name="hypothesis") from None
+del hypothesis
+
+# each module's __all__ is what it exports; the package exports them all
+from .records import *  # noqa: E402,F401,F403
+from .actions import *  # noqa: E402,F401,F403
+from .counters import *  # noqa: E402,F401,F403
+from .faults import *  # noqa: E402,F401,F403
+from .workers import *  # noqa: E402,F401,F403
+from . import actions, counters, faults, records, workers  # noqa: E402
+
+__all__ = [*records.__all__, *actions.__all__, *counters.__all__, *faults.__all__, *workers.__all__]
