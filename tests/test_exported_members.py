@@ -50,6 +50,7 @@ def test_strategy_names():
         "Advance", "Split", "Merge", "Rescale", "Action", "picks", "advances", "splits", "merges", "rescales",
         "reshard_actions", "workloads", "reshard_workloads",
         "S", "Poll", "window_shapes", "counter_polls",
+        "seconds", "lag_models", "lag_document",
         "FaultSchedule", "fault_schedules", "reshard_schedules", "worker_schedules", "worker_lists",
         "fault_document", "shard_name", "numbered_faults", "down_at_end",
         "START", "KEYS", "counter", "PATIENT", "checkpoint_policies", "worker_scenarios",
@@ -65,7 +66,7 @@ def test_every_listed_name_exists():
                  "kinsim.metrics", "kinsim.report", "kinsim.runner", "kinsim.leases",
                  "kinsim.leases.table", "kinsim.leases.taker", "kinsim.leases.holder", "kinsim.strategies",
                  "kinsim.strategies.records", "kinsim.strategies.actions", "kinsim.strategies.counters",
-                 "kinsim.strategies.faults", "kinsim.strategies.workers"):
+                 "kinsim.strategies.lags", "kinsim.strategies.faults", "kinsim.strategies.workers"):
         module = importlib.import_module(name)
         for member in module.__all__:
             assert hasattr(module, member), (name, member)

@@ -3,13 +3,16 @@ package stays a test dependency's (``import kinsim`` never imports hypothesis; w
 ``import kinsim.strategies`` says how to install it).
 
 Each property takes what a strategy draws to the code it is meant for: batches to ``kinsim.client()``,
-polls to a counter, scenarios to ``kinsim.runner.run``.
+lag models to their own sampling and to the scenario loader, polls to a counter, scenarios to
+``kinsim.runner.run``.
 """
 
 from __future__ import annotations
 
 import inspect
+import math
 import os
+import random
 import subprocess
 import sys
 from collections import Counter
@@ -23,10 +26,11 @@ from kinsim import strategies as ks
 from kinsim.backends import MemoryBackend
 from kinsim.clock import ManualClock
 from kinsim.counters import NaiveCounter, Windowing, collect
+from kinsim.lag import LAG_KINDS
 from kinsim.records import HASH_KEY_MAX
 from kinsim.report import to_json, to_text
 from kinsim.runner import RunResult, run
-from kinsim.scenario import Fault, Scenario
+from kinsim.scenario import Fault, Scenario, parse_scenario
 
 from .conftest import ROOT
 
@@ -73,7 +77,7 @@ def test_without_hypothesis_the_import_says_how_to_install_it():
 
 
 def test_every_module_and_every_exported_strategy_says_what_it_draws():
-    for name in ("records", "actions", "counters", "faults", "workers"):
+    for name in ("records", "actions", "counters", "lags", "faults", "workers"):
         module = __import__(f"kinsim.strategies.{name}", fromlist=["__all__"])
         assert module.__doc__, name
     for name in ks.__all__:
@@ -170,6 +174,41 @@ def test_a_counter_takes_the_polls_and_counts_every_record(drawn):
     counter.close(now)
     final = {(start, key): count for start, key, count, _ in rows}
     assert sum(final.values()) == sum(len(poll.keys) for poll in polls) * (size // slide)
+
+
+# -- lag models ---------------------------------------------------------------------------------------------------
+
+@MANY
+@given(ks.lag_models(), st.integers(0, 2**32), st.integers(1, 200))
+def test_every_lag_models_delays_are_finite_and_never_negative(model, seed, n):
+    rng = random.Random(seed)
+    singles = [model.sample(rng) for _ in range(n)]
+    assert model.samples(random.Random(seed), n) == singles  # the model's own promise: n calls of sample
+    for delay in singles + [model.beyond(1e-9), model.beyond(0.5)]:
+        assert math.isfinite(delay) and delay >= 0, (model, delay)
+
+
+@MANY
+@given(ks.lag_models(max_seconds=1e6, max_sigma=10, min_shape=0.1), st.integers(0, 2**32))
+def test_the_extreme_parameters_still_draw_finite_delays(model, seed):
+    assert all(math.isfinite(delay) and delay >= 0 for delay in model.samples(random.Random(seed), 50))
+
+
+@MANY
+@given(st.sampled_from(sorted(LAG_KINDS)).flatmap(lambda kind: st.tuples(st.just(kind), ks.lag_models([kind]))))
+def test_a_lag_model_reads_back_equal_from_its_document(drawn):
+    kind, model = drawn
+    assert type(model) is LAG_KINDS[kind][0]
+    document = {"duration": "1s", "producers": [{"name": "p", "partition_key": "k", "interval": "1s",
+                                                 "lag": ks.lag_document(model)}], "counters": ["naive"]}
+    assert parse_scenario(document, "lag.yaml", "lag").producers[0].lag == model
+
+
+def test_lag_models_refuse_what_they_cannot_draw():
+    with pytest.raises(ValueError, match="lag kinds are"):
+        ks.lag_models(["gamma"])
+    with pytest.raises(ValueError, match="min_shape"):
+        ks.lag_models(min_shape=0.0)
 
 
 # -- faults and workers ------------------------------------------------------------------------

@@ -7,6 +7,7 @@ kinsim's own tests use. Every value drawn is valid by construction (bounds, ``.m
 - ``actions``: workloads of puts, clock steps and reshards interleaved, the reshards as *picks* a test
   reduces against the shards open at that moment;
 - ``counters``: the polls a consumer hands a counter, and window shapes;
+- ``lags``: network lag models (``kinsim.lag``);
 - ``faults``: fault schedules (reshards, throttles, workers' crashes, restarts and pauses), valid, or
   valid or not; ``workers``: runs of KCL-shaped workers under a valid schedule.
 
@@ -27,8 +28,10 @@ del hypothesis
 from .records import *  # noqa: E402,F401,F403
 from .actions import *  # noqa: E402,F401,F403
 from .counters import *  # noqa: E402,F401,F403
+from .lags import *  # noqa: E402,F401,F403
 from .faults import *  # noqa: E402,F401,F403
 from .workers import *  # noqa: E402,F401,F403
-from . import actions, counters, faults, records, workers  # noqa: E402
+from . import actions, counters, faults, lags, records, workers  # noqa: E402
 
-__all__ = [*records.__all__, *actions.__all__, *counters.__all__, *faults.__all__, *workers.__all__]
+__all__ = [*records.__all__, *actions.__all__, *counters.__all__, *lags.__all__, *faults.__all__,
+           *workers.__all__]
