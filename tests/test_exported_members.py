@@ -51,9 +51,10 @@ def test_strategy_names():
         "reshard_actions", "workloads", "reshard_workloads",
         "S", "Poll", "window_shapes", "counter_polls",
         "seconds", "lag_models", "lag_document",
+        "START", "KEYS", "DAY", "counter", "checkpoint_policies", "starts", "scenario_keys", "outage_lists",
+        "producer_specs", "consumer_specs", "counter_specs", "scenarios", "scenario_document", "scenario_documents",
         "FaultSchedule", "fault_schedules", "reshard_schedules", "worker_schedules", "worker_lists",
-        "fault_document", "shard_name", "numbered_faults", "down_at_end",
-        "START", "KEYS", "counter", "PATIENT", "checkpoint_policies", "worker_scenarios",
+        "fault_document", "shard_name", "numbered_faults", "down_at_end", "PATIENT", "worker_scenarios",
     ])
 
 
@@ -66,7 +67,8 @@ def test_every_listed_name_exists():
                  "kinsim.metrics", "kinsim.report", "kinsim.runner", "kinsim.leases",
                  "kinsim.leases.table", "kinsim.leases.taker", "kinsim.leases.holder", "kinsim.strategies",
                  "kinsim.strategies.records", "kinsim.strategies.actions", "kinsim.strategies.counters",
-                 "kinsim.strategies.lags", "kinsim.strategies.faults", "kinsim.strategies.workers"):
+                 "kinsim.strategies.lags", "kinsim.strategies.specs", "kinsim.strategies.documents",
+                 "kinsim.strategies.faults", "kinsim.strategies.workers"):
         module = importlib.import_module(name)
         for member in module.__all__:
             assert hasattr(module, member), (name, member)

@@ -3,8 +3,8 @@ package stays a test dependency's (``import kinsim`` never imports hypothesis; w
 ``import kinsim.strategies`` says how to install it).
 
 Each property takes what a strategy draws to the code it is meant for: batches to ``kinsim.client()``,
-lag models to their own sampling and to the scenario loader, polls to a counter, scenarios to
-``kinsim.runner.run``.
+lag models to their own sampling and to the scenario loader, scenarios to ``kinsim.runner.run``,
+documents to ``parse_scenario``, polls to a counter.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import sys
 from collections import Counter
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,9 +32,11 @@ from kinsim.records import HASH_KEY_MAX
 from kinsim.report import to_json, to_text
 from kinsim.runner import RunResult, run
 from kinsim.scenario import Fault, Scenario, parse_scenario
+from kinsim.scenario.reading import read_document
 
 from .conftest import ROOT
 
+RUNS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MANY = settings(max_examples=200, deadline=None)
 
 
@@ -77,7 +80,7 @@ def test_without_hypothesis_the_import_says_how_to_install_it():
 
 
 def test_every_module_and_every_exported_strategy_says_what_it_draws():
-    for name in ("records", "actions", "counters", "lags", "faults", "workers"):
+    for name in ("records", "actions", "counters", "lags", "specs", "documents", "faults", "workers"):
         module = __import__(f"kinsim.strategies.{name}", fromlist=["__all__"])
         assert module.__doc__, name
     for name in ks.__all__:
@@ -211,7 +214,7 @@ def test_lag_models_refuse_what_they_cannot_draw():
         ks.lag_models(min_shape=0.0)
 
 
-# -- faults and workers ------------------------------------------------------------------------
+# -- scenarios, documents, faults, workers ------------------------------------------------------------------------
 
 def _ran(scenario: Scenario) -> RunResult:
     result = run(scenario)
@@ -219,6 +222,36 @@ def _ran(scenario: Scenario) -> RunResult:
     assert [part.spec for part in result.counters] == list(scenario.counters)
     assert to_text(result) and to_json(result) == to_json(run(scenario))  # a report, the same for the same seed
     return result
+
+
+@RUNS
+@given(ks.scenarios())
+def test_every_scenario_runs_to_a_report(scenario):
+    _ran(scenario)
+
+
+@RUNS
+@given(ks.scenarios(workers=True, faults=True))
+def test_every_scenario_with_workers_and_faults_runs_to_a_report(scenario):
+    result = _ran(scenario)
+    in_time_order = sorted(scenario.faults, key=lambda fault: fault.at)  # ties: the file's order
+    assert [applied.fault for applied in result.faults] == in_time_order[:len(result.faults)]  # none refused
+
+
+@RUNS
+@given(ks.scenarios(workers=True, faults=True))
+def test_a_scenario_reads_back_equal_from_its_document_and_its_yaml(scenario):
+    document = ks.scenario_document(scenario)
+    assert parse_scenario(document, "gen.yaml", "gen") == scenario
+    text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False).encode("utf-8")
+    assert parse_scenario(read_document(text), "gen.yaml", "gen") == scenario
+
+
+@MANY
+@given(ks.scenario_documents(), ks.scenario_documents(faults=True, workers=True, durations=st.just(30)))
+def test_every_document_loads(plain, faulted):
+    assert parse_scenario(plain, "plain.yaml", "plain").name == "generated"
+    assert parse_scenario(faulted, "faulted.yaml", "faulted").duration == 30.0
 
 
 @MANY

@@ -18,7 +18,8 @@
 - ``fault_document(fault)``: a fault as a scenario file writes it, for YAML round trips.
 
 A schedule goes into a ``Scenario`` as its ``faults``, with ``StreamSpec(shards=schedule.shards,
-update_delay=schedule.update_delay)`` and ``ConsumerSpec(workers=schedule.workers)``.
+update_delay=schedule.update_delay)`` and ``ConsumerSpec(workers=schedule.workers)``;
+``kinsim.strategies.scenarios(faults=True)`` does that.
 
 Times are whole seconds and the update delay too, so ``at + update_delay`` is exact on any clock.
 """
