@@ -266,3 +266,12 @@ def test_every_schedule_numbers_its_faults_as_a_file_does(schedule):
 @given(ks.worker_scenarios())
 def test_every_worker_scenario_runs_to_a_report(scenario):
     _ran(scenario)
+
+
+def test_the_readmes_example_runs_and_passes():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Hypothesis strategies for your own tests"):]
+    code = section[section.index("```python\n") + len("```python\n"):section.index("\n```\n")]
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    namespace["test_send_puts_every_record"]()
