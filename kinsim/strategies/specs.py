@@ -85,8 +85,8 @@ def outage_lists(draw, duration: float, max_outages: int = 2) -> tuple[Outage, .
 @st.composite
 def producer_specs(draw, name: str = "p0", duration: float = 60.0, *, keys: Optional[st.SearchStrategy[str]] = None,
                    lags: Optional[st.SearchStrategy[Any]] = None) -> ProducerSpec:
-    """A producer named ``name`` writing for up to ``duration`` seconds: a record every 0.1 to 5 s (at
-    most a few hundred in all), from its offset (up to 5 s) to the end or an ``until`` of its own, with
+    """A producer named ``name`` writing for up to ``duration`` seconds: a record every 0.1 to 5 s, from
+    its offset (up to 5 s, at most half the duration) to the end or an ``until`` of its own, with
     jitter, a lag model (default: ``lag_models`` of up to 5 s with light tails), outages, clock skew of
     up to two minutes either way, and either pacing; its key from ``keys`` (default ``scenario_keys()``)."""
     interval = draw(st.one_of(st.sampled_from([0.1, 0.25, 0.5, 1.0, 2.0, 5.0]), seconds(0.1, 5.0)))
