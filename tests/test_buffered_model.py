@@ -14,10 +14,7 @@ from hypothesis import strategies as st
 
 from kinsim.counters import BufferedCounter, Windowing
 
-try:  # tests/ as a package, or on sys.path (pytest's rootdir-less "prepend" import mode)
-    from tests.strategies import S, counter_polls, window_shapes
-except ImportError:  # pragma: no cover - depends on how pytest was started
-    from strategies import S, counter_polls, window_shapes  # type: ignore[no-redef]
+from kinsim.strategies import S, counter_polls, window_shapes
 
 
 class BufferedModel:

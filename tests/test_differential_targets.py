@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 import kinsim
 from kinsim.clock import ManualClock
 from tests.conftest import START
-from tests.strategies import Advance, Merge, Put, PutBatch, Rescale, Split, picks, workloads
+from kinsim.strategies import Advance, Merge, Put, PutBatch, Rescale, Split, picks, workloads
 
 STREAM = "agree"
 NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})

@@ -18,7 +18,7 @@ from kinsim.endpoint import Endpoint
 from kinsim.injection import ERROR_CODES, PARTIAL_CODES
 from kinsim.protocol import CBOR
 from tests.conftest import START, read_back
-from tests.strategies import partition_key_pools, put_batches, record_data
+from kinsim.strategies import partition_key_pools, put_batches, record_data
 from tests.wire_helpers import Caller, cbor_request, json_request
 
 STREAM = "words"

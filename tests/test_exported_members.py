@@ -39,6 +39,25 @@ def test_counter_names():
                                         "buffered": kinsim.counters.BufferedCounter}
 
 
+def test_strategy_names():
+    """The hypothesis strategies are public: users draw their tests' inputs from these names."""
+    import kinsim.strategies
+
+    assert sorted(kinsim.strategies.__all__) == sorted([
+        "HASH_KEY_MAX", "Put", "PutBatch", "hash_keys", "explicit_hash_keys", "partition_keys",
+        "partition_key_pools", "record_data", "clock_starts", "clock_steps", "shard_counts", "get_records_limits",
+        "limit_cycles", "puts", "put_batches", "put_actions", "boto3_records",
+        "Advance", "Split", "Merge", "Rescale", "Action", "picks", "advances", "splits", "merges", "rescales",
+        "reshard_actions", "workloads", "reshard_workloads",
+        "S", "Poll", "window_shapes", "counter_polls",
+        "seconds", "lag_models", "lag_document",
+        "START", "KEYS", "DAY", "counter", "checkpoint_policies", "starts", "scenario_keys", "outage_lists",
+        "producer_specs", "consumer_specs", "counter_specs", "scenarios", "scenario_document", "scenario_documents",
+        "FaultSchedule", "fault_schedules", "reshard_schedules", "worker_schedules", "worker_lists",
+        "fault_document", "shard_name", "numbered_faults", "down_at_end", "PATIENT", "worker_scenarios",
+    ])
+
+
 def test_every_listed_name_exists():
     import importlib
 
@@ -46,7 +65,10 @@ def test_every_listed_name_exists():
                  "kinsim.scenario", "kinsim.scenario.kinds", "kinsim.scenario.loader", "kinsim.scenario.model",
                  "kinsim.scenario.consuming", "kinsim.scenario.checking", "kinsim.scenario.values",
                  "kinsim.metrics", "kinsim.report", "kinsim.runner", "kinsim.leases",
-                 "kinsim.leases.table", "kinsim.leases.taker", "kinsim.leases.holder"):
+                 "kinsim.leases.table", "kinsim.leases.taker", "kinsim.leases.holder", "kinsim.strategies",
+                 "kinsim.strategies.records", "kinsim.strategies.actions", "kinsim.strategies.counters",
+                 "kinsim.strategies.lags", "kinsim.strategies.specs", "kinsim.strategies.documents",
+                 "kinsim.strategies.faults", "kinsim.strategies.workers"):
         module = importlib.import_module(name)
         for member in module.__all__:
             assert hasattr(module, member), (name, member)

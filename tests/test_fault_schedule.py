@@ -11,6 +11,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kinsim import strategies as ks
 from kinsim.backends import MemoryBackend
 from kinsim.cli import main
 from kinsim.clock import ManualClock
@@ -18,11 +19,7 @@ from kinsim.errors import KinesisError, ScenarioError
 from kinsim.scenario import Fault, Merge, Pause, ShardCount, Split, Throttle, load_scenario, parse_scenario
 from kinsim.scenario.schedule import Crash, Restart, split_point
 from kinsim.scenario.values import hash_key, shard_id, size
-
-try:  # tests/ as a package, or on sys.path (pytest's rootdir-less "prepend" import mode)
-    from tests import strategies as ks
-except ImportError:  # pragma: no cover - depends on how pytest was started
-    import strategies as ks  # type: ignore[no-redef]
+from tests.strategies.faults import bad_fault_schedules
 
 BASE = """\
 name: t
@@ -437,7 +434,7 @@ def test_the_check_accepts_exactly_the_schedules_a_replay_carries_out(schedule):
 
 
 @PROPERTY
-@given(ks.bad_fault_schedules())
+@given(bad_fault_schedules())
 def test_a_spoilt_schedule_is_refused_at_the_bad_fault(schedule):
     error = check(schedule.schedule)
     assert error is not None

@@ -1,12 +1,12 @@
 """Bad input never crashes, hangs or eats the machine: scenario files and Kinesis calls, fuzzed.
 
-Scenario files (``strategies.scenario_files``: the shipped ones mutated, broken at the byte level, or
-extreme but well-formed) go through ``load_scenario`` and the run's size check in process, by the
-thousand, and some through the command line (``validate`` and ``run``) in a child process with its
-memory capped: a file is a scenario or one clear message, one line, with a key path where a key is to
-blame, in bounded time; the command line exits 0 or 2, never with a traceback. Small well-formed
-scenarios run to the end and lose nothing. Calls to every operation of kinsim's client
-(``strategies.client_calls``) raise only ``ParamValidationError`` or ``ClientError`` with the service's codes.
+Scenario files (``scenario_files`` of ``tests/strategies/bad_input.py``: the shipped ones mutated, broken
+at the byte level, or extreme but well-formed) go through ``load_scenario`` and the run's size check in
+process, by the thousand, and some through the command line (``validate`` and ``run``) in a child process
+with its memory capped: a file is a scenario or one clear message, one line, with a key path where a key
+is to blame, in bounded time; the command line exits 0 or 2, never with a traceback. Small well-formed
+scenarios run to the end and lose nothing. Calls to every operation of kinsim's client (``client_calls``)
+raise only ``ParamValidationError`` or ``ClientError`` with the service's codes.
 
 Each CI run tries a fixed number of examples (a few thousand in all); ``KINSIM_FUZZ_SCALE=20 python -m
 pytest tests/test_fuzz.py`` tries twenty times as many, and hypothesis keeps what it found failing in
@@ -34,7 +34,7 @@ from kinsim.runner import run
 from kinsim.scenario import load_scenario, parse_scenario
 
 from .conftest import ROOT, START
-from .strategies import client_calls, runnable_documents, scenario_files
+from .strategies.bad_input import client_calls, runnable_documents, scenario_files
 
 SCALE = int(os.environ.get("KINSIM_FUZZ_SCALE", "1"))
 SMALL_RUN = Budget(max_events=300_000, max_memory_bytes=1024**3)

@@ -1,6 +1,6 @@
 """Property-based tests of ``MemoryBackend``: hash-key routing, sequence numbers, reads and resharding.
 
-Each test replays generated actions (see ``tests/strategies.py``) against a fresh ``MemoryBackend`` on
+Each test replays generated actions (``kinsim.strategies``) against a fresh ``MemoryBackend`` on
 a ``ManualClock`` through the public backend API, keeps its own record of what it put, and checks:
 
 1. every hash key in [0, 2**128 - 1] lies in exactly one open shard, the open shards' ranges are
@@ -27,12 +27,8 @@ from hypothesis import strategies as st
 
 from kinsim.backends import MemoryBackend
 from kinsim.clock import ManualClock
+from kinsim import strategies as ks
 from kinsim.records import HASH_KEY_MAX, IteratorType, PutFailure, PutResult, Record, Shard
-
-try:  # tests/ as a package, or on sys.path (pytest's rootdir-less "prepend" import mode)
-    from tests import strategies as ks
-except ImportError:  # pragma: no cover - depends on how pytest was started
-    import strategies as ks  # type: ignore[no-redef]
 
 STREAM = "props"
 MAX_OPEN = 24          # keep generated streams small: splits and UpdateShardCount stay at or below this

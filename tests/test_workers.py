@@ -1,7 +1,7 @@
 """KCL-shaped workers under crashes, pauses and restarts (DESIGN §11): properties of whole runs, and a
 few runs told by example.
 
-The generated scenarios (``tests.strategies.workers``) have one to four shards, maybe splits, merges and
+The generated scenarios (``kinsim.strategies.worker_scenarios``) have one to four shards, maybe splits, merges and
 shard counts, throttles, one to four workers with a valid schedule of crashes, restarts and pauses, a
 lease failover time, a checkpoint policy and a state (memory or checkpointed), and a ``TRIM_HORIZON``
 consumer.
@@ -39,8 +39,8 @@ from kinsim.scenario.schedule import Crash, Fault, Merge, Pause, ShardCount, Spl
 from kinsim.simulation.payload import event_us_of
 from kinsim.simulation.processing import LeaseProcessor
 from kinsim.simulation.shard_consumer import ShardConsumer
+from kinsim.strategies import PATIENT, START, worker_scenarios
 from tests.conftest import read_back
-from tests.strategies.workers import PATIENT, START, worker_scenarios
 
 SHARD_0 = "shardId-000000000000"
 SHARD_END = "SHARD_END"

@@ -1,5 +1,5 @@
-"""Hypothesis strategies for whole runs of KCL-shaped workers (DESIGN §11): a scenario with one to four
-shards, a valid fault schedule from ``faults.fault_schedules`` (reshards, throttles, and the workers'
+"""Strategies for whole runs of KCL-shaped workers (DESIGN §11): a scenario with one to four
+shards, a valid fault schedule from ``fault_schedules`` (reshards, throttles, and the workers'
 crashes, restarts and pauses over 1 to 4 workers, several more often than not, some worker alive at the
 end), and a consumer whose lease failover time, checkpoint policy and state are drawn too.
 
@@ -13,29 +13,17 @@ their watermark never closes a window before the shard ends or input does).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from hypothesis import strategies as st
 
-from kinsim.counters import BUILT_IN, Windowing
 from kinsim.lag import Constant, Uniform
 from kinsim.records import IteratorType
-from kinsim.scenario import ConsumerSpec, CounterSpec, ProducerSpec, Scenario, StreamSpec
-from kinsim.scenario.model import CheckpointPolicy, State
+from kinsim.scenario import ConsumerSpec, ProducerSpec, Scenario, StreamSpec
+from kinsim.scenario.model import State
 
 from .faults import fault_schedules, worker_lists
+from .specs import DAY, KEYS, START, checkpoint_policies, counter
 
-__all__ = ["START", "KEYS", "PATIENT", "counter", "checkpoint_policies", "worker_scenarios"]
-
-START = datetime(2018, 7, 31, 21, 56, tzinfo=timezone.utc)
-KEYS = ("10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.12", "8.8.8.8")  # MD5 quarters 0, 2, 0, 1, 3, 1
-DAY = 86_400.0
-
-
-def counter(name: str, kind: str, size: float, slide: float, **params: float) -> CounterSpec:
-    """A built-in counter as the scenario loader makes it."""
-    return CounterSpec(name, kind, BUILT_IN[kind], Windowing.of_seconds(size, slide), tuple(params.items()))
-
+__all__ = ["PATIENT", "worker_scenarios"]
 
 #: the naive counter, and buffered counters whose grace (a day) outlasts any run here
 PATIENT = (counter("naive", "naive", 10.0, 10.0),
@@ -43,16 +31,10 @@ PATIENT = (counter("naive", "naive", 10.0, 10.0),
            counter("patient-hopping", "buffered", 20.0, 5.0, grace=DAY))
 
 
-def checkpoint_policies() -> st.SearchStrategy[CheckpointPolicy]:
-    """``consumer.checkpoint``: every few seconds, every few records, each batch, or none."""
-    return st.one_of(st.sampled_from([1.0, 5.0, 30.0]).map(lambda every: CheckpointPolicy(every=every)),
-                     st.sampled_from([1, 7, 50]).map(lambda records: CheckpointPolicy(records=records)),
-                     st.just(CheckpointPolicy(each_batch=True)), st.just(CheckpointPolicy()))
-
-
 @st.composite
 def worker_scenarios(draw, *, state=st.sampled_from(State), durations=st.sampled_from([60, 90, 150])) -> Scenario:
-    """A runnable scenario of workers under a valid fault schedule (see the module's docstring)."""
+    """A runnable scenario of workers under a valid fault schedule (see the module's docstring); ``state``
+    draws where the counters' state lives (default: either), ``durations`` the whole seconds it lasts."""
     duration = draw(durations)
     several = st.integers(2, 4).map(lambda n: tuple(f"w{i}" for i in range(1, n + 1)))
     schedule = draw(fault_schedules(duration=float(duration), max_faults=10,
