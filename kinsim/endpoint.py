@@ -170,6 +170,7 @@ class Endpoint:
                     hits["calls"] += 1
             if drop == "before":
                 self._stats.injected["dropped_before"] += 1
+                self._stats.add("records_unanswered", _records_sent(operation, params))
                 return self._done(operation, None, delay, request_id)
             if error is not None:
                 self._stats.injected[f"error:{error.code}"] += 1
@@ -182,6 +183,8 @@ class Endpoint:
                 answer = error_reply(exc, content_type)
             if drop == "after":  # done, error or not, and the answer lost
                 self._stats.injected["dropped_after"] += 1
+                self._stats.add("records_unanswered", _records_sent(operation, params))
+                self._stats.add("records_written_unanswered", _records_written(operation, response))
                 answer = None
             return self._done(operation, answer, delay, request_id, response)
 
@@ -242,6 +245,10 @@ class _Statistics:
         self.records: Counter = Counter()
         self.stream_faults: list[dict] = []
 
+    def add(self, key: str, count: int) -> None:
+        if count:
+            self.injected[key] += count
+
     def count(self, operation: str, answer: Optional[Reply], response: Optional[Params]) -> None:
         calls = self.operations.setdefault(operation, Counter())
         calls["calls"] += 1
@@ -252,13 +259,9 @@ class _Statistics:
             self.statuses[str(answer.status)] += 1
             if answer.status != 200:
                 calls["errors"] += 1
-        if response is not None:
-            if operation == "PutRecord":
-                self.records["put"] += 1
-            elif operation == "PutRecords":
-                self.records["put"] += len(response["Records"]) - response["FailedRecordCount"]
-            elif operation == "GetRecords":
-                self.records["read"] += len(response["Records"])
+        self.records["put"] += _records_written(operation, response)
+        if response is not None and operation == "GetRecords":
+            self.records["read"] += len(response["Records"])
 
     def as_dict(self) -> dict[str, Any]:
         injected: dict[str, Any] = {}
@@ -272,6 +275,25 @@ class _Statistics:
                 "operations": {name: dict(sorted(c.items())) for name, c in sorted(self.operations.items())},
                 "records": {"put": self.records["put"], "read": self.records["read"]},
                 "injected": injected, "stream_faults": list(self.stream_faults)}
+
+
+def _records_sent(operation: str, params: Params) -> int:
+    """Records a put carried (0 for other calls): what a client whose answer was lost cannot account for."""
+    if operation == "PutRecord":
+        return 1
+    if operation == "PutRecords":
+        return len(params.get("Records") or ())
+    return 0
+
+
+def _records_written(operation: str, response: Optional[Params]) -> int:
+    if response is None:
+        return 0
+    if operation == "PutRecord":
+        return 1
+    if operation == "PutRecords":
+        return len(response["Records"]) - response["FailedRecordCount"]
+    return 0
 
 
 def _only(names: list[str]) -> str:

@@ -144,7 +144,8 @@ def test_each_injected_kind_is_answered_and_counted():
     assert stats["answers"] == {"200": 2, "500": 3, "503": 2, "dropped": 3}
     assert stats["injected"] == {"dropped_after": 2, "dropped_before": 1, "errors": {
         "InternalFailure": 3, "ServiceUnavailable": 2}, "latency_s": 0.25,
-        "partial_records": {"ProvisionedThroughputExceededException": 4}}
+        "partial_records": {"ProvisionedThroughputExceededException": 4},
+        "records_unanswered": 2, "records_written_unanswered": 2}  # the two PutRecords whose answers were lost
     assert [(f["path"], f["kind"], f.get("calls"), f.get("records")) for f in stats["faults"]] == [
         ("faults[0]", "error", 3, None), ("faults[1]", "error", 2, None), ("faults[2]", "latency", 1, None),
         ("faults[3]", "partial", None, 4), ("faults[4]", "drop", 1, None), ("faults[5]", "drop", 2, None)]
@@ -257,7 +258,8 @@ def test_a_drop_before_writes_nothing_and_after_writes(operation, params, when, 
     assert caller.call(operation, **params) is None
     assert [r.data for r in read_back(kinesis.backend)[SHARD0]] == [b"kept?"] * written
     stats = kinesis.statistics()
-    assert stats["injected"] == {f"dropped_{when}": 1} and stats["records"]["put"] == written
+    lost = {"records_unanswered": 1} | ({"records_written_unanswered": 1} if written else {})
+    assert stats["injected"] == {f"dropped_{when}": 1, **lost} and stats["records"]["put"] == written
 
 
 def test_a_drop_after_loses_an_error_answer_too_and_the_first_of_an_error_and_a_drop_is_the_one_done():
@@ -267,7 +269,8 @@ def test_a_drop_after_loses_an_error_answer_too_and_the_first_of_an_error_and_a_
     assert caller.call("PutRecord", StreamName="nowhere", Data=b"x", PartitionKey="k") is None
     assert error_code(caller.call("ListShards", StreamName=STREAM)) == "InternalFailure"
     stats = kinesis.statistics()
-    assert stats["injected"] == {"dropped_after": 1, "errors": {"InternalFailure": 1}}
+    assert stats["injected"] == {"dropped_after": 1, "errors": {"InternalFailure": 1},
+                                 "records_unanswered": 1}  # sent, refused (no such stream), the answer lost
     assert [f.get("calls", 0) for f in stats["faults"]] == [1, 1, 0]
 
 

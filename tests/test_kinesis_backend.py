@@ -1,9 +1,9 @@
 """``KinesisBackend`` (one call per call, errors mapped) and ``RetryingBackend`` over it and over
 simulated shards: retries, lost answers, renewed iterators, paging, error mapping, safety.
 
-Faults come from ``FaultyClient`` wrapped around kinsim's boto3-shaped client over simulated shards, so
-what the stream really holds can be read back and compared with the wrapper's bookkeeping; its sleeps
-are recorded instead of slept.
+Faults come from a fault plan (``kinsim.injection``) under ``kinsim.mock()``, answering a boto3 client
+(one attempt a call) from simulated shards, so what the stream really holds can be read back and
+compared with the endpoint's statistics; the retrying backend's sleeps are recorded instead of slept.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import uuid
 from collections import Counter
 
 import pytest
+from botocore.config import Config
 
 import kinsim
 from kinsim import errors
 from kinsim.backends.kinesis import KinesisBackend
 from kinsim.backends.retrying import RetryingBackend, RetryPolicy
 from kinsim.clock import ManualClock
-from kinsim.faults import FaultyClient
 from kinsim.records import PutEntry, PutFailure, PutResult
 from kinsim.report import to_json
 from kinsim.runner import run
@@ -45,19 +45,55 @@ def read_everything(memory: kinsim.MemoryBackend, stream: str) -> list[bytes]:
     return data
 
 
-def faulty_backend(seed: int, **faults):
-    memory = kinsim.MemoryBackend(ManualClock(START), throttling=False)
-    client = FaultyClient(kinsim.client(memory), seed=seed, **faults)
+PUTS = ["PutRecord", "PutRecords"]
+#: the faults these tests inject, by name, as a fault file's items at a rate
+RATE_FAULTS = {
+    "throttle": lambda rate: {"error": "ProvisionedThroughputExceededException", "rate": rate,
+                              "operations": PUTS + ["GetRecords"]},
+    "lost_request": lambda rate: {"drop": "before", "rate": rate, "operations": PUTS},
+    "lost_response": lambda rate: {"drop": "after", "rate": rate, "operations": PUTS},
+    "partial": lambda rate: {"partial": "ProvisionedThroughputExceededException", "rate": rate},
+    "expire": lambda rate: {"error": "ExpiredIteratorException", "rate": rate, "operations": ["GetRecords"]},
+}
+
+
+def fault_plan(**rates: float) -> list[dict]:
+    return [make(rates[name]) for name, make in RATE_FAULTS.items() if rates.get(name)]
+
+
+def faulty_client(clock, seed: int, **rates: float):
+    """A boto3 client answered by simulated shards on ``clock`` with these faults, and their endpoint."""
+    service = kinsim.mock(clock, throttling=False, faults=fault_plan(**rates), seed=seed)
+    return service.client(config=Config(retries={"total_max_attempts": 1})), service.endpoint
+
+
+def injected(endpoint) -> dict:
+    found = endpoint.statistics()["injected"]
+    errors_ = found.get("errors", {})
+    return {"throttled_calls": errors_.get("ProvisionedThroughputExceededException", 0),
+            "expired_iterators": errors_.get("ExpiredIteratorException", 0),
+            "partially_failed_records": found.get("partial_records", {}).get("ProvisionedThroughputExceededException", 0),
+            "unanswered_records": found.get("records_unanswered", 0),
+            "written_then_lost_records": found.get("records_written_unanswered", 0)}
+
+
+def set_faults(endpoint, **rates: float) -> None:
+    endpoint.clear_faults()
+    endpoint.add_faults(fault_plan(**rates))
+
+
+def faulty_backend(seed: int, **rates):
+    client, endpoint = faulty_client(ManualClock(START), seed, **rates)
     slept: list[float] = []
-    backend = RetryingBackend(KinesisBackend(client, wall_clock=memory.clock.now), sleep=slept.append,
+    backend = RetryingBackend(KinesisBackend(client, wall_clock=endpoint.clock.now), sleep=slept.append,
                               rng=random.Random(seed), retry=RetryPolicy(attempts=60))
-    return memory, client, backend, slept
+    return endpoint.backend, endpoint, backend, slept
 
 
 @pytest.mark.parametrize("seed", range(5))
 def test_throttling_partial_failures_and_lost_answers_lose_nothing_and_count_every_duplicate(seed):
-    memory, client, backend, slept = faulty_backend(seed, throttle=0.2, partial=0.3, lost_response=0.1,
-                                                    lost_request=0.1)
+    memory, endpoint, backend, slept = faulty_backend(seed, throttle=0.2, partial=0.3, lost_response=0.1,
+                                                      lost_request=0.1)
     memory.create_stream("s", 3)
     sent = []
     for i in range(300):
@@ -72,16 +108,17 @@ def test_throttling_partial_failures_and_lost_answers_lose_nothing_and_count_eve
     stored = Counter(read_everything(memory, "s"))
     assert set(stored) == set(sent)                                  # nothing lost
     duplicates = sum(stored.values()) - len(sent)
-    assert duplicates == client.injected["written_then_lost_records"]  # what really doubled ...
+    counts = injected(endpoint)
+    assert duplicates == counts["written_then_lost_records"]  # what really doubled ...
     # ... and counted: every record of a put that got no answer may have been written, for all a client
     # can tell, so each is counted as a possible duplicate; the ones that really doubled are among them
-    assert backend.stats.possible_duplicates == client.injected["unanswered_records"] >= duplicates > 0
-    assert client.injected["throttled_calls"] and client.injected["partially_failed_records"]
+    assert backend.stats.possible_duplicates == counts["unanswered_records"] >= duplicates > 0
+    assert counts["throttled_calls"] and counts["partially_failed_records"]
     assert slept and max(slept) <= RetryPolicy().cap_s
 
 
 def test_a_batch_that_keeps_failing_comes_back_as_failures_not_silence():
-    memory, client, backend, _ = faulty_backend(1, partial=1.0)
+    memory, endpoint, backend, _ = faulty_backend(1, partial=1.0)
     memory.create_stream("s", 1)
     backend.retry = RetryPolicy(attempts=3)
     outcomes = backend.put_records("s", [PutEntry(b"x", "k"), PutEntry(b"y", "k")])
@@ -91,7 +128,7 @@ def test_a_batch_that_keeps_failing_comes_back_as_failures_not_silence():
 
 
 def test_a_put_that_keeps_being_throttled_raises_the_api_error():
-    memory, client, backend, slept = faulty_backend(1, throttle=1.0)
+    memory, endpoint, backend, slept = faulty_backend(1, throttle=1.0)
     memory.create_stream("s", 1)
     backend.retry = RetryPolicy(attempts=4)
     with pytest.raises(errors.ProvisionedThroughputExceededException):
@@ -100,16 +137,16 @@ def test_a_put_that_keeps_being_throttled_raises_the_api_error():
 
 
 def test_an_expired_iterator_is_renewed_after_the_last_record_read():
-    memory, client, backend, _ = faulty_backend(3)
+    memory, endpoint, backend, _ = faulty_backend(3)
     memory.create_stream("s", 1)
     for i in range(10):
         backend.put_record("s", str(i).encode(), "k")
     iterator = backend.get_shard_iterator("s", "shardId-000000000000", "TRIM_HORIZON")
     first = backend.get_records(iterator, limit=4)
-    client.rates["expire"] = 1.0
+    set_faults(endpoint, expire=1.0)
     with pytest.raises(errors.ExpiredIteratorException):  # renewed once, and that one expires too
         backend.get_records(first.next_shard_iterator, limit=4)
-    client.rates["expire"] = 0.0
+    set_faults(endpoint)
     iterator = backend.get_shard_iterator("s", "shardId-000000000000", "TRIM_HORIZON")
     first = backend.get_records(iterator, limit=4)
     memory.clock.advance(301)  # really expire it, on the simulated shards' clock
@@ -119,7 +156,7 @@ def test_an_expired_iterator_is_renewed_after_the_last_record_read():
 
 
 def test_a_latest_iterator_renewed_before_any_read_misses_nothing():
-    memory, client, backend, _ = faulty_backend(3)
+    memory, endpoint, backend, _ = faulty_backend(3)
     memory.create_stream("s", 1)
     iterator = backend.get_shard_iterator("s", "shardId-000000000000", "LATEST")
     memory.clock.advance(10)
@@ -147,19 +184,19 @@ def test_botocore_errors_do_not_escape():
 
 
 def test_the_raw_backend_makes_one_call_and_answers_as_the_service_did():
-    memory = kinsim.MemoryBackend(ManualClock(START), throttling=False)
-    client = FaultyClient(kinsim.client(memory), seed=4, throttle=1.0)
+    client, endpoint = faulty_client(ManualClock(START), 4, throttle=1.0)
+    memory = endpoint.backend
     backend = KinesisBackend(client)
     memory.create_stream("s", 1)
     with pytest.raises(errors.ProvisionedThroughputExceededException):
         backend.put_record("s", b"x", "k")
-    assert client.injected["throttled_calls"] == 1                 # no retry behind the caller's back
-    client.rates.update(throttle=0.0, lost_response=1.0)
+    assert injected(endpoint)["throttled_calls"] == 1                 # no retry behind the caller's back
+    set_faults(endpoint, lost_response=1.0)
     with pytest.raises(errors.AnswerLostError) as lost:
         backend.put_record("s", b"y", "k")
     assert lost.value.operation == "put_record"
     assert read_everything(memory, "s") == [b"y"]                  # written, though the answer was lost
-    client.rates.update(lost_response=0.0, expire=1.0)
+    set_faults(endpoint, expire=1.0)
     iterator = backend.get_shard_iterator("s", "shardId-000000000000", "TRIM_HORIZON")
     with pytest.raises(errors.ExpiredIteratorException):
         backend.get_records(iterator)
@@ -187,19 +224,18 @@ def test_a_run_over_a_faulty_stream_loses_nothing_and_counts_every_possible_dupl
     kept = {}
 
     def factory(clock):
-        memory = kinsim.MemoryBackend(clock, throttling=False)
-        kept["client"] = FaultyClient(kinsim.client(memory), seed=5, throttle=0.05, lost_response=0.05,
-                                      lost_request=0.05, expire=0.05)
-        return KinesisBackend(kept["client"], wall_clock=clock.now)
+        client, kept["endpoint"] = faulty_client(clock, 5, throttle=0.05, lost_response=0.05, lost_request=0.05,
+                                                 expire=0.05)
+        return KinesisBackend(client, wall_clock=clock.now)
 
     result = run(load_scenario(ROOT / "scenarios/lagged_producers.yaml"), backend_factory=factory)
-    injected = kept["client"].injected
+    counts = injected(kept["endpoint"])
     assert result.produced == result.delivered == 420
-    assert result.possible_duplicates == injected["unanswered_records"] > 0      # one record per put
-    assert result.throttled_puts + result.throttled_polls == injected["throttled_calls"] > 0
-    assert injected["expired_iterators"] > 0
+    assert result.possible_duplicates == counts["unanswered_records"] > 0      # one record per put
+    assert result.throttled_puts + result.throttled_polls == counts["throttled_calls"] > 0
+    assert counts["expired_iterators"] > 0
     naive = result.counters[0].counter
-    assert naive.records_counted == 420 + injected["written_then_lost_records"]  # read twice, counted twice
+    assert naive.records_counted == 420 + counts["written_then_lost_records"]  # read twice, counted twice
 
 
 def test_an_unreachable_endpoint_is_a_backend_error():
