@@ -176,26 +176,9 @@ def end_to_end(sizes: list[int], repeat: int) -> list[dict]:
 # -- part 2: the same workload through three clients ------------------------------------------------------
 def workload(client, records: int) -> float:
     """Put ``records`` in 500-record batches into a 1-shard stream, read them all back; records/s."""
-    stream = f"bench-{time.monotonic_ns()}"
-    client.create_stream(StreamName=stream, ShardCount=1)
-    waiter = client.get_waiter("stream_exists")
-    waiter.wait(StreamName=stream, WaiterConfig={"Delay": 0.05, "MaxAttempts": 200})
-    started = time.perf_counter()
-    for first in range(0, records, 500):
-        batch = [{"Data": f"2018-07-31T21:56:{i % 60:02d}.000000".encode(), "PartitionKey": f"10.0.0.{i % 100}"}
-                 for i in range(first, min(records, first + 500))]
-        response = client.put_records(StreamName=stream, Records=batch)
-        assert response["FailedRecordCount"] == 0
-    shard = client.list_shards(StreamName=stream)["Shards"][0]["ShardId"]
-    iterator = client.get_shard_iterator(StreamName=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
-    iterator, read = iterator["ShardIterator"], 0
-    while read < records:
-        response = client.get_records(ShardIterator=iterator, Limit=10000)
-        read += len(response["Records"])
-        iterator = response["NextShardIterator"]
-    elapsed = time.perf_counter() - started
-    client.delete_stream(StreamName=stream)
-    return records / elapsed
+    from endpoints import put_then_get
+
+    return put_then_get(client, records)["both_records_per_s"]
 
 
 def clients(records: int) -> dict:

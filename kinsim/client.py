@@ -33,7 +33,7 @@ from dateutil.tz import tzlocal
 from .api import KinesisApi
 from .backends.base import Backend
 from .errors import KinesisError
-from .wire import shown_millis
+from .wire import shape_converter, shown_millis
 
 __all__ = ["KinesisClient"]
 
@@ -98,43 +98,14 @@ def _timestamp_out(instant: float) -> datetime:
     return datetime.fromtimestamp(shown_millis(instant) / 1000, _LOCAL_ZONE)
 
 
-def _converter(shape, leaf_type: str, convert: Callable[[Any], Any], copy: bool) -> Optional[Callable[[Any], Any]]:
-    """A function that gives a value of ``shape`` with ``convert`` applied to every value of type
-    ``leaf_type`` in it (with ``copy``, in new dictionaries and lists along the way, so the caller's are
-    never touched; else in place), or None if the shape holds no such value."""
-    kind = shape.type_name
-    if kind == leaf_type:
-        return convert
-    if kind == "structure":
-        members = [(name, c) for name, member in shape.members.items()
-                   if (c := _converter(member, leaf_type, convert, copy)) is not None]
-        if not members:
-            return None
-
-        def structure(value: dict) -> dict:
-            if copy:
-                value = dict(value)
-            for name, member_convert in members:
-                if value.get(name) is not None:
-                    value[name] = member_convert(value[name])
-            return value
-        return structure
-    if kind == "list":
-        item = _converter(shape.member, leaf_type, convert, copy)
-        return None if item is None else (lambda values: [item(v) for v in values])
-    if kind == "map":
-        item = _converter(shape.value, leaf_type, convert, copy)
-        return None if item is None else (lambda values: {k: item(v) for k, v in values.items()})
-    return None
-
-
 @functools.lru_cache(maxsize=None)
 def _adapters(operation_name: str) -> tuple[Optional[Callable], Optional[Callable], Optional[Callable]]:
     """(blobs in, timestamps in, timestamps out) converters of one operation."""
     model = _service_model().operation_model(operation_name)
-    return (_converter(model.input_shape, "blob", _blob_in, copy=True),
-            _converter(model.input_shape, "timestamp", _timestamp_in, copy=True),
-            _converter(model.output_shape, "timestamp", _timestamp_out, copy=False) if model.output_shape else None)
+    return (shape_converter(model.input_shape, {"blob": _blob_in}, copy=True),
+            shape_converter(model.input_shape, {"timestamp": _timestamp_in}, copy=True),
+            shape_converter(model.output_shape, {"timestamp": _timestamp_out}, copy=False) if model.output_shape
+            else None)
 
 
 class KinesisClient:

@@ -34,7 +34,7 @@ from typing import Any, Callable, Mapping, Optional
 import botocore.session
 
 from .errors import KinesisError, kinesis_error
-from .wire import shown_millis
+from .wire import shape_converter, shown_millis
 
 __all__ = ["JSON", "CBOR", "TARGET_PREFIX", "Reply", "read_request", "reply", "error_reply", "status_of",
            "operation_names"]
@@ -253,7 +253,8 @@ def _encode(document: Any, cbor: bool) -> bytes:
 @functools.lru_cache(maxsize=None)
 def _writer(operation: str, cbor: bool) -> Callable[[Any], Any]:
     shape = _model().operation_model(operation).output_shape
-    return _out(shape, cbor) or (lambda value: value)
+    leaves = {"timestamp": _timestamp_cbor} if cbor else {"timestamp": _timestamp_json, "blob": _blob_json}
+    return shape_converter(shape, leaves, copy=True) or (lambda value: value)
 
 
 def _timestamp_json(value: float) -> float:
@@ -268,32 +269,3 @@ def _timestamp_cbor(value: float) -> Any:
 
 def _blob_json(value: bytes) -> str:
     return base64.b64encode(value).decode("ascii")
-
-
-def _out(shape, cbor: bool) -> Optional[Callable[[Any], Any]]:
-    """A function putting blobs and timestamps of ``shape`` in their wire form (None: nothing to do)."""
-    kind = shape.type_name
-    if kind == "blob":
-        return None if cbor else _blob_json
-    if kind == "timestamp":
-        return _timestamp_cbor if cbor else _timestamp_json
-    if kind == "structure":
-        members = [(name, convert) for name, member in shape.members.items()
-                   if (convert := _out(member, cbor)) is not None]
-        if not members:
-            return None
-
-        def structure(value: dict) -> dict:
-            value = dict(value)
-            for name, convert in members:
-                if value.get(name) is not None:
-                    value[name] = convert(value[name])
-            return value
-        return structure
-    if kind == "list":
-        item = _out(shape.member, cbor)
-        return None if item is None else (lambda values: [item(v) for v in values])
-    if kind == "map":
-        item = _out(shape.value, cbor)
-        return None if item is None else (lambda values: {k: item(v) for k, v in values.items()})
-    return None

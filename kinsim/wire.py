@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any, Callable, Mapping, Optional
 
 from .records import (
     ChildShard,
@@ -21,6 +21,7 @@ from .records import (
 )
 
 __all__ = [
+    "shape_converter",
     "shown_millis",
     "timestamp_from_wire",
     "hash_key_range_to_wire",
@@ -36,6 +37,38 @@ __all__ = [
 ]
 
 Wire = dict[str, Any]
+
+
+def shape_converter(shape, leaves: Mapping[str, Callable[[Any], Any]],
+                    copy: bool = True) -> Optional[Callable[[Any], Any]]:
+    """A function giving a value of botocore model ``shape`` with ``leaves[type]`` applied to every
+    value of that type in it (``{"blob": ..., "timestamp": ...}``): with ``copy``, in new dictionaries and
+    lists along the way, so the caller's are never touched; else in place. None if the shape holds no
+    such value. Adapters build one per operation and direction, once."""
+    kind = shape.type_name
+    if kind in leaves:
+        return leaves[kind]
+    if kind == "structure":
+        members = [(name, c) for name, member in shape.members.items()
+                   if (c := shape_converter(member, leaves, copy)) is not None]
+        if not members:
+            return None
+
+        def structure(value: dict) -> dict:
+            if copy:
+                value = dict(value)
+            for name, member_convert in members:
+                if value.get(name) is not None:
+                    value[name] = member_convert(value[name])
+            return value
+        return structure
+    if kind == "list":
+        item = shape_converter(shape.member, leaves, copy)
+        return None if item is None else (lambda values: [item(v) for v in values])
+    if kind == "map":
+        item = shape_converter(shape.value, leaves, copy)
+        return None if item is None else (lambda values: {k: item(v) for k, v in values.items()})
+    return None
 
 
 def shown_millis(instant: float) -> int:

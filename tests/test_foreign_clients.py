@@ -221,14 +221,23 @@ def test_js_create_put_list_and_read_back(js_sdk, endpoint, stream):
     assert all(r["NextShardIterator"] and r["MillisBehindLatest"] >= 0 for r in reads)
 
 
-def test_js_split_shard(js_sdk, endpoint, stream):
-    results = js_sdk.run(endpoint.url, [
+def split_in_halves(stream: str, put_first: bool = False) -> list[dict]:
+    """The JS operations that make ``stream`` with one shard (and put a record ``before`` in it) and split
+    it in the middle of the key space, waiting for ACTIVE after each change."""
+    put = [{"op": "PutRecord", "params": {"StreamName": stream, "Data": b64(b"before"), "PartitionKey": "k"}}]
+    return [
         {"op": "CreateStream", "params": {"StreamName": stream, "ShardCount": 1}},
         {"op": "waitUntilStreamExists", "params": {"StreamName": stream}},
-        {"op": "PutRecord", "params": {"StreamName": stream, "Data": b64(b"before"), "PartitionKey": "k"}},
+        *(put if put_first else []),
         {"op": "SplitShard", "params": {"StreamName": stream, "ShardToSplit": PARENT,
                                         "NewStartingHashKey": str(HALF)}},
         {"op": "waitUntilStreamExists", "params": {"StreamName": stream}},
+    ]
+
+
+def test_js_split_shard(js_sdk, endpoint, stream):
+    results = js_sdk.run(endpoint.url, [
+        *split_in_halves(stream, put_first=True),
         {"op": "ListShards", "params": {"StreamName": stream}},
         {"op": "DescribeStream", "params": {"StreamName": stream}},
     ])
@@ -244,11 +253,7 @@ def test_js_split_shard(js_sdk, endpoint, stream):
 def test_js_split_stream_counts_its_open_shards(js_sdk, endpoint, stream, request):
     differs(request, endpoint, moto_server="OpenShardCount stays at the count before the split")
     results = js_sdk.run(endpoint.url, [
-        {"op": "CreateStream", "params": {"StreamName": stream, "ShardCount": 1}},
-        {"op": "waitUntilStreamExists", "params": {"StreamName": stream}},
-        {"op": "SplitShard", "params": {"StreamName": stream, "ShardToSplit": PARENT,
-                                        "NewStartingHashKey": str(HALF)}},
-        {"op": "waitUntilStreamExists", "params": {"StreamName": stream}},
+        *split_in_halves(stream),
         {"op": "DescribeStreamSummary", "params": {"StreamName": stream}},
     ])
     assert oks(results)[-1]["StreamDescriptionSummary"]["OpenShardCount"] == 2
@@ -257,11 +262,7 @@ def test_js_split_stream_counts_its_open_shards(js_sdk, endpoint, stream, reques
 def test_js_writes_after_a_split_go_to_the_children(js_sdk, endpoint, stream, request):
     differs(request, endpoint, moto_server="keeps writing to the closed parent after a split")
     results = js_sdk.run(endpoint.url, [
-        {"op": "CreateStream", "params": {"StreamName": stream, "ShardCount": 1}},
-        {"op": "waitUntilStreamExists", "params": {"StreamName": stream}},
-        {"op": "SplitShard", "params": {"StreamName": stream, "ShardToSplit": PARENT,
-                                        "NewStartingHashKey": str(HALF)}},
-        {"op": "waitUntilStreamExists", "params": {"StreamName": stream}},
+        *split_in_halves(stream),
         {"op": "PutRecord", "params": {"StreamName": stream, "Data": b64(b"low"), "PartitionKey": "k",
                                        "ExplicitHashKey": "0"}},
         {"op": "PutRecords", "params": {"StreamName": stream, "Records": [
@@ -279,12 +280,7 @@ def test_js_reading_a_split_parent_ends_with_its_children(js_sdk, endpoint, stre
     differs(request, endpoint, kinesalite_server="ends a closed shard without ChildShards (3.3.3 predates them)",
             moto_server="never ends a closed shard: every read gives a next iterator")
     results = js_sdk.run(endpoint.url, [
-        {"op": "CreateStream", "params": {"StreamName": stream, "ShardCount": 1}},
-        {"op": "waitUntilStreamExists", "params": {"StreamName": stream}},
-        {"op": "PutRecord", "params": {"StreamName": stream, "Data": b64(b"before"), "PartitionKey": "k"}},
-        {"op": "SplitShard", "params": {"StreamName": stream, "ShardToSplit": PARENT,
-                                        "NewStartingHashKey": str(HALF)}},
-        {"op": "waitUntilStreamExists", "params": {"StreamName": stream}},
+        *split_in_halves(stream, put_first=True),
         {"op": "GetShardIterator", "params": {"StreamName": stream, "ShardId": PARENT,
                                               "ShardIteratorType": "TRIM_HORIZON"}},
         {"op": "GetRecords", "params": {"ShardIterator": ref(5, "ShardIterator")}},
