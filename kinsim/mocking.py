@@ -33,8 +33,10 @@ requests; leaving restores the environment. A botocore session made before the f
 entered, other than boto3's default session, does not know the mock: make the client inside, or use
 ``mock.client()``, which is always routed.
 
-Injected latency is slept on a wall clock; on a ``ManualClock`` the clock is moved by it instead. A
-dropped connection (a ``drop`` fault) is botocore's ``ConnectionClosedError``, which botocore retries.
+Injected latency is slept on a wall clock; on a ``ManualClock`` the clock is moved by it instead, and
+so is botocore's retry back-off (its retry handler, found by the unique id botocore gives it, is put back
+wrapped). A dropped connection (a ``drop`` fault) is botocore's ``ConnectionClosedError``, which botocore
+retries.
 """
 
 from __future__ import annotations
@@ -121,7 +123,8 @@ class mock:  # noqa: N801 - used as kinsim.mock(), like a function
 
     def route(self, client: Any) -> Any:
         """Answer this botocore Kinesis client from now on, whenever it was made."""
-        client.meta.events.register_first("before-send.kinesis", self._answer, unique_id=f"kinsim-mock-{id(self)}")
+        answer = functools.partial(self._answer, client)
+        client.meta.events.register_first("before-send.kinesis", answer, unique_id=f"kinsim-mock-{id(self)}")
         return client
 
     # -- entering and leaving ---------------------------------------------------------------------
@@ -166,7 +169,9 @@ class mock:  # noqa: N801 - used as kinsim.mock(), like a function
             self._base = RoutedByKinsim
         return self._base
 
-    def _answer(self, request, **_: Any) -> AWSResponse:
+    def _answer(self, client: Any, request, **_: Any) -> AWSResponse:
+        if isinstance(self.clock, ManualClock):
+            _retry_on_clock(client, self.clock)
         if self._state == "ended":
             raise MockEndedError("this Kinesis client was made inside a kinsim.mock() that has ended; make "
                                  "clients inside the block that uses them")
@@ -243,6 +248,35 @@ class _Registry:
                 session = _default_session()
                 if session is not None:
                     session.unregister(_CREATING, _on_client_class, unique_id=_HOOK_ID)
+
+
+_RETRY_ID = "retry-config-kinesis"  # the unique id botocore registers its Kinesis retry handler under
+
+
+def _retry_on_clock(client: Any, clock: ManualClock) -> None:
+    """Make botocore's retry back-off move ``clock`` instead of sleeping: its retry handler (registered
+    after the client is built, so looked for at the first call) is put back wrapped, so that the delay it
+    chooses is added to the virtual clock and botocore sleeps 0. A retried throttle then meets the next
+    second's throughput, in no real time. If botocore keeps the handler elsewhere, it sleeps as usual."""
+    events = client.meta.events
+    if getattr(client, "_kinsim_retry_clock", None) is clock:
+        return
+    emitter = getattr(events, "_emitter", events)
+    entry = getattr(emitter, "_unique_id_handlers", {}).get(_RETRY_ID)
+    if not isinstance(entry, dict) or not callable(entry.get("handler")):
+        return
+    decide = entry["handler"]
+
+    def retry_on_the_clock(**kwargs: Any) -> Any:
+        delay = decide(**kwargs)
+        if delay:
+            clock.advance(delay)
+            return 0
+        return delay
+
+    events.unregister("needs-retry.kinesis", unique_id=_RETRY_ID)
+    events.register("needs-retry.kinesis", retry_on_the_clock, unique_id=_RETRY_ID)
+    client._kinsim_retry_clock = clock
 
 
 def _default_session():

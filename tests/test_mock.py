@@ -367,3 +367,21 @@ def test_a_mock_is_entered_once():
         pass
     with pytest.raises(RuntimeError):
         mocked.__enter__()
+
+
+def test_botocore_retries_back_off_on_a_manual_clock_in_no_real_time():
+    """botocore's own retry back-off moves the mock's manual clock instead of sleeping: the sixth read in
+    one second is throttled, retried after the delay botocore chose, on the virtual clock, and answered."""
+    clock = ManualClock(START)
+    began = time.monotonic()
+    with kinsim.mock(clock) as mocked:
+        client = kinesis(config=Config(retries={"mode": "legacy", "max_attempts": 10}))
+        client.create_stream(StreamName=STREAM, ShardCount=1)
+        iterator = client.get_shard_iterator(StreamName=STREAM, ShardId=SHARD0,
+                                             ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        attempts = [client.get_records(ShardIterator=iterator)["ResponseMetadata"]["RetryAttempts"]
+                    for _ in range(6)]
+    assert attempts[:5] == [0] * 5 and attempts[5] > 0
+    throttled = mocked.statistics()["operations"]["GetRecords"]["errors"]
+    assert throttled == attempts[5] and clock.now() > START  # each retry came later on the virtual clock
+    assert time.monotonic() - began < 2
