@@ -5,14 +5,13 @@ Each *target* is another way in, on a manual clock standing at the same T; today
 
 - ``mock``: a ``boto3.client("kinesis")`` made inside ``kinsim.mock(ManualClock(...))``, so botocore's
   serialiser, the wire codec, the endpoint and botocore's parser all lie between the call and the api
-  layer.
+  layer;
+- ``serve``: boto3 against ``kinsim serve`` (``kinsim.serve.Server``) on a manual clock on 127.0.0.1,
+  reset and moved through its admin paths (``POST /_kinsim/reset``, ``POST /_kinsim/clock/advance``);
+  one server for every example (the test extra installs the serve extra: without it, this fails).
 
 Every response must be equal, ``ResponseMetadata`` aside: sequence numbers, iterators, timestamps,
 error codes and messages. botocore's retries are off (the reference answers each call once, on purpose).
-
-- ``serve``: boto3 against ``kinsim serve`` (``kinsim.serve.Server``) on a manual clock on 127.0.0.1,
-  reset and moved through its admin paths (``POST /_kinsim/reset``, ``POST /_kinsim/clock/advance``);
-  one server for every example. It joins when ``kinsim.serve`` can be imported (the serve extra).
 
 Another target is one more entry in ``TARGETS``: a context manager yielding a ``Target`` (a boto3
 client, ``reset()`` and ``advance(seconds)``).
@@ -21,7 +20,6 @@ client, ``reset()`` and ``advance(seconds)``).
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import urllib.request
 from datetime import datetime, timezone
@@ -104,9 +102,7 @@ def served_target() -> Iterator[Target]:
         yield ServedTarget(server.endpoint_url)
 
 
-TARGETS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {"mock": mock_target}
-if importlib.util.find_spec("kinsim.serve") is not None and importlib.util.find_spec("aiohttp") is not None:
-    TARGETS["serve"] = served_target
+TARGETS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {"mock": mock_target, "serve": served_target}
 
 
 @pytest.fixture(scope="module", params=sorted(TARGETS))
