@@ -97,6 +97,8 @@ def test_admin_paths(kinsim_server):
     assert kinesis.list_streams()["StreamNames"] == []
     assert admin(kinsim_server, "GET", "stats")[1]["requests"] == 1
     assert admin(kinsim_server, "POST", "clock/advance", '{"seconds": -1}')[0] == 400
+    status, refused = admin(kinsim_server, "GET", "reset")
+    assert status == 405 and refused == {"error": "/_kinsim/reset answers POST, not GET"}
 
 
 def test_many_clients_at_once_each_call_whole(kinsim_server):
