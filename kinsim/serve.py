@@ -2,13 +2,16 @@
 
 The Kinesis protocol (JSON 1.1 and CBOR 1.1, ``kinsim.protocol``) is answered by an ``Endpoint`` on
 any path, and admin paths under ``/_kinsim/`` answer JSON (``kinsim.routes``: stats, clock, reset,
-faults).
+faults), over HTTP/1.1 and HTTP/2 alike.
 
 It runs on aiohttp: one asyncio event loop owns the simulated service, so calls are answered whole, one
 at a time, with no locks on the hot path, while any number of clients stay connected (HTTP/1.1
 keep-alive) and injected latency waits without holding anyone else up. aiohttp is well kept, parses
-HTTP in C, and stops gracefully: on SIGINT or SIGTERM the socket closes, requests in flight are answered
-(up to ``GRACE_S``), then the process exits.
+HTTP in C, and stops gracefully. HTTP/2 cleartext with prior knowledge (h2c, what the AWS SDK for
+JavaScript v3 speaks by default) is answered on the same port by ``kinsim.serve_h2``: a connection goes
+by its first bytes to aiohttp or to an HTTP/2 handler on the ``h2`` library. On SIGINT or SIGTERM the
+socket closes, HTTP/2 clients are told GOAWAY, requests in flight over either are answered (up to
+``GRACE_S``), then the process exits.
 
 It binds 127.0.0.1 unless told otherwise, and says so loudly when told.
 """
@@ -16,6 +19,7 @@ It binds 127.0.0.1 unless told otherwise, and says so loudly when told.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import signal
 import sys
@@ -28,6 +32,7 @@ from aiohttp import web
 from .clock import FunctionClock, ManualClock
 from .endpoint import Endpoint
 from .routes import ADMIN, MAX_BODY, respond
+from .serve_h2 import Connections, Site
 
 __all__ = ["Server", "make_app", "serve", "speed_clock", "GRACE_S"]
 
@@ -134,9 +139,18 @@ class Server:
 
 
 async def _start(endpoint: Endpoint, host: str, port: int, speed: float) -> tuple[web.AppRunner, int]:
-    runner = web.AppRunner(make_app(endpoint, speed), access_log=None, shutdown_timeout=GRACE_S)
+    """aiohttp's runner with a site answering HTTP/1.1 (aiohttp) and HTTP/2 (``kinsim.serve_h2``) on
+    one port: its cleanup stops listening, then answers what is in flight over both."""
+    app = make_app(endpoint, speed)
+    connections = Connections(functools.partial(respond, endpoint, speed))
+
+    async def drain(_app: web.Application) -> None:
+        await connections.drain(GRACE_S)
+
+    app.on_shutdown.append(drain)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=GRACE_S)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
+    site = Site(runner, host, port, connections)
     await site.start()
     bound = runner.addresses[0][1] if runner.addresses else port
     return runner, bound
