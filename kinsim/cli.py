@@ -216,7 +216,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         from .serve import serve, speed_clock
     except ImportError as exc:
-        raise UsageError(f"kinsim serve needs aiohttp and cbor2 ({exc}): pip install 'kinsim[serve]'") from None
+        raise UsageError(f"kinsim serve needs aiohttp, cbor2 and h2 ({exc}): pip install 'kinsim[serve]'") from None
     from .clock import ManualClock
     from .endpoint import Endpoint
     from .injection import load_faults
