@@ -4,18 +4,23 @@ as the AWS SDK for JavaScript v3 speaks it to an ``http://`` endpoint by default
 Each accepted connection starts with ``FirstBytes``, which reads until the bytes either are HTTP/2's
 connection preface (``PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n``) or cannot be: then the connection (its
 transport, and the bytes read so far) is handed to aiohttp's own request handler, which serves HTTP/1.1
-as it would on its own ``TCPSite``, at the same speed: after the first bytes it is aiohttp's alone.
+as it would on its own ``TCPSite``, at the same speed: after the first bytes it is aiohttp's alone. (An
+HTTP/1.1 request asking to ``Upgrade: h2c`` is answered over HTTP/1.1, as the upgrade allows.)
 
-An HTTP/2 connection is an ``Http2`` protocol on the ``h2`` library (hyper-h2: a sans-IO state machine
-that parses and writes frames, keeps HPACK and flow-control windows, and raises on protocol errors; we
-own the I/O). Each stream's headers (``:method``, ``:path`` among them) and the body from its DATA frames
-go to ``kinsim.routes.respond`` when the stream ends, in its own asyncio task, so an injected latency
-waits without holding up other streams or connections. The answer is sent as HEADERS then DATA frames
-no larger than the peer's frame size and its flow-control windows allow, waiting for WINDOW_UPDATEs as
-needed. An injected dropped answer resets that stream (RST_STREAM, INTERNAL_ERROR): the client loses
-that answer, not knowing whether the call took effect, and the other streams on the connection are
-answered, as each call on its own connection would be over HTTP/1.1. (Closing the whole connection would
-lose the answers of every call in flight on it, which the fault did not cover.)
+An HTTP/2 connection is an ``Http2`` protocol on the ``h2`` library. Why h2: aiohttp serves no HTTP/2,
+and h2 (hyper-h2, python-hyper's) is the well-kept HTTP/2 state machine that hypercorn and httpx build
+on; it is sans-IO (it parses and writes frames, keeps HPACK and the flow-control windows, and raises on
+protocol errors, while we own the I/O), so it runs in aiohttp's event loop with no second server. The
+``serve`` extra asks for ``h2>=4.3``: 4.3.0 rejects header names and values with characters HTTP/2
+forbids (CVE-2025-57804), and supports every Python kinsim does. Each stream's headers (``:method``,
+``:path`` among them) and the body from its DATA frames go to ``kinsim.routes.respond`` when the stream
+ends, in its own asyncio task, so an injected latency waits without holding up other streams or
+connections. The answer is sent as HEADERS then DATA frames no larger than the peer's frame size and
+its flow-control windows allow, waiting for WINDOW_UPDATEs as needed. An injected dropped answer resets
+that stream (RST_STREAM, INTERNAL_ERROR): the client loses that answer, not knowing whether the call
+took effect, and the other streams on the connection are answered, as each call on its own connection
+would be over HTTP/1.1. (Closing the whole connection would lose the answers of every call in flight on
+it, which the fault did not cover.)
 
 Stopping (``Connections.drain``, from aiohttp's shutdown after the listening socket closed): each HTTP/2
 connection is sent GOAWAY naming the last stream it took; those streams are answered, streams opened
