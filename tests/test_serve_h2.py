@@ -41,6 +41,7 @@ class H2Client:
     def __init__(self, port: int, ack: bool = True, split: tuple[int, ...] = ()) -> None:
         self.port, self.ack = port, ack
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # small frames go at once
         self.h2 = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
         self.h2.initiate_connection()
         self.answers: dict[int, dict] = {}
