@@ -144,10 +144,14 @@ async def _start(endpoint: Endpoint, host: str, port: int, speed: float) -> tupl
     app = make_app(endpoint, speed)
     connections = Connections(functools.partial(respond, endpoint, speed))
 
-    async def drain(_app: web.Application) -> None:
-        await connections.drain(GRACE_S)
+    async def stop(_app: web.Application) -> None:
+        await connections.stop(GRACE_S)
 
-    app.on_shutdown.append(drain)
+    async def stopped(_app: web.Application) -> None:
+        await connections.stopped()
+
+    app.on_shutdown.append(stop)  # HTTP/2 waits beside aiohttp's wait for HTTP/1.1, not after it
+    app.on_cleanup.append(stopped)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=GRACE_S)
     await runner.setup()
     site = Site(runner, host, port, connections)

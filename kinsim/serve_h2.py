@@ -22,7 +22,7 @@ took effect, and the other streams on the connection are answered, as each call 
 would be over HTTP/1.1. (Closing the whole connection would lose the answers of every call in flight on
 it, which the fault did not cover.)
 
-Stopping (``Connections.drain``, from aiohttp's shutdown after the listening socket closed): each HTTP/2
+Stopping (``Connections.stop``, from aiohttp's shutdown after the listening socket closed): each HTTP/2
 connection is sent GOAWAY naming the last stream it took; those streams are answered, streams opened
 after it are refused (REFUSED_STREAM, safe to retry), and the connection closes once they are done, or at
 the deadline. Connections that have sent nothing yet are closed.
@@ -72,19 +72,29 @@ class Connections:
         self.sniffing: set[FirstBytes] = set()
         self.http2: set[Http2] = set()
         self.stopping = False
+        self._stopped: Optional[asyncio.Future] = None
 
-    async def drain(self, timeout: float) -> None:
-        """Stop: close connections that said nothing yet, send every HTTP/2 connection GOAWAY, and wait
-        up to ``timeout`` seconds for the streams it took to be answered; then close what is left."""
+    async def stop(self, timeout: float) -> None:
+        """Begin stopping (aiohttp's ``on_shutdown``, the listening socket closed): close connections
+        that said nothing yet, send every HTTP/2 connection GOAWAY, and give the streams they took up to
+        ``timeout`` seconds to be answered, beside aiohttp's own wait for HTTP/1.1 (``stopped``)."""
         self.stopping = True
         for waiting in list(self.sniffing):
             waiting.transport.close()
         for connection in list(self.http2):
             connection.go_away()
+        self._stopped = asyncio.ensure_future(self._close(timeout))
+
+    async def stopped(self) -> None:
+        """Wait for ``stop`` to be done (aiohttp's ``on_cleanup``, after its own wait)."""
+        if self._stopped is not None:
+            await self._stopped
+
+    async def _close(self, timeout: float) -> None:
         closing = [connection.closed for connection in self.http2]
         if closing:
             await asyncio.wait(closing, timeout=timeout)
-        for connection in list(self.http2):
+        for connection in list(self.http2):  # what was not answered in time
             connection.transport.abort()
 
 
@@ -341,7 +351,8 @@ class Http2(asyncio.Protocol):
 class Site(web.BaseSite):
     """aiohttp's ``TCPSite`` serving HTTP/1.1 and HTTP/2 on one port: each connection goes by its first
     bytes (``FirstBytes``) to aiohttp's request handler or to ``Http2``. Stopping the runner closes the
-    listening socket as for any site; ``connections.drain`` (an ``on_shutdown`` hook) does the rest."""
+    listening socket as for any site; ``connections.stop`` and ``stopped`` (aiohttp's ``on_shutdown``
+    and ``on_cleanup`` hooks) do the rest."""
 
     def __init__(self, runner: web.BaseRunner, host: str, port: int, connections: Connections) -> None:
         super().__init__(runner)

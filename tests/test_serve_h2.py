@@ -24,6 +24,7 @@ import pytest
 from h2.errors import ErrorCodes
 
 from tests.clients import b64
+from tests.conftest import loopback_client
 from tests.test_serve import SIGNED, admin, raw, stopped_with_a_put_in_flight
 
 JSON = "application/x-amz-json-1.1"
@@ -276,11 +277,17 @@ def test_the_preface_and_a_request_line_may_come_a_few_bytes_at_a_time(kinsim_se
 
 
 def test_sigterm_answers_http2_streams_in_flight_then_exits_0(tmp_path):
-    with stopped_with_a_put_in_flight(tmp_path) as (process, port):
+    """A put in flight on HTTP/2 and one on HTTP/1.1 when SIGTERM comes: both are answered."""
+    with stopped_with_a_put_in_flight(tmp_path, requests=3) as (process, port):
         client = H2Client(port)
         make_stream(client, "s")
+        kinesis = loopback_client(f"http://127.0.0.1:{port}")
+        answers = []
+        putting = threading.Thread(target=lambda: answers.append(
+            kinesis.put_record(StreamName="s", Data=b"over HTTP/1.1", PartitionKey="k")))
+        putting.start()
         put = client.request("PutRecord", {"StreamName": "s", "Data": "eA==", "PartitionKey": "k"})
-        time.sleep(0.4)  # the put is waiting out its second of latency
+        time.sleep(0.4)  # the puts are waiting out their second of latency
         process.send_signal(signal.SIGTERM)
         client.pump(lambda: client.goaway is not None, timeout=5)
         assert client.goaway == (put, ErrorCodes.NO_ERROR)  # no stream after the put will be taken
@@ -290,6 +297,8 @@ def test_sigterm_answers_http2_streams_in_flight_then_exits_0(tmp_path):
         assert client.document(put)["SequenceNumber"]
         client.pump(timeout=5)
         assert client.closed  # then the server closed the connection
+        putting.join(10)
+        assert answers and answers[0]["ResponseMetadata"]["HTTPStatusCode"] == 200
 
 
 def test_sigterm_answers_the_js_sdk_waiting_on_http2_then_exits_0(js_sdk, tmp_path):
