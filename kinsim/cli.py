@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve simulated Kinesis over HTTP, for any SDK and the AWS CLI",
                                 description="Serve simulated Kinesis over HTTP (JSON 1.1 and CBOR 1.1), with "
-                                            "admin paths under /_kinsim/ (stats, clock, reset, faults).")
+                                            "admin paths under /_kinsim/ (stats, clock, reset, faults): HTTP/1.1, "
+                                            "and HTTP/2 with prior knowledge (h2c) on the same port.")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, loopback only)")
     serve.add_argument("--port", type=_port, default=4567, help="port (default 4567; 0: any free port)")
     serve.add_argument("--faults", metavar="FILE", help="a fault file (YAML): reshards, throttles, errors, latency, "
@@ -215,7 +216,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         from .serve import serve, speed_clock
     except ImportError as exc:
-        raise UsageError(f"kinsim serve needs aiohttp and cbor2 ({exc}): pip install 'kinsim[serve]'") from None
+        raise UsageError(f"kinsim serve needs aiohttp, cbor2 and h2 ({exc}): pip install 'kinsim[serve]'") from None
     from .clock import ManualClock
     from .endpoint import Endpoint
     from .injection import load_faults

@@ -1,20 +1,17 @@
 """``python -m kinsim serve``: simulated Kinesis over HTTP, for any SDK and the AWS CLI (DESIGN §14).
 
 The Kinesis protocol (JSON 1.1 and CBOR 1.1, ``kinsim.protocol``) is answered by an ``Endpoint`` on
-any path; admin paths under ``/_kinsim/`` answer JSON:
-
-- ``GET  /_kinsim/stats``          what was answered: per operation, per status, injected faults, records
-- ``GET  /_kinsim/clock``          ``{"now": seconds, "manual": bool}``
-- ``POST /_kinsim/clock/advance``  ``{"seconds": N}``: move a manual clock (what falls due on the way happens)
-- ``POST /_kinsim/reset``          no streams, statistics from zero, the fault plan from its start
-- ``POST /_kinsim/faults``         a fault document (JSON or YAML, the fault file's vocabulary), from now
-- ``DELETE /_kinsim/faults``       no more faults
+any path, and admin paths under ``/_kinsim/`` answer JSON (``kinsim.routes``: stats, clock, reset,
+faults), over HTTP/1.1 and HTTP/2 alike.
 
 It runs on aiohttp: one asyncio event loop owns the simulated service, so calls are answered whole, one
 at a time, with no locks on the hot path, while any number of clients stay connected (HTTP/1.1
 keep-alive) and injected latency waits without holding anyone else up. aiohttp is well kept, parses
-HTTP in C, and stops gracefully: on SIGINT or SIGTERM the socket closes, requests in flight are answered
-(up to ``GRACE_S``), then the process exits.
+HTTP in C, and stops gracefully. HTTP/2 cleartext with prior knowledge (h2c, what the AWS SDK for
+JavaScript v3 speaks by default) is answered on the same port by ``kinsim.serve_h2``: a connection goes
+by its first bytes to aiohttp or to an HTTP/2 handler on the ``h2`` library. On SIGINT or SIGTERM the
+socket closes, HTTP/2 clients are told GOAWAY, requests in flight over either are answered (up to
+``GRACE_S``), then the process exits.
 
 It binds 127.0.0.1 unless told otherwise, and says so loudly when told.
 """
@@ -22,8 +19,8 @@ It binds 127.0.0.1 unless told otherwise, and says so loudly when told.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
-import json
 import signal
 import sys
 import threading
@@ -34,12 +31,12 @@ from aiohttp import web
 
 from .clock import FunctionClock, ManualClock
 from .endpoint import Endpoint
-from .errors import ScenarioError
+from .routes import ADMIN, MAX_BODY, respond
+from .serve_h2 import Connections, Site
 
 __all__ = ["Server", "make_app", "serve", "speed_clock", "GRACE_S"]
 
 GRACE_S = 10.0  # how long a stopping server waits for requests in flight
-ADMIN = "/_kinsim/"
 
 
 def speed_clock(speed: float = 1.0) -> FunctionClock:
@@ -51,87 +48,23 @@ def speed_clock(speed: float = 1.0) -> FunctionClock:
 
 
 def make_app(endpoint: Endpoint, speed: float = 1.0) -> web.Application:
-    """The aiohttp application serving ``endpoint``; latency is slept at ``speed`` (a faster clock waits
-    less real time for the same simulated latency)."""
-    app = web.Application(client_max_size=16 * 1024 * 1024)
+    """The aiohttp application serving ``endpoint`` over HTTP/1.1 (``kinsim.routes``); latency is slept
+    at ``speed`` (a faster clock waits less real time for the same simulated latency)."""
+    app = web.Application(client_max_size=MAX_BODY)
 
-    async def kinesis(request: web.Request) -> web.StreamResponse:
+    async def answer(request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        exchange = endpoint.exchange(request.headers, body, request.query_string)
-        if exchange.delay > 0:
-            await asyncio.sleep(exchange.delay / speed)
-        if exchange.reply is None:  # an injected dropped connection
+        reply = await respond(endpoint, speed, request.method, request.path, request.query_string,
+                              request.headers, body)
+        if reply is None:  # an injected dropped connection
             if request.transport is not None:
                 request.transport.abort()
             raise asyncio.CancelledError()  # as when a client goes away: no answer, nothing logged
-        answer = exchange.reply
-        headers = {"x-amzn-RequestId": exchange.request_id, **dict(answer.headers)}
-        return web.Response(status=answer.status, body=answer.body, content_type=answer.content_type,
-                            headers=headers)
+        return web.Response(status=reply.status, body=reply.body,
+                            headers={"Content-Type": reply.content_type, **dict(reply.headers)})
 
-    async def stats(request: web.Request) -> web.Response:
-        return _json(endpoint.statistics())
-
-    async def clock(request: web.Request) -> web.Response:
-        return _json({"now": endpoint.clock.now(), "manual": endpoint.manual})
-
-    async def advance(request: web.Request) -> web.Response:
-        if not endpoint.manual:
-            return _json({"error": "the clock is the wall clock: start serve with --clock manual to move it"}, 409)
-        document = await _document(request)
-        seconds = document.get("seconds") if isinstance(document, dict) else None
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < float("inf"):
-            return _json({"error": "give {\"seconds\": N}, a number of seconds at least 0"}, 400)
-        try:
-            endpoint.clock.advance(seconds)  # type: ignore[union-attr]
-        except ValueError as exc:
-            return _json({"error": str(exc)}, 400)
-        return _json({"now": endpoint.clock.now(), "manual": True})
-
-    async def reset(request: web.Request) -> web.Response:
-        endpoint.reset()
-        return _json({"reset": True, "now": endpoint.clock.now()})
-
-    async def add_faults(request: web.Request) -> web.Response:
-        try:
-            endpoint.add_faults(await _document(request, yaml_too=True))
-        except ScenarioError as exc:
-            return _json({"error": str(exc)}, 400)
-        return _json({"faults": endpoint.statistics()["faults"]})
-
-    async def clear_faults(request: web.Request) -> web.Response:
-        endpoint.clear_faults()
-        return _json({"faults": []})
-
-    app.router.add_get(ADMIN + "stats", stats)
-    app.router.add_get(ADMIN + "clock", clock)
-    app.router.add_post(ADMIN + "clock/advance", advance)
-    app.router.add_post(ADMIN + "reset", reset)
-    app.router.add_post(ADMIN + "faults", add_faults)
-    app.router.add_delete(ADMIN + "faults", clear_faults)
-    app.router.add_route("*", "/{path:.*}", kinesis)
+    app.router.add_route("*", "/{path:.*}", answer)
     return app
-
-
-def _json(document: Any, status: int = 200) -> web.Response:
-    return web.json_response(document, status=status, dumps=lambda d: json.dumps(d, sort_keys=True))
-
-
-async def _document(request: web.Request, yaml_too: bool = False) -> Any:
-    text = await request.text()
-    if not text.strip():
-        return {}
-    if yaml_too:
-        from .scenario.reading import read_document
-
-        try:
-            return read_document(text.encode("utf-8"))
-        except ValueError as exc:
-            raise ScenarioError("<request>", "", str(exc)) from None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
 
 
 class Server:
@@ -206,9 +139,22 @@ class Server:
 
 
 async def _start(endpoint: Endpoint, host: str, port: int, speed: float) -> tuple[web.AppRunner, int]:
-    runner = web.AppRunner(make_app(endpoint, speed), access_log=None, shutdown_timeout=GRACE_S)
+    """aiohttp's runner with a site answering HTTP/1.1 (aiohttp) and HTTP/2 (``kinsim.serve_h2``) on
+    one port: its cleanup stops listening, then answers what is in flight over both."""
+    app = make_app(endpoint, speed)
+    connections = Connections(functools.partial(respond, endpoint, speed))
+
+    async def stop(_app: web.Application) -> None:
+        await connections.stop(GRACE_S)
+
+    async def stopped(_app: web.Application) -> None:
+        await connections.stopped()
+
+    app.on_shutdown.append(stop)  # HTTP/2 waits beside aiohttp's wait for HTTP/1.1, not after it
+    app.on_cleanup.append(stopped)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=GRACE_S)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
+    site = Site(runner, host, port, connections)
     await site.start()
     bound = runner.addresses[0][1] if runner.addresses else port
     return runner, bound

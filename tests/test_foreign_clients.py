@@ -308,15 +308,36 @@ def test_js_describing_a_missing_stream_is_resource_not_found(js_sdk, endpoint, 
     assert stream in result["error"]["message"] and "not found" in result["error"]["message"]
 
 
-def test_js_default_request_handler_speaks_http2(js_sdk, endpoint, request):
+def test_js_default_request_handler_speaks_http2(js_sdk, endpoint, stream, request):
     """The SDK's Kinesis client, left to its defaults, speaks HTTP/2 (on an http:// endpoint, h2c with
-    prior knowledge); the real service answers it. The other tests use the SDK's HTTP/1.1 handler, as
-    clients of a local endpoint are configured."""
+    prior knowledge); the real service answers it, and so does kinsim serve: a stream made, written and
+    read back, and the service's error. The other tests use the SDK's HTTP/1.1 handler, as clients of a
+    local endpoint are configured."""
     differs(request, endpoint, kinesalite_server="speaks HTTP/1.1 only ('Protocol error' in the SDK)",
-            moto_server="speaks HTTP/1.1 only ('Protocol error' in the SDK)",
-            kinsim_live_server="aiohttp speaks HTTP/1.1 only ('Protocol error' in the SDK)")
-    (result,) = js_sdk.run(endpoint.url, [{"op": "ListStreams", "params": {"Limit": 1}}], http2=True)
-    assert "ok" in result, result
+            moto_server="speaks HTTP/1.1 only ('Protocol error' in the SDK)")
+    started = time.time()
+    entries = [(f"record {i}".encode(), key) for i, key in enumerate(KEYS)]
+    results = js_sdk.run(endpoint.url, [
+        {"op": "CreateStream", "params": {"StreamName": stream, "ShardCount": 1}},
+        {"op": "waitUntilStreamExists", "params": {"StreamName": stream}},
+        {"op": "PutRecord", "params": {"StreamName": stream, "Data": b64(BINARY), "PartitionKey": "alpha"}},
+        {"op": "PutRecords", "params": {"StreamName": stream, "Records": [
+            {"Data": b64(data), "PartitionKey": key} for data, key in entries]}},
+        {"op": "ListShards", "params": {"StreamName": stream}},
+        {"op": "GetShardIterator", "params": {"StreamName": stream, "ShardId": PARENT,                # 5
+                                              "ShardIteratorType": "TRIM_HORIZON"}},
+        {"op": "GetRecords", "params": {"ShardIterator": ref(5, "ShardIterator")}},
+        {"op": "DescribeStream", "params": {"StreamName": f"{stream}-missing"}},
+    ], http2=True)
+    *done, missing = results
+    created, waited, one, many, listed, _, read = oks(done)
+    assert created == {} and waited == {"state": "SUCCESS"}
+    assert many["FailedRecordCount"] == 0
+    put = [(one["ShardId"], one["SequenceNumber"], "alpha", BINARY)] + [
+        (result["ShardId"], result["SequenceNumber"], key, data)
+        for result, (data, key) in zip(many["Records"], entries)]
+    check_read_back(listed["Shards"], put, {PARENT: read["Records"]}, started)
+    assert missing["error"]["name"] == "ResourceNotFoundException" and missing["error"]["status"] == 400
 
 
 # -- the AWS CLI ----------------------------------------------------------------------------------------

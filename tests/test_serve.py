@@ -3,6 +3,7 @@ injected faults at the socket, and a clean stop on SIGTERM with nothing lost in 
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -97,6 +98,8 @@ def test_admin_paths(kinsim_server):
     assert kinesis.list_streams()["StreamNames"] == []
     assert admin(kinsim_server, "GET", "stats")[1]["requests"] == 1
     assert admin(kinsim_server, "POST", "clock/advance", '{"seconds": -1}')[0] == 400
+    status, refused = admin(kinsim_server, "GET", "reset")
+    assert status == 405 and refused == {"error": "/_kinsim/reset answers POST, not GET"}
 
 
 def test_many_clients_at_once_each_call_whole(kinsim_server):
@@ -182,11 +185,27 @@ def _start(*options: str) -> tuple[subprocess.Popen, int]:
     return process, int(match.group(1))
 
 
-def test_sigterm_answers_what_is_in_flight_then_exits_0(tmp_path):
+@contextlib.contextmanager
+def stopped_with_a_put_in_flight(tmp_path, requests: int = 2):
+    """``kinsim serve`` as a process whose PutRecord waits out a second of latency, for a test that
+    sends it SIGTERM with a put in flight: yields ``(process, port)``; then the process must have exited
+    0, saying it answered ``requests`` requests, its port closed."""
     faults = tmp_path / "slow.yaml"
     faults.write_text("faults:\n  - {latency: 1s, operations: [PutRecord]}\n", encoding="utf-8")
     process, port = _start("--faults", str(faults))
     try:
+        yield process, port
+        assert process.wait(15) == 0
+        assert f"stopped after {requests} requests" in process.stderr.read()
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_sigterm_answers_what_is_in_flight_then_exits_0(tmp_path):
+    with stopped_with_a_put_in_flight(tmp_path) as (process, port):
         kinesis = loopback_client(f"http://127.0.0.1:{port}")
         kinesis.create_stream(StreamName="s", ShardCount=1)
         answers = []
@@ -197,13 +216,6 @@ def test_sigterm_answers_what_is_in_flight_then_exits_0(tmp_path):
         process.send_signal(signal.SIGTERM)
         putting.join(10)
         assert answers and answers[0]["ResponseMetadata"]["HTTPStatusCode"] == 200
-        assert process.wait(15) == 0
-        assert "stopped after 2 requests" in process.stderr.read()
-        with pytest.raises(OSError):
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    finally:
-        process.kill()
-        process.wait()
 
 
 def test_sigint_stops_it_too():
