@@ -342,3 +342,57 @@ def test_the_fast_path_and_the_plain_api_agree_on_populations(scenario):
     one global order (the calling writer, as for a real stream): the same report."""
     fast, plain = both_ways(scenario)
     assert fast == plain
+
+
+# -- the shipped scenario -----------------------------------------------------------------------------------------
+def test_crowd_shows_what_counting_costs_at_100000_keys():
+    """scenarios/crowd.yaml's header, claim by claim."""
+    from pathlib import Path
+
+    from kinsim.scenario import load_scenario
+
+    result = run(load_scenario(Path(__file__).resolve().parent.parent / "scenarios/crowd.yaml"))
+    assert result.produced == result.delivered == 300_000 + 3 * 600
+    truth = result.counters[0].truth.cells
+    per_key = Counter()
+    for (_, key), count in truth.items():
+        per_key[key] += count
+    slow = {"192.0.2.1", "192.0.2.2", "192.0.2.3"}
+    crowd_keys = set(per_key) - slow
+    assert 30_000 < len(crowd_keys) < 40_000 and all(key.startswith("10.") for key in crowd_keys)  # of 100,000
+    assert sum(1 for key in crowd_keys if per_key[key] <= 2) > len(crowd_keys) / 2  # most send one or two
+    assert 6.5 < 300_000 / per_key["10.0.0.1"] < 8.0                                  # about one in seven
+    assert abs(per_key["10.0.0.2"] / per_key["10.0.0.1"] - 2 ** -1.1) < 0.02          # half as many
+    assert 70_000 < len(truth) < 74_000 and sum(1 for c in truth.values() if c == 1) > 0.7 * len(truth)
+    naive, patient, hasty = (part.metrics for part in result.counters)
+    assert naive["peak_state_cells"] == len(truth) and naive["final_exact"] == 1.0
+    assert 2_000_000 < naive["emitted_rows"] and 30 < naive["emitted_rows"] / len(truth) < 40
+    assert patient["final_exact"] == patient["first_exact"] == 1.0 and patient["emitted_rows"] == len(truth)
+    assert 20_000 < patient["peak_state_cells"] < naive["peak_state_cells"] / 3
+    assert hasty["peak_state_cells"] < naive["peak_state_cells"] / 7
+    late = result.counters[2].counter.late
+    assert {record.key for record in late} == slow and len(late) > 1800 / 2            # most of theirs
+    wrong = {cell for cell in truth if (report := result.counters[2].observations.cells.get(cell)) is None
+             or report.last != truth[cell]}
+    assert len(wrong) == hasty["never_converged"] == 27 and {key for _, key in wrong} == slow
+    assert f"{hasty['final_exact']:.3f}" == "1.000"
+
+
+def test_the_readmes_populations_example_loads_and_runs():
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("#### Key populations and producer groups"):]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    document = yaml.safe_load(block)
+    document.update({"duration": "20s", "counters": ["naive"], "stream": {"shards": 2}})
+    scenario = parse_scenario(document, "README.md", "readme")
+    assert [p.members for p in scenario.producers] == [1, 1, 500]
+    result = run(scenario)
+    assert result.produced == result.delivered == 40_000 + 20 + 1000
+    said = {re.sub(r"producers\[\d+\]", "producers[i]", case[2]) for case in BAD}
+    for message in re.findall(r"kinsim: error: crowd\.yaml: (.*)", section):
+        assert re.sub(r"producers\[\d+\]", "producers[i]", message) in said, message
