@@ -99,12 +99,12 @@ class Member:
     """One producer: its number in scenario order, its group, its one key (or None: drawn), its next
     record number, and its generators, made on first use."""
 
-    __slots__ = ("index", "group", "name", "key", "next_record", "_seed", "_lag", "_jitter", "_backoff", "_keys")
+    __slots__ = ("index", "group", "member", "key", "next_record", "_seed", "_lag", "_jitter", "_backoff", "_keys")
 
     def __init__(self, index: int, group: Group, member: int, seed: int, key: Optional[int]) -> None:
         self.index = index
         self.group = group
-        self.name = group.spec.member_name(member)
+        self.member = member  # its number in the group
         self.key = key
         self.next_record = 0
         self._seed = seed
@@ -112,6 +112,10 @@ class Member:
         self._jitter: Optional[random.Random] = None
         self._backoff: Optional[random.Random] = None
         self._keys: Optional[random.Random] = None
+
+    @property
+    def name(self) -> str:
+        return self.group.spec.member_name(self.member)
 
     def _generator(self, kind: str) -> random.Random:
         return random.Random(f"kinsim/{self._seed}/producer/{self.name}/{kind}")

@@ -86,6 +86,8 @@ class Traffic:
         self._fixed_due: list[tuple[float, int]] = []  # a heap: (creation of its next record, fixed producer)
         self._created_until = float("-inf")            # fixed-pacing records are created up to here
         self._lanes: dict[str, Lane] = {}
+        self._due: list[tuple[float, str]] = []        # a heap: (a lane's next due time, the lane)
+        self._touched: set[str] = set()                # lanes changed since their entry in the heap
         self._routing_version = writer.routing()
         self._lane_of: list[str] = []                  # by key: its lane
         self._chained: dict[int, float] = {}            # chained producer → earliest arrival of its next record
@@ -118,10 +120,28 @@ class Traffic:
 
     def next_due(self) -> Optional[float]:
         """When something next happens (a creation or an attempt), or None when all is delivered."""
-        times = [t for t in (lane.next_due() for lane in self._lanes.values()) if t is not None]
+        due = self._lanes_due()
         if self._fixed_due:
-            times.append(self._fixed_due[0][0])
-        return min(times) if times else None
+            fixed = self._fixed_due[0][0]
+            return fixed if due is None or fixed < due else due
+        return due
+
+    def _lanes_due(self) -> Optional[float]:
+        """When the first attempt waiting in any lane is due: the lane heap's first entry that still
+        holds (an entry is pushed whenever a lane changes; one whose lane has changed since is stale)."""
+        heap, lanes = self._due, self._lanes
+        for name in self._touched:
+            due = lanes[name].next_due()
+            if due is not None:
+                heapq.heappush(heap, (due, name))
+        self._touched.clear()
+        while heap:
+            due, name = heap[0]
+            lane = lanes.get(name)
+            if lane is not None and lane.next_due() == due:
+                return due
+            heapq.heappop(heap)
+        return None
 
     # -- keys and lanes -----------------------------------------------------------------------------
     def _lanes_of(self, keys: Sequence[int]) -> list[str]:
@@ -134,9 +154,11 @@ class Traffic:
             return list(map(lane_of.__getitem__, keys))
 
     def _lane_named(self, name: str) -> Lane:
+        """A lane, to change it (it is marked so, for the lane heap)."""
         lane = self._lanes.get(name)
         if lane is None:
             lane = self._lanes[name] = Lane()
+        self._touched.add(name)
         return lane
 
     def _push(self, attempt: Attempt) -> None:
@@ -283,7 +305,7 @@ class Traffic:
     def _relane(self) -> None:
         """The stream was resharded: route every key anew, and put every waiting attempt in its new lane."""
         self._lane_of = list(map(self.writer.lane, range(len(self._lane_of))))
-        old, self._lanes = self._lanes, {}
+        old, self._lanes, self._due, self._touched = self._lanes, {}, [], set()
         moved: dict[str, FreshAttempts] = {}
         for lane in old.values():
             pending = lane.pending()
@@ -313,8 +335,17 @@ class Traffic:
         self._deliver_lanes(limit, inclusive)
 
     def _deliver_lanes(self, limit: float, inclusive: bool) -> None:
-        for name in sorted(self._lanes):
-            self._deliver_lane(name, self._lanes[name], limit, inclusive)
+        """Every lane with an attempt due, in the order of their names (the lane heap's entries due: some
+        may be stale, and a lane with nothing due does nothing)."""
+        self._lanes_due()
+        heap, due = self._due, set()
+        while heap and (heap[0][0] < limit or inclusive and heap[0][0] == limit):
+            due.add(heapq.heappop(heap)[1])
+        for name in sorted(due):
+            lane = self._lanes.get(name)
+            if lane is not None:
+                self._touched.add(name)
+                self._deliver_lane(name, lane, limit, inclusive)
 
     def _deliver_lane(self, name: str, lane: Lane, limit: float, inclusive: bool) -> None:
         """The lane's first attempts due, in runs between its waiting attempts, merged in order. Once the
