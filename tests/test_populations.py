@@ -396,3 +396,19 @@ def test_the_readmes_populations_example_loads_and_runs():
     said = {re.sub(r"producers\[\d+\]", "producers[i]", case[2]) for case in BAD}
     for message in re.findall(r"kinsim: error: crowd\.yaml: (.*)", section):
         assert re.sub(r"producers\[\d+\]", "producers[i]", message) in said, message
+
+
+@settings(max_examples=30, deadline=None)
+@given(ks.scenarios(populations=True, faults=True, max_producers=3))
+def test_records_made_one_by_one_are_the_records_made_in_columns(scenario):
+    """A producer with few records in a chunk makes them one by one, others in columns (C loops): either
+    way for every producer, the same report."""
+    from unittest import mock
+
+    from kinsim.simulation import creation
+
+    reports = []
+    for few in (0, 10**9):
+        with mock.patch.object(creation, "FEW_RECORDS", few):
+            reports.append(to_json(run(scenario)))
+    assert reports[0] == reports[1]

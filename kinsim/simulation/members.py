@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 from typing import Optional
 
+from ..lag import Constant
 from ..populations import Population, Sampler
 from ..scenario import Pacing, ProducerSpec
 
@@ -67,11 +68,13 @@ class _Numbered(dict):
 class Group:
     """What the members of one producer spec share."""
 
-    __slots__ = ("spec", "stops", "skew_us", "offset_us", "whole_step_us", "numbered", "sampler", "chained")
+    __slots__ = ("spec", "stops", "skew_us", "offset_us", "whole_step_us", "numbered", "sampler", "chained",
+                 "draws_lag")
 
     def __init__(self, spec: ProducerSpec, duration: float, table: KeyTable) -> None:
         self.spec = spec
         self.stops = spec.stops(duration)  # records are created before this
+        self.draws_lag = not isinstance(spec.lag, Constant)
         self.skew_us = round(spec.clock_skew * 1_000_000)
         # with no jitter and whole microseconds, record k's event time is offset + k x interval exactly
         self.offset_us = round(spec.offset * 1_000_000)
@@ -121,8 +124,9 @@ class Member:
         return random.Random(f"kinsim/{self._seed}/producer/{self.name}/{kind}")
 
     @property
-    def lag_rng(self) -> random.Random:
-        if self._lag is None:
+    def lag_rng(self) -> Optional[random.Random]:
+        """Its lag generator (None for a constant lag, which draws nothing)."""
+        if self._lag is None and self.group.draws_lag:
             self._lag = self._generator("lag")
         return self._lag
 

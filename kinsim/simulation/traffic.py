@@ -31,11 +31,10 @@ from __future__ import annotations
 import heapq
 import random
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import add, itemgetter, mul
 from typing import Callable, Generator, Optional, Sequence, Union
 
 from ..scenario import Pacing, Scenario
+from .creation import Schedule
 from .lanes import Attempt, DueAttempts, FreshAttempts, Lane
 from .members import Group, KeyTable, Member, backoff
 from .tally import MinuteTally
@@ -44,10 +43,8 @@ from .writers import LOST, StreamWriter
 
 __all__ = ["Traffic", "TrafficStats"]
 
-CREATE_AHEAD_S = 30.0
 LOOKAHEAD_S = 60.0  # at most this far ahead of now, even when nothing else is scheduled
 THROTTLED_RUN = 16  # attempts per call once a shard has refused one
-_MILLION = 1_000_000.0
 
 #: told of every record created: its key (one for all of them, or one each) and its event times in µs
 Created = Callable[[Union[str, Sequence[str]], list[int]], None]
@@ -83,8 +80,8 @@ class Traffic:
             for member in range(spec.members):
                 key = group.member_key(self.keys, member)
                 self._producers.append(Member(len(self._producers), group, member, seed, key))
-        self._fixed_due: list[tuple[float, int]] = []  # a heap: (creation of its next record, fixed producer)
-        self._created_until = float("-inf")            # fixed-pacing records are created up to here
+        self._schedule = Schedule(self._producers, self._start_us, self.keys, on_created, self._lanes_of,
+                                  self._count_produced)
         self._lanes: dict[str, Lane] = {}
         self._due: list[tuple[float, str]] = []        # a heap: (a lane's next due time, the lane)
         self._touched: set[str] = set()                # lanes changed since their entry in the heap
@@ -97,10 +94,9 @@ class Traffic:
             first = spec.offset + producer.jitter()
             if spec.pacing is Pacing.FIXED:
                 if first < producer.group.stops:
-                    self._fixed_due.append((first, producer.index))
+                    self._schedule.start(producer, first)
             else:
                 self._create_one(producer, first)
-        heapq.heapify(self._fixed_due)
 
     # -- the process --------------------------------------------------------------------------------
     def run(self) -> Generator:
@@ -120,9 +116,8 @@ class Traffic:
 
     def next_due(self) -> Optional[float]:
         """When something next happens (a creation or an attempt), or None when all is delivered."""
-        due = self._lanes_due()
-        if self._fixed_due:
-            fixed = self._fixed_due[0][0]
+        due, fixed = self._lanes_due(), self._schedule.next_due()
+        if fixed is not None:
             return fixed if due is None or fixed < due else due
         return due
 
@@ -184,122 +179,14 @@ class Traffic:
         self._push(Attempt(first, producer.index, producer.next_record, 0, event_us + group.skew_us, key))
         producer.next_record += 1
 
+    def _count_produced(self, count: int) -> None:
+        self.stats.produced += count
+
     def _create_fixed(self, until: float) -> None:
-        """Create every fixed-pacing record due by ``until``: created ahead, in chunks of ``CREATE_AHEAD_S``
-        (creation does not depend on delivery, and big chunks are cheap). Only the producers due in the
-        chunk are visited, in scenario order."""
-        if until < self._created_until:
-            return
-        horizon = until + CREATE_AHEAD_S
-        due, heap = [], self._fixed_due
-        while heap and heap[0][0] <= horizon:
-            due.append(heapq.heappop(heap))
-        fresh: dict[str, FreshAttempts] = {}
-        for created, index in sorted(due, key=itemgetter(1)):
-            self._create_run(self._producers[index], created, horizon, fresh)
-        self._created_until = horizon
+        """Create every fixed-pacing record due by ``until`` (``Schedule.create``) into its lane."""
+        fresh = self._schedule.create(until)
         for lane, attempts in fresh.items():
             self._lane_named(lane).add(attempts)
-
-    def _create_run(self, producer: Member, created: float, until: float, fresh: dict[str, FreshAttempts]) -> None:
-        """One producer's records from the one created at ``created`` on, while due by ``until``."""
-        group = producer.group
-        spec, duration = group.spec, group.stops
-        first_k = producer.next_record
-        next_created: Optional[float]
-        if spec.jitter:
-            times: Optional[list[float]] = []
-            while created <= until:
-                times.append(created)
-                created = spec.offset + (first_k + len(times)) * spec.interval + producer.jitter()
-                if created >= duration:
-                    break
-            count = len(times)
-            next_created = created if created < duration else None
-        else:
-            offset, interval = spec.offset, spec.interval
-            last = min(until, duration)
-            k = first_k + max(0, int((last - offset) / interval) - first_k)
-            while offset + (k + 1) * interval <= until and offset + (k + 1) * interval < duration:
-                k += 1  # the float formula decides, not the division
-            while k >= first_k and not (offset + k * interval <= until and offset + k * interval < duration):
-                k -= 1
-            times = None  # record j is created at offset + j x interval, for j in first_k..k
-            count = k + 1 - first_k
-            next_created = offset + (k + 1) * interval
-            if next_created >= duration:
-                next_created = None
-        if next_created is not None:
-            heapq.heappush(self._fixed_due, (next_created, producer.index))
-        producer.next_record = first_k + count
-        self._launch(producer, first_k, count, times, fresh)
-
-    def _launch(self, producer: Member, first_k: int, count: int, times: Optional[list[float]],
-                fresh: dict[str, FreshAttempts]) -> None:
-        """Event times and first attempts of records ``first_k`` on, created at ``times`` (None: on the
-        producer's fixed schedule, offset + k x interval)."""
-        group, start_us = producer.group, self._start_us
-        spec = group.spec
-        offset, interval = spec.offset, spec.interval
-        lags = spec.lag.samples(producer.lag_rng, count)
-        if times is None and (spec.outages or group.whole_step_us is None):
-            times = [offset + j * interval for j in range(first_k, first_k + count)]
-        if group.whole_step_us is not None and count:
-            # whole-microsecond offset and interval: the float formula's rounding lands on these integers
-            step = group.whole_step_us
-            first = start_us + group.offset_us + first_k * step
-            events = list(range(first, first + count * step, step))
-        else:
-            events = list(map(add, repeat(start_us), map(round, map(mul, times, repeat(_MILLION)))))
-        if times is None:  # created on schedule and sent at once: arrival = creation + lag, in one pass
-            # offset + j x interval + lag, as written, in C loops: (offset + (j x interval)) + lag
-            scheduled = map(add, repeat(offset), map(mul, range(first_k, first_k + count), repeat(interval)))
-            arrivals = list(map(add, scheduled, lags))
-        elif spec.outages:
-            ends = [spec.outage_end(c) for c in times]
-            arrivals = list(map(add, [c if end is None else end for c, end in zip(times, ends)], lags))
-        else:
-            arrivals = list(map(add, times, lags))
-        skew, index, key = group.skew_us, producer.index, producer.key
-        stamps = events if not skew else list(map(add, events, repeat(skew)))
-        self.stats.produced += count
-        if key is None:
-            self._launch_drawn(producer, first_k, arrivals, events, stamps, fresh)
-            return
-        lane = self._lanes_of((key,))[0]
-        attempts = fresh.get(lane)
-        if attempts is None:
-            attempts = fresh[lane] = FreshAttempts.empty()
-        attempts.times.extend(arrivals)
-        attempts.producers.extend(repeat(index, count))
-        attempts.records.extend(range(first_k, first_k + count))
-        attempts.stamps_us.extend(stamps)
-        attempts.keys.extend(repeat(key, count))
-        self.on_created(self.keys.texts[key], events)
-
-    def _launch_drawn(self, producer: Member, first_k: int, arrivals: list[float], events: list[int],
-                      stamps: list[int], fresh: dict[str, FreshAttempts]) -> None:
-        """First attempts of records whose keys are drawn (one each, in record order), split by lane."""
-        count = len(arrivals)
-        keys = producer.draw_keys(count)
-        self.on_created(list(map(self.keys.texts.__getitem__, keys)), events)
-        lanes = self._lanes_of(keys)
-        by_lane: dict[str, list[int]] = {}
-        for i, lane in enumerate(lanes):
-            picked = by_lane.get(lane)
-            if picked is None:
-                picked = by_lane[lane] = []
-            picked.append(i)
-        index = producer.index
-        for lane, picked in by_lane.items():
-            attempts = fresh.get(lane)
-            if attempts is None:
-                attempts = fresh[lane] = FreshAttempts.empty()
-            attempts.times.extend(map(arrivals.__getitem__, picked))
-            attempts.producers.extend(repeat(index, len(picked)))
-            attempts.records.extend(map(add, picked, repeat(first_k)))
-            attempts.stamps_us.extend(map(stamps.__getitem__, picked))
-            attempts.keys.extend(map(keys.__getitem__, picked))
 
     # -- delivering -----------------------------------------------------------------------------------
     def _relane(self) -> None:
