@@ -7,7 +7,10 @@ simulation: it reads the scenario's dataclasses and the lag models' parameters, 
 with MD5, and keeps its own shards and counters, following DESIGN §4-§6 and §10 and the README.
 
 Producers create records on their schedule, hold those created in an outage until it ends, and retry a
-throttled put after a capped exponential backoff (a retry in an outage waits for it). Shards take 1,000
+throttled put after a capped exponential backoff (a retry in an outage waits for it). A group of ``count``
+is that many producers ``name-0`` on; a producer with a key population draws each record's key when it
+creates it (one draw of its ``keys`` generator: uniform floor(u n), weighted by running sums of the weights,
+zipf rank r weighing r ** -s), and each of its records retries with a backoff generator of its own. Shards take 1,000
 records or 1 MiB in any ``(now - 1, now]``, 5 reads and 2 MiB/s (a throttle lowers these for its span);
 iterators last 300 s. Reshards are done as ``kinsim/backends/stream_state.py`` does them, and complete
 ``t_asked + update_delay`` seconds after the start (the timeline's own time, summed as simpy sums it);
