@@ -171,9 +171,7 @@ class Schedule:
         else:
             events = list(map(add, repeat(start_us), map(round, map(mul, times, repeat(_MILLION)))))
         if times is None:  # created on schedule and sent at once: arrival = creation + lag, in one pass
-            # offset + j x interval + lag, as written, in C loops: (offset + (j x interval)) + lag
-            scheduled = map(add, repeat(offset), map(mul, range(first_k, first_k + count), repeat(interval)))
-            arrivals = list(map(add, scheduled, lags))
+            arrivals = [offset + j * interval + lag for j, lag in zip(range(first_k, first_k + count), lags)]
         elif spec.outages:
             ends = [spec.outage_end(c) for c in times]
             arrivals = list(map(add, [c if end is None else end for c, end in zip(times, ends)], lags))

@@ -31,7 +31,9 @@ class Attempt(NamedTuple):
 
 
 class FreshAttempts(NamedTuple):
-    """First attempts of records just created, column by column (lists of equal length, any order)."""
+    """First attempts of records just created, column by column (lists of equal length, any order). An
+    attempt's key is most often its producer's own, numbered as the producer (``KeyTable``): a lane
+    whose keys are all that keeps no column of them."""
 
     times: list[float]
     producers: list[int]
@@ -50,7 +52,7 @@ class DueAttempts(NamedTuple):
     times: array
     producers: array
     stamps_us: array
-    keys: array
+    keys: array     # the producers' (the same array) when every key is its producer's own
     order: array    # where each one's record number is in ``records``
     records: array
 
@@ -78,7 +80,7 @@ class Lane:
         self.times = array("d")
         self.producers = array("I")
         self.stamps_us = array("q")
-        self.keys = array("I")
+        self.keys: Optional[array] = None  # None: every key is its producer's own
         self.records = array("q")  # unsorted: the attempt at sorted position i is records[order[i]]
         self.order = array("I")
         self.head = 0
@@ -87,9 +89,10 @@ class Lane:
     def pending(self) -> FreshAttempts:
         """The first attempts not yet taken, in order."""
         head = self.head
-        return FreshAttempts(self.times[head:].tolist(), self.producers[head:].tolist(),
+        producers = self.producers[head:].tolist()
+        return FreshAttempts(self.times[head:].tolist(), producers,
                              list(map(self.records.__getitem__, self.order[head:])), self.stamps_us[head:].tolist(),
-                             self.keys[head:].tolist())
+                             list(producers) if self.keys is None else self.keys[head:].tolist())
 
     def add(self, fresh: FreshAttempts) -> None:
         """Merge freshly created first attempts in, keeping typed arrays (no object outlives its chunk)."""
@@ -101,7 +104,8 @@ class Lane:
         self.records = array("q", columns.records)
         self.producers = array("I", list(map(columns.producers.__getitem__, order)))  # from a list: far faster
         self.stamps_us = array("q", list(map(columns.stamps_us.__getitem__, order)))
-        self.keys = array("I", list(map(columns.keys.__getitem__, order)))
+        own = columns.keys == columns.producers
+        self.keys = None if own else array("I", list(map(columns.keys.__getitem__, order)))
         self.head = 0
 
     def push(self, attempt: Attempt) -> None:
@@ -129,8 +133,9 @@ class Lane:
         head = self.head
         cut = (bisect_right if inclusive else bisect_left)(self.times, limit, head)
         self.head = cut
-        return DueAttempts(self.times[head:cut], self.producers[head:cut], self.stamps_us[head:cut],
-                           self.keys[head:cut], self.order[head:cut], self.records)
+        producers = self.producers[head:cut]
+        return DueAttempts(self.times[head:cut], producers, self.stamps_us[head:cut],
+                           producers if self.keys is None else self.keys[head:cut], self.order[head:cut], self.records)
 
 
 def in_order(times: list[float], producers: list[int], records: list[int]) -> tuple[list[int], list[float]]:

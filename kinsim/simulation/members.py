@@ -27,20 +27,19 @@ BACKOFF_CAP_S = 5.0
 
 
 class KeyTable:
-    """Every partition key the traffic writes, numbered from 0 as first written: ``texts[key]``."""
+    """Every partition key the traffic writes, numbered from 0: ``texts[key]``. Producer ``p``'s own key
+    is number ``p`` (a producer that draws its keys holds its population's first there, unwritten), so a
+    lane of one-key producers needs no column of keys beside its producers; a population's keys come
+    after, numbered as first drawn."""
 
     def __init__(self) -> None:
         self.texts: list[str] = []
-        self._singles: dict[str, int] = {}
         self._populations: dict[Population, tuple["_Numbered", Sampler]] = {}
 
-    def single(self, text: str) -> int:
-        """The number of a producer's one key."""
-        key = self._singles.get(text)
-        if key is None:
-            key = self._singles[text] = len(self.texts)
-            self.texts.append(text)
-        return key
+    def own(self, text: str) -> int:
+        """Number the next producer's own key."""
+        self.texts.append(text)
+        return len(self.texts) - 1
 
     def population(self, population: Population) -> tuple["_Numbered", Sampler]:
         """A population's numbering (its index → the key's number, numbered when first looked up) and its
@@ -49,7 +48,6 @@ class KeyTable:
         if found is None:
             found = self._populations[population] = (_Numbered(population, self.texts), Sampler(population))
         return found
-
 
 class _Numbered(dict):
     """A population's index → the key's number in the table, numbering a key when first looked up (so
@@ -84,23 +82,23 @@ class Group:
         self.numbered: Optional[_Numbered] = None
         self.sampler: Optional[Sampler] = None
         if spec.keys is not None:
-            self.numbered, self.sampler = table.population(spec.keys)
-            if spec.keys.each:
-                self.sampler = None
+            if not spec.keys.each:
+                self.numbered, self.sampler = table.population(spec.keys)
         # a put of one of its records creates the next, which may go to another lane (see ``Traffic``)
         self.chained = self.sampler is not None and spec.pacing is Pacing.AFTER_PUT
 
-    def member_key(self, table: KeyTable, member: int) -> Optional[int]:
-        """The one key member ``member`` writes (None: it draws each record's key)."""
+    def member_text(self, member: int) -> str:
+        """The one key member ``member`` writes (for a producer that draws its keys: its population's
+        first, which it does not write as its own)."""
         spec = self.spec
         if spec.partition_key is not None:
-            return table.single(spec.partition_key)
-        return self.numbered[member] if self.sampler is None else None  # type: ignore[index]
+            return spec.partition_key
+        return spec.keys.key(member if self.sampler is None else 0)  # type: ignore[union-attr]
 
 
 class Member:
-    """One producer: its number in scenario order, its group, its one key (or None: drawn), its next
-    record number, and its generators, made on first use."""
+    """One producer: its number in scenario order, its group, its one key (its own number; None: it
+    draws them), its next record number, and its generators, made on first use."""
 
     __slots__ = ("index", "group", "member", "key", "next_record", "_seed", "_lag", "_jitter", "_backoff", "_keys")
 

@@ -78,8 +78,10 @@ class Traffic:
         for spec in scenario.producers:
             group = Group(spec, scenario.duration, self.keys)
             for member in range(spec.members):
-                key = group.member_key(self.keys, member)
-                self._producers.append(Member(len(self._producers), group, member, seed, key))
+                index = len(self._producers)
+                if self.keys.own(group.member_text(member)) != index:
+                    raise ValueError("the traffic numbers its producers' own keys first: give it a new KeyTable")
+                self._producers.append(Member(index, group, member, seed, None if group.sampler else index))
         self._schedule = Schedule(self._producers, self._start_us, self.keys, on_created, self._lanes_of,
                                   self._count_produced)
         self._lanes: dict[str, Lane] = {}
