@@ -25,7 +25,7 @@ class Appender:
 
     ``partition_keys`` may grow while the appender lives (a simulation numbers the keys of a population
     as its producers first draw them): a key is checked and interned when it is first routed
-    (``shard_of``) or appended, and its hash is computed when it is routed, once per reshard."""
+    (``shards_of``) or appended, and its hash is computed when it is routed, once per reshard."""
 
     def __init__(self, lookup: Callable[[], StreamState], partition_keys: Sequence[str], codec: PayloadCodec,
                  now: Callable[[], float]) -> None:
@@ -56,11 +56,12 @@ class Appender:
         stream = self._lookup()
         return stream.uid, stream.routing_version
 
-    def shard_of(self, source: int) -> str:
-        """The shard ``source``'s records go to now."""
-        if source >= len(self._key_ids):
-            self._learn(source)
-        return self._lookup().route(partition_key_hash(self._keys[source])).shard_id
+    def shards_of(self, sources: Sequence[int]) -> list[str]:
+        """The shard each of these sources' records go to now."""
+        if sources and max(sources) >= len(self._key_ids):
+            self._learn(max(sources))
+        stream, keys = self._lookup(), self._keys
+        return [stream.route(partition_key_hash(keys[source])).shard_id for source in sources]
 
     def append(self, shard_id: str, arrivals: list[float], sources: Sequence[int], values: Sequence[int]) -> int:
         """Append records of these sources, holding these values, to an open shard at these arrival times

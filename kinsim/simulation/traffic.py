@@ -147,7 +147,7 @@ class Traffic:
         try:
             return list(map(lane_of.__getitem__, keys))
         except IndexError:
-            lane_of.extend(map(self.writer.lane, range(len(lane_of), len(self.keys.texts))))
+            lane_of.extend(self.writer.lanes(range(len(lane_of), len(self.keys.texts))))
             return list(map(lane_of.__getitem__, keys))
 
     def _lane_named(self, name: str) -> Lane:
@@ -193,7 +193,7 @@ class Traffic:
     # -- delivering -----------------------------------------------------------------------------------
     def _relane(self) -> None:
         """The stream was resharded: route every key anew, and put every waiting attempt in its new lane."""
-        self._lane_of = list(map(self.writer.lane, range(len(self._lane_of))))
+        self._lane_of = self.writer.lanes(range(len(self._lane_of)))
         old, self._lanes, self._due, self._touched = self._lanes, {}, [], set()
         moved: dict[str, FreshAttempts] = {}
         for lane in old.values():

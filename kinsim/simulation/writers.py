@@ -40,8 +40,8 @@ class StreamWriter(Protocol):
     def routing(self) -> object:
         """The lanes' version: it changes when a key's lane may have (a reshard)."""
 
-    def lane(self, key: int) -> str:
-        """The lane ``key``'s records go to now."""
+    def lanes(self, keys: Sequence[int]) -> list[str]:
+        """The lane each of these keys' records go to now."""
 
     throttled_by_shard: dict[str, int]  # puts each shard refused
 
@@ -63,8 +63,8 @@ class AppendingWriter:
     def routing(self) -> object:
         return self._appender.routing()
 
-    def lane(self, key: int) -> str:
-        return self._appender.shard_of(key)
+    def lanes(self, keys: Sequence[int]) -> list[str]:
+        return self._appender.shards_of(keys)
 
     def append(self, lane: str, times: Sequence[float], keys: Sequence[int],
                stamps_us: Sequence[int]) -> tuple[int, Optional[str]]:
@@ -91,8 +91,8 @@ class CallingWriter:
     def routing(self) -> object:
         return 0
 
-    def lane(self, key: int) -> str:
-        return ""  # one lane: every attempt in one global order
+    def lanes(self, keys: Sequence[int]) -> list[str]:
+        return [""] * len(keys)  # one lane: every attempt in one global order
 
     def append(self, lane: str, times: Sequence[float], keys: Sequence[int],
                stamps_us: Sequence[int]) -> tuple[int, Optional[str]]:
