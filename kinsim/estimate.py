@@ -144,7 +144,7 @@ def estimate(scenario: Scenario) -> RunEstimate:
     for counter in scenario.counters:  # the truth, the counter and the report's observations: three copies
         size, slide = counter.windowing.size_us / 1e6, counter.windowing.slide_us / 1e6
         windows = (scenario.duration + 2 * skew + size) / slide
-        cells += 3 * min(keys * windows, records * size / slide)
+        cells += 3 * min(_keys_in(scenario, size, keys) * windows, records * size / slide)
     tables = sum(8 * len(population) for population in {p.keys for p in scenario.producers if p.keys is not None}
                  if population.draw_weights() is not None)
     memory = BASE_BYTES + BYTES_PER_RECORD * records + BYTES_PER_CELL * cells + producer_bytes + tables \
@@ -152,6 +152,21 @@ def estimate(scenario: Scenario) -> RunEstimate:
     rounds = (span - consumer.start) / (consumer.failover_time / 3) * (len(consumer.workers) + shards)  # renewals
     return RunEstimate(records, _whole(attempts), _whole(polls), span, _whole(cells), _whole(memory), tuple(reasons),
                        _whole(max(0.0, rounds)))
+
+
+def _keys_in(scenario: Scenario, size: float, keys: int) -> float:
+    """About how many keys a window of ``size`` seconds holds, at most: every producer's one key, and
+    what each population's draws in that time hit (``expected_distinct``), at most ``keys``."""
+    found = 0.0
+    for producer in scenario.producers:
+        population = producer.keys
+        if population is None:
+            found += 1
+        elif population.each:
+            found += len(population)
+        else:
+            found += population.expected_distinct(producer.members * size / producer.interval)
+    return min(float(keys), found)
 
 
 def _key_bytes(producer: ProducerSpec) -> int:

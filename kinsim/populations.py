@@ -123,6 +123,23 @@ class Addresses:
             total += math.log(high / low) if s == 1 else (high ** (1 - s) - low ** (1 - s)) / (1 - s)
         return [(r - 1, float(r) ** -s / total) for r in range(1, min(most, self.count) + 1)]
 
+    def expected_distinct(self, draws: float) -> float:
+        """About how many distinct keys ``draws`` draws hit (for the run estimate): the sum over
+        keys of 1 - (1 - p)^draws; a Zipf law's in blocks of ranks a hundredth wide, each as its first."""
+        n = self.count
+        if draws <= 0:
+            return 0.0
+        if self.zipf is None:
+            return n * -math.expm1(draws * math.log1p(-1 / n)) if n > 1 else 1.0
+        top = self.top_shares(1)[0][1]  # rank 1's chance: r ** -s x top is rank r's
+        s, total, rank = self.zipf.s, 0.0, 1
+        while rank <= n:
+            width = max(1, min(n + 1 - rank, rank // 100))
+            chance = min(1.0, top * float(rank) ** -s)
+            total += width * (-math.expm1(draws * math.log1p(-chance)) if chance < 1 else 1.0)
+            rank += width
+        return total
+
     def describe(self) -> str:
         how = "one per member" if self.each else "uniform" if self.zipf is None else f"zipf s={self.zipf.s:g}"
         return f"{self.count:,} addresses from {address_text(self.first)}, {how}"
@@ -182,6 +199,14 @@ class KeyList:
             return [(i, 1.0 / n) for i in range(min(most, n))]
         weights, total = self.weights, math.fsum(self.weights)
         return [(i, weights[i] / total) for i in heapq.nlargest(most, range(n), key=weights.__getitem__)]
+
+    def expected_distinct(self, draws: float) -> float:
+        """About how many distinct keys ``draws`` draws hit: the sum over keys of 1 - (1 - p)^draws."""
+        if draws <= 0:
+            return 0.0
+        n = len(self.keys)
+        chances = [1 / n] * n if self.weights is None else [w / math.fsum(self.weights) for w in self.weights]
+        return sum(-math.expm1(draws * math.log1p(-p)) if p < 1 else 1.0 for p in chances)
 
     def describe(self) -> str:
         how = "one per member" if self.each else "uniform" if self.weights is None else "weighted"

@@ -412,3 +412,24 @@ def test_records_made_one_by_one_are_the_records_made_in_columns(scenario):
         with mock.patch.object(creation, "FEW_RECORDS", few):
             reports.append(to_json(run(scenario)))
     assert reports[0] == reports[1]
+
+
+@pytest.mark.parametrize("population, draws", [
+    (Addresses(0, 1_000_000, Zipf(1.1)), 120_000), (Addresses(0, 100_000, Zipf(1.1)), 30_000),
+    (Addresses(0, 1_000_000), 120_000), (Addresses(0, 1000, Zipf(2.0)), 5000), (Addresses(0, 50, Zipf(0.5)), 40),
+    (KeyList(("a", "b", "c"), (3.0, 1.0, 0.0)), 10), (KeyList(tuple("abcdefgh")), 5),
+])
+def test_the_estimate_knows_how_many_keys_a_window_holds(population, draws):
+    """What the run estimate takes for the cells of a window: within a few percent of what draws hit."""
+    hit = len(set(Sampler(population).draw(random.Random(3), draws)))
+    assert abs(population.expected_distinct(draws) - hit) <= 0.05 * hit + 2
+
+
+def test_a_zipf_crowd_of_ten_million_records_fits_the_default_budget():
+    """10M records over a million keys by a Zipf law: a quarter of a million keys a minute, not a million."""
+    crowd_ = Scenario("big", "", 1, START, 5000.0, 60.0, StreamSpec("s", 8), (
+        ProducerSpec("crowd", None, 0.0005, keys=Addresses(0x0A000000, 1_000_000, Zipf(1.1))),),
+        ConsumerSpec(), (counter("buffered", "buffered", grace="10s"),))
+    size = estimate(crowd_)
+    assert size.records == 10_000_001 and size.cells < 3 * 100 * 40_000
+    assert size.memory_bytes < 4 * 1024**3
