@@ -206,7 +206,7 @@ def _validate(args: argparse.Namespace) -> int:
     for path in args.scenarios:
         scenario = load_scenario(path)
         size = check(scenario, path, _budget(args))
-        print(f"{path}: ok ({scenario.name}: {len(scenario.producers)} producers, "
+        print(f"{path}: ok ({scenario.name}: {sum(p.members for p in scenario.producers)} producers, "
               f"{len(scenario.counters)} counters, {scenario.stream.shards} shards"
               + (f", {len(scenario.faults)} faults" if scenario.faults else "") + f"; {size.describe()})")
     return 0

@@ -23,7 +23,8 @@ from .backends import limits
 from .backends.shards import even_ranges, partition_key_hash, shard_id_for
 from .clock import EARLIEST_S, LATEST_S
 from .errors import KinsimError, ScenarioError, one_line
-from .scenario import Scenario, Throttle
+from .populations import Addresses
+from .scenario import ProducerSpec, Scenario, Throttle
 
 __all__ = ["Budget", "RunEstimate", "RunTooBig", "estimate", "check"]
 
@@ -32,6 +33,10 @@ MEAN_BACKOFF_S = 2.5          # a throttled put waits 0.05-5 s before it tries a
 BYTES_PER_RECORD = 100        # kept on a shard (32), waiting to be sent, truth and lanes: an upper guess
 BYTES_PER_CELL = 400          # a (window, key) cell in the truth, a counter and the report's observations
 BYTES_PER_PRODUCER = 12_000   # three random generators and the producer's state
+BYTES_PER_MEMBER = 3_000      # a group's member: its state and lag generator (the others only when drawn from)
+BYTES_PER_GENERATOR = 2_600   # a random generator (jitter, key draws)
+BYTES_PER_KEY = 300           # a key written: its text, number, lane, and the stream's key table
+TOP_KEYS = 1_000              # a population's likeliest keys, whose shards are found; the rest spread evenly
 BASE_BYTES = 80 * 1024**2     # Python, kinsim and its libraries
 
 
@@ -95,21 +100,25 @@ def estimate(scenario: Scenario) -> RunEstimate:
     shards = scenario.stream.shards
     starts = [r.start for r in even_ranges(shards)]
     shard_records, shard_rate, shard_bytes = [0] * shards, [0.0] * shards, [0.0] * shards
-    records, latest, reasons = 0, 0.0, []
+    records, latest, reasons, producer_bytes = 0, 0.0, [], 0.0
     for producer in scenario.producers:
         stops = producer.stops(scenario.duration)
-        count = 0 if producer.offset >= stops else math.floor((stops - producer.offset) / producer.interval) + 1
+        each = 0 if producer.offset >= stops else math.floor((stops - producer.offset) / producer.interval) + 1
+        count, members = each * producer.members, producer.members
         records += count
         largest_lag = producer.lag.beyond(1.0 / (count + 2))
         held = sum(outage.duration for outage in producer.outages)
         latest = max(latest, scenario.duration + held + largest_lag)
         if math.isinf(largest_lag) or largest_lag > 10 * 365 * 86400:
             reasons.append(f"{producer.name}'s lag could reach {_duration_text(largest_lag)}")
-        shard = bisect_right(starts, partition_key_hash(producer.partition_key)) - 1
-        size = 26 + len(producer.partition_key.encode("utf-8"))
-        shard_records[shard] += count
-        shard_rate[shard] += 1.0 / producer.interval
-        shard_bytes[shard] += size / producer.interval
+        size = 26 + _key_bytes(producer)
+        for shard, share in _shard_shares(producer, starts):
+            shard_records[shard] += count * share
+            shard_rate[shard] += members / producer.interval * share
+            shard_bytes[shard] += size * members / producer.interval * share
+        drawn = producer.keys is not None and not producer.keys.each
+        producer_bytes += BYTES_PER_PRODUCER if producer.count is None else \
+            members * (BYTES_PER_MEMBER + BYTES_PER_GENERATOR * (bool(producer.jitter) + drawn))
     attempts, drained = float(records), 0.0
     for shard in range(shards):
         offered, count = shard_rate[shard], shard_records[shard]
@@ -128,18 +137,63 @@ def estimate(scenario: Scenario) -> RunEstimate:
     reading = max((count / read_rate for count in shard_records), default=0.0)
     span = max(latest, drained, consumer.start + reading) + consumer.poll_interval
     polls = shards * span * min(1.0 / consumer.poll_interval, limits.SHARD_READ_CALLS_PER_S + 1.0)
-    keys = len({producer.partition_key for producer in scenario.producers})
+    keys = len({producer.partition_key for producer in scenario.producers if producer.keys is None}) + \
+        sum(len(population) for population in {p.keys for p in scenario.producers if p.keys is not None})
     skew = max((abs(producer.clock_skew) for producer in scenario.producers), default=0.0)
     cells = 0.0
     for counter in scenario.counters:  # the truth, the counter and the report's observations: three copies
         size, slide = counter.windowing.size_us / 1e6, counter.windowing.slide_us / 1e6
         windows = (scenario.duration + 2 * skew + size) / slide
-        cells += 3 * min(keys * windows, records * size / slide)
-    memory = BASE_BYTES + BYTES_PER_RECORD * records + BYTES_PER_CELL * cells \
-        + BYTES_PER_PRODUCER * len(scenario.producers)
+        cells += 3 * min(_keys_in(scenario, size, keys) * windows, records * size / slide)
+    tables = sum(8 * len(population) for population in {p.keys for p in scenario.producers if p.keys is not None}
+                 if population.draw_weights() is not None)
+    memory = BASE_BYTES + BYTES_PER_RECORD * records + BYTES_PER_CELL * cells + producer_bytes + tables \
+        + BYTES_PER_KEY * min(keys, records)
     rounds = (span - consumer.start) / (consumer.failover_time / 3) * (len(consumer.workers) + shards)  # renewals
     return RunEstimate(records, _whole(attempts), _whole(polls), span, _whole(cells), _whole(memory), tuple(reasons),
                        _whole(max(0.0, rounds)))
+
+
+def _keys_in(scenario: Scenario, size: float, keys: int) -> float:
+    """About how many keys a window of ``size`` seconds holds, at most: every producer's one key, and
+    what each population's draws in that time hit (``expected_distinct``), at most ``keys``."""
+    found = 0.0
+    for producer in scenario.producers:
+        population = producer.keys
+        if population is None:
+            found += 1
+        elif population.each:
+            found += len(population)
+        else:
+            found += population.expected_distinct(producer.members * size / producer.interval)
+    return min(float(keys), found)
+
+
+def _key_bytes(producer: ProducerSpec) -> int:
+    """The bytes of a producer's partition key (of a population's: the longest of an address, the mean
+    of a list)."""
+    if producer.keys is None:
+        return len(producer.partition_key.encode("utf-8"))  # type: ignore[union-attr]
+    if isinstance(producer.keys, Addresses):
+        return 15
+    return round(sum(len(key.encode("utf-8")) for key in producer.keys.keys) / len(producer.keys.keys))
+
+
+def _shard_shares(producer: ProducerSpec, starts: list[int]) -> list[tuple[int, float]]:
+    """Which of the first shards a producer's records go to, and what share of them: its one key's
+    shard; or, for a population, the shards of its ``TOP_KEYS`` likeliest keys, and the rest evenly."""
+    if producer.keys is None:
+        return [(bisect_right(starts, partition_key_hash(producer.partition_key)) - 1, 1.0)]  # type: ignore[arg-type]
+    population = producer.keys
+    if population.each:
+        top = [(i, 1.0 / len(population)) for i in range(min(TOP_KEYS, len(population)))]
+    else:
+        top = population.top_shares(TOP_KEYS)
+    shares = [(bisect_right(starts, partition_key_hash(population.key(i))) - 1, share) for i, share in top]
+    rest = max(0.0, 1.0 - sum(share for _, share in top))
+    if rest:
+        shares += [(shard, rest / len(starts)) for shard in range(len(starts))]
+    return shares
 
 
 def _throttled_attempts(scenario: Scenario, shard_rate: list[float], shard_bytes: list[float],

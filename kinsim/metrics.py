@@ -43,6 +43,16 @@ class Truth:
             for hop in windowing.hops(start):
                 cells[(hop, key)] = cells.get((hop, key), 0) + count
 
+    def add_each(self, keys: Sequence[str], event_us: Sequence[int]) -> None:
+        """Count events, each of its own key (``keys[i]`` is event ``i``'s)."""
+        if not event_us:
+            return
+        cells, windowing = self.cells, self.windowing
+        for start, counts in windowing.tally(event_us, keys).items():
+            for hop in windowing.hops(start):
+                for key, count in counts.items():
+                    cells[(hop, key)] = cells.get((hop, key), 0) + count
+
 
 @dataclass
 class CellReport:

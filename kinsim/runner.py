@@ -28,6 +28,7 @@ from .scenario import CounterSpec, Scenario
 from .simulation import Fleet, InputEnd, RealtimeTimeline, Timeline, Traffic, writer_for
 from .simulation.delivery import WorkersSummary
 from .simulation.disruptions import Applied, Disruptions, check_backend_takes
+from .simulation.members import KeyTable
 from .simulation.summary import ShardSummary, Throughput, shard_summaries, throughput
 
 __all__ = ["run", "RunResult", "CounterResult", "StreamAction", "default_stream_name"]
@@ -166,9 +167,12 @@ def _simulate(scenario: Scenario, seed: int, timeline: Timeline, backend: Backen
         truth = truths.setdefault(counter.windowing, Truth(counter.windowing))
         parts.append((spec, counter, truth, observations))
 
-    def on_created(key: str, event_us: list[int]) -> None:
+    def on_created(keys, event_us: list[int]) -> None:
         for truth in truths.values():
-            truth.add(key, event_us)
+            if isinstance(keys, str):
+                truth.add(keys, event_us)
+            else:
+                truth.add_each(keys, event_us)
 
     def on_end(_: float) -> None:
         fleet.finish()
@@ -176,8 +180,9 @@ def _simulate(scenario: Scenario, seed: int, timeline: Timeline, backend: Backen
         for part in parts:
             part[1].close(now_us)
 
-    keys = [producer.partition_key for producer in scenario.producers]
-    traffic = Traffic(scenario, writer_for(backend, stream_name, keys, timeline), seed, timeline, on_created)
+    keys = KeyTable()  # numbers the keys as the producers first write them; the writer reads their texts
+    traffic = Traffic(scenario, writer_for(backend, stream_name, keys.texts, timeline), seed, timeline, on_created,
+                      keys)
     end = InputEnd(traffic.stats, timeline.event(), on_end)
     fleet = Fleet(timeline, backend, stream_name, scenario.consumer, [part[1] for part in parts], end,
                   scenario.start_us, seed, echo, scenario.faults)

@@ -7,7 +7,10 @@ simulation: it reads the scenario's dataclasses and the lag models' parameters, 
 with MD5, and keeps its own shards and counters, following DESIGN §4-§6 and §10 and the README.
 
 Producers create records on their schedule, hold those created in an outage until it ends, and retry a
-throttled put after a capped exponential backoff (a retry in an outage waits for it). Shards take 1,000
+throttled put after a capped exponential backoff (a retry in an outage waits for it). A group of ``count``
+is that many producers ``name-0`` on; a producer with a key population draws each record's key when it
+creates it (one draw of its ``keys`` generator: uniform floor(u n), weighted by running sums of the weights,
+zipf rank r weighing r ** -s), and each of its records retries with a backoff generator of its own. Shards take 1,000
 records or 1 MiB in any ``(now - 1, now]``, 5 reads and 2 MiB/s (a throttle lowers these for its span);
 iterators last 300 s. Reshards are done as ``kinsim/backends/stream_state.py`` does them, and complete
 ``t_asked + update_delay`` seconds after the start (the timeline's own time, summed as simpy sums it);
@@ -45,6 +48,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import ipaddress
 import math
 import random
 from bisect import bisect_right
@@ -107,6 +111,13 @@ LAGS = {Constant: lambda m, rng: m.value,
         Normal: lambda m, rng: max(0.0, rng.gauss(m.mean, m.stddev)),
         LogNormal: lambda m, rng: rng.lognormvariate(math.log(m.median), m.sigma),
         Pareto: lambda m, rng: m.scale * rng.paretovariate(m.shape)}
+
+
+def key_text(population, index: int) -> str:
+    """Key ``index`` of a population: an IPv4 address counted up from ``first``, or the list's."""
+    if hasattr(population, "count"):
+        return str(ipaddress.IPv4Address(population.first + index))
+    return population.keys[index]
 
 
 def outage_end(spec, t: float):
@@ -385,10 +396,16 @@ class Run:
             self.schedule(fault.at, STREAM, "fault", fault)
             if isinstance(fault.action, Throttle):
                 self.schedule(fault.at + fault.duration, STREAM, "unthrottle", fault)
-        self.rngs, self.next_k = [], [0] * len(scenario.producers)
-        for p, spec in enumerate(scenario.producers):
-            prefix = f"kinsim/{scenario.seed}/producer/{spec.name}/"
-            self.rngs.append({kind: random.Random(prefix + kind) for kind in ("lag", "jitter", "backoff")})
+        self.members = []                # (spec, name, its one key or None: each record's key is drawn)
+        for spec in scenario.producers:  # a group of ``count`` is that many producers, ``name-0`` on
+            for i in range(1 if spec.count is None else spec.count):
+                key = spec.partition_key if spec.keys is None else key_text(spec.keys, i) if spec.keys.each else None
+                self.members.append((spec, spec.name if spec.count is None else f"{spec.name}-{i}", key))
+        self.tables = {}                 # population → (its size, the running sums of its weights or None)
+        self.rngs, self.next_k = [], [0] * len(self.members)
+        for p, (spec, name, _) in enumerate(self.members):
+            prefix = f"kinsim/{scenario.seed}/producer/{name}/"
+            self.rngs.append({kind: random.Random(prefix + kind) for kind in ("lag", "jitter", "backoff", "keys")})
             created = spec.offset + self.jitter(p)
             self.create(p, created)
             while spec.pacing is Pacing.FIXED and created < self.stops(spec):
@@ -408,10 +425,10 @@ class Run:
 
     # -- producers ----------------------------------------------------------------------------------------
     def jitter(self, p: int) -> float:
-        spec = self.s.producers[p]
+        spec = self.members[p][0]
         return self.rngs[p]["jitter"].uniform(0.0, spec.jitter) if spec.jitter else 0.0
 
-    def retry(self, at: float, p: int, k: int, tries: int, tag: int) -> None:
+    def retry(self, at: float, p: int, k: int, tries: int, tag: tuple) -> None:
         self.schedule(at, ATTEMPT, "attempt", tag, order=(p, k, tries))
         self.waiting += 1
 
@@ -419,23 +436,52 @@ class Run:
         """A producer creates records before its ``until``, if it has one before the duration."""
         return spec.until if spec.until is not None and spec.until < self.s.duration else self.s.duration
 
+    def draw_key(self, p: int) -> str:
+        """A record's key drawn from its producer's population: one draw u of its key generator; uniform:
+        key floor(u n); weighted (zipf: rank r weighs r ** -s): the first whose running sum is above u x total."""
+        population, u = self.members[p][0].keys, self.rngs[p]["keys"].random()
+        if population not in self.tables:
+            if hasattr(population, "count"):
+                weights = None if population.zipf is None else \
+                    [float(r) ** -population.zipf.s for r in range(1, population.count + 1)]
+                size = population.count
+            else:
+                weights, size = population.weights, len(population.keys)
+            sums, total = None, 0.0
+            if weights is not None:
+                sums = []
+                for weight in weights:
+                    total += weight
+                    sums.append(total)
+            self.tables[population] = size, sums
+        size, sums = self.tables[population]
+        if sums is None:
+            return key_text(population, int(u * size))
+        return key_text(population, bisect_right(sums, u * sums[-1]))
+
     def create(self, p: int, created: float) -> None:
-        spec = self.s.producers[p]
+        spec, _, key = self.members[p]
         if created >= self.stops(spec):
             return
         held = outage_end(spec, created)
         first = (created if held is None else held) + LAGS[type(spec.lag)](spec.lag, self.rngs[p]["lag"])
-        tag = self.s.start_us + round(created * 1_000_000) + round(spec.clock_skew * 1_000_000)
+        stamp = self.s.start_us + round(created * 1_000_000) + round(spec.clock_skew * 1_000_000)
+        tag = (stamp, self.draw_key(p) if key is None else key)
         self.retry(first, p, self.next_k[p], 0, tag)
         self.next_k[p] += 1
         self.produced += 1
 
-    def attempt(self, at: float, p: int, k: int, tries: int, tag: int) -> None:
-        spec, rng = self.s.producers[p], self.rngs[p]["backoff"]
+    def attempt(self, at: float, p: int, k: int, tries: int, tag: tuple) -> None:
+        spec, name, key = self.members[p]
+        rng = self.rngs[p]["backoff"]
+        if key is None:  # a producer drawing its keys: each record retries with a generator of its own
+            if k not in self.rngs[p]:
+                self.rngs[p][k] = random.Random(f"kinsim/{self.s.seed}/producer/{name}/backoff/{k}")
+            rng = self.rngs[p][k]
         held = outage_end(spec, at) if tries else None
         if held is not None:
             self.retry(held + LAGS[type(spec.lag)](spec.lag, rng), p, k, tries, tag)
-        elif not self.put(at, spec.partition_key, tag):
+        elif not self.put(at, tag[1], tag[0]):
             self.throttled_puts += 1
             self.tally(1, at)
             self.retry(at + min(5.0, 0.1 * 2**tries) * (0.5 + rng.random() / 2), p, k, tries + 1, tag)

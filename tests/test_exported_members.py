@@ -51,6 +51,8 @@ def test_strategy_names():
         "reshard_actions", "workloads", "reshard_workloads",
         "S", "Poll", "window_shapes", "counter_polls",
         "seconds", "lag_models", "lag_document",
+        "address_ranges", "key_lists", "key_populations", "each_populations", "producer_groups",
+        "population_document",
         "START", "KEYS", "DAY", "counter", "checkpoint_policies", "starts", "scenario_keys", "outage_lists",
         "producer_specs", "consumer_specs", "counter_specs", "scenarios", "scenario_document", "scenario_documents",
         "FaultSchedule", "fault_schedules", "reshard_schedules", "worker_schedules", "worker_lists",
@@ -68,7 +70,8 @@ def test_every_listed_name_exists():
                  "kinsim.leases.table", "kinsim.leases.taker", "kinsim.leases.holder", "kinsim.strategies",
                  "kinsim.strategies.records", "kinsim.strategies.actions", "kinsim.strategies.counters",
                  "kinsim.strategies.lags", "kinsim.strategies.specs", "kinsim.strategies.documents",
-                 "kinsim.strategies.faults", "kinsim.strategies.workers"):
+                 "kinsim.strategies.faults", "kinsim.strategies.workers", "kinsim.strategies.populations",
+                 "kinsim.populations", "kinsim.scenario.producing"):
         module = importlib.import_module(name)
         for member in module.__all__:
             assert hasattr(module, member), (name, member)

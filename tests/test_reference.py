@@ -27,6 +27,8 @@ from kinsim.records import IteratorType
 from kinsim.scenario import ConsumerSpec, CounterSpec, Outage, Pacing, ProducerSpec, Scenario, StreamSpec
 from kinsim.scenario.schedule import Fault, Merge, Pause, ShardCount, Split, Throttle
 
+from kinsim.strategies import producer_groups
+
 from .reference import BeyondRetention, CounterOutcome, Outcome, ShardOutcome, Stream, reference
 
 START = datetime(2018, 7, 31, 21, 56, tzinfo=timezone.utc)
@@ -202,15 +204,19 @@ def counters(draw) -> tuple[CounterSpec, ...]:
 
 
 @st.composite
-def scenarios(draw, shards=st.integers(1, 4), duration_ms=st.integers(500, 12_000)) -> Scenario:
+def scenarios(draw, shards=st.integers(1, 4), duration_ms=st.integers(500, 12_000), populations: bool = False) -> Scenario:
     duration = draw(duration_ms)
     specs = tuple(draw(producers(i, duration)) for i in range(draw(st.integers(1, 6))))
+    if populations:  # groups and populations of a few keys (shared, so shards throttle) or many
+        pools = st.one_of(st.sampled_from(KEYS), st.ip_addresses(v=4).map(str))
+        specs = tuple(draw(producer_groups(spec, max_members=3, max_keys=draw(st.sampled_from([4, 50, 5000])),
+                                           keys=pools, stretch=draw(st.booleans()))) for spec in specs)
     long_polls = draw(st.integers(0, 9)) == 0
     poll_interval = draw(st.integers(301, 400) if long_polls else
                          st.one_of(st.integers(1, 9), st.integers(1, 9), st.integers(1, 9),
                                    st.sampled_from([0.1, 0.2, 0.25, 0.5])))
     # a Limit small enough to lag behind, large enough to read everything within about 5,000 s
-    records = sum(duration / 1000 / p.interval for p in specs)
+    records = sum(duration / 1000 / p.interval * p.members for p in specs)
     smallest = -(-int(records * poll_interval) // 5000) or 1
     consumer = ConsumerSpec(
         poll_interval=float(poll_interval),
@@ -356,6 +362,26 @@ def fault_cases(draw, long_pauses: bool = True) -> Scenario:
 @given(scenarios(), st.sampled_from([True, True, True, False]))
 def test_kinsim_runs_any_scenario_as_the_model_plays_it(scenario, throttling):
     check(scenario, throttling=throttling)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(populations=True), st.sampled_from([True, True, False]))
+def test_groups_and_key_populations_run_as_the_model_plays_them(scenario, throttling):
+    """Producers in groups, their records' keys drawn from populations (uniform, zipf, weighted lists,
+    a key per member): each record lands on its key's shard, in the model's order."""
+    check(scenario, throttling=throttling)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from([0.0, 0.5, 2.0]).flatmap(lambda delay: st.tuples(
+    st.just(delay), scenarios(duration_ms=st.integers(2_000, 10_000), populations=True))).flatmap(
+        lambda case: st.tuples(st.just(case[1]), fault_schedules(case[1].stream.shards, case[1].duration, case[0],
+                                                                 long_pauses=False), st.just(case[0]))))
+def test_populations_under_fault_schedules_run_as_the_model_plays_them(case):
+    """A reshard moves a population's waiting records to their keys' new shards."""
+    scenario, faults, update_delay = case
+    check(dataclasses.replace(scenario, faults=faults,
+                              stream=StreamSpec("s", scenario.stream.shards, update_delay=update_delay)))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

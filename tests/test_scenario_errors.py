@@ -94,7 +94,7 @@ CASES = [
     ("producer without name", replaced("{name: fast, partition_key", "{partition_key"),
      "producers[0].name: is required"),
     ("unknown producer key", replaced("    interval: 5s", "    interval: 5s\n    colour: red"),
-     "producers[1].colour: unknown key; known keys: name, partition_key, interval, rate, offset, jitter, lag, "
+     "producers[1].colour: unknown key; known keys: name, partition_key, keys, count, interval, rate, offset, jitter, lag, "
      "outages, clock_skew, pacing, until"),
     ("interval and rate", replaced("    interval: 5s", "    interval: 5s\n    rate: 12/min"),
      "producers[1]: give either 'interval' (e.g. 2s) or 'rate' (e.g. 30/min), not both or neither"),

@@ -1,8 +1,8 @@
 """``Appender``: records for a fixed set of partition keys, appended to a simulated stream at their own
 arrival times, as values of a payload codec, through the stream's one write primitive.
 
-It is what a simulation's producers need and no more: the keys are checked, interned and hashed once,
-a record costs no Python object on its way in, and the answer is how many records, from the first,
+It is what a simulation's producers need and no more: the keys are checked and interned once, and
+hashed once per reshard; a record costs no Python object on its way in, and the answer is how many records, from the first,
 the shard's write limits took (the caller retries the rest). Nothing here decides admission: that is
 ``ShardLog.append``, the same primitive PutRecord and PutRecords use.
 """
@@ -21,33 +21,47 @@ __all__ = ["Appender"]
 
 class Appender:
     """Appends records of ``partition_keys[source]`` to the stream ``lookup()`` returns (it raises the
-    service's error when the stream does not take writes)."""
+    service's error when the stream does not take writes).
+
+    ``partition_keys`` may grow while the appender lives (a simulation numbers the keys of a population
+    as its producers first draw them): a key is checked and interned when it is first routed
+    (``shards_of``) or appended, and its hash is computed when it is routed, once per reshard."""
 
     def __init__(self, lookup: Callable[[], StreamState], partition_keys: Sequence[str], codec: PayloadCodec,
                  now: Callable[[], float]) -> None:
         stream = lookup()
         stream.use_codec(codec)
-        for key in partition_keys:
-            size = codec.data_bytes + len(key.encode("utf-8"))
+        self._lookup = lookup
+        self._now = now
+        self._codec = codec
+        self._keys = partition_keys
+        self._key_ids: list[int] = []   # by source: the key's index in the stream's key table
+        self._sizes: list[int] = []     # by source: data plus key, in bytes
+        self._learn(len(partition_keys) - 1)
+
+    def _learn(self, source: int) -> None:
+        """Check and intern every key up to ``source``'s."""
+        stream = self._lookup()
+        for index in range(len(self._key_ids), source + 1):
+            key = self._keys[index]
+            size = self._codec.data_bytes + len(key.encode("utf-8"))
             if not 1 <= len(key) <= limits.MAX_PARTITION_KEY_CHARS or size > limits.MAX_RECORD_BYTES:
                 raise ValueError(f"partition key {key[:60]!r} cannot be written: 1 to 256 characters, and data "
                                  "plus key at most 1 MiB")
-        self._lookup = lookup
-        self._now = now
-        self._hashes = [partition_key_hash(key) for key in partition_keys]
-        self._key_ids = [stream.key_id(key) for key in partition_keys]
-        self._sizes = [codec.data_bytes + len(key.encode("utf-8")) for key in partition_keys]
-        self._routed: tuple = (None, None)
-        self._shard_ids: list[str] = []
+            self._key_ids.append(stream.key_id(key))
+            self._sizes.append(size)
 
-    def routing(self) -> tuple[object, list[str]]:
-        """(version, the shard each source's records go to now); the version changes at every reshard."""
+    def routing(self) -> object:
+        """The version of the stream's routing: it changes at every reshard."""
         stream = self._lookup()
-        version = (stream.uid, stream.routing_version)
-        if self._routed != version:
-            self._shard_ids = [stream.route(h).shard_id for h in self._hashes]
-            self._routed = version
-        return version, self._shard_ids
+        return stream.uid, stream.routing_version
+
+    def shards_of(self, sources: Sequence[int]) -> list[str]:
+        """The shard each of these sources' records go to now."""
+        if sources and max(sources) >= len(self._key_ids):
+            self._learn(max(sources))
+        stream, keys = self._lookup(), self._keys
+        return [stream.route(partition_key_hash(keys[source])).shard_id for source in sources]
 
     def append(self, shard_id: str, arrivals: list[float], sources: Sequence[int], values: Sequence[int]) -> int:
         """Append records of these sources, holding these values, to an open shard at these arrival times
@@ -56,6 +70,10 @@ class Appender:
             raise ValueError(f"a record cannot arrive at {arrivals[-1]!r}, after the clock's now ({self._now()!r})")
         stream = self._lookup()
         shard = stream.shards[shard_id]
-        key_ids = list(map(self._key_ids.__getitem__, sources))
+        try:
+            key_ids = list(map(self._key_ids.__getitem__, sources))
+        except IndexError:  # a key not routed yet
+            self._learn(max(sources))
+            key_ids = list(map(self._key_ids.__getitem__, sources))
         sizes = list(map(self._sizes.__getitem__, sources))
         return stream.append(shard, arrivals, key_ids, sizes, values=values)

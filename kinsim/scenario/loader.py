@@ -14,70 +14,15 @@ from typing import Any, Optional
 
 from ..counters import ParameterError, Windowing
 from ..errors import ScenarioError
-from ..lag import Constant
 from .checking import check_faults
 from .consuming import consumer_spec
-from .fault_items import MAX_FAULTS, read_fault, read_file, read_lag
+from .fault_items import MAX_FAULTS, read_fault, read_file
 from .kinds import counter_class, short_name
-from .model import (
-    CounterSpec,
-    Outage,
-    Pacing,
-    ProducerSpec,
-    Scenario,
-    StreamSpec,
-)
-from .values import (
-    Node,
-    built,
-    choice,
-    description,
-    duration,
-    integer,
-    instant,
-    name,
-    partition_key,
-    positive_duration,
-    rate,
-    shown,
-    signed_duration,
-    stream_name,
-    text,
-)
+from .model import CounterSpec, Scenario, StreamSpec
+from .producing import check_member_names, producer_spec
+from .values import Node, built, description, duration, integer, instant, name, positive_duration, shown, stream_name, text
 
 __all__ = ["load_scenario", "parse_scenario"]
-
-
-def _outages(node: Node) -> tuple[Outage, ...]:
-    outages = []
-    for item in node.items():
-        item.mapping(("at", "for"))
-        at = item.get("at", duration, required=True)
-        length = item.get("for", duration, required=True)
-        outages.append(built(item, lambda: Outage(at, length)))
-    return tuple(outages)
-
-
-def _producer(node: Node) -> ProducerSpec:
-    node.mapping(("name", "partition_key", "interval", "rate", "offset", "jitter", "lag", "outages",
-                  "clock_skew", "pacing", "until"))
-    if node.has("interval") == node.has("rate"):
-        raise node.error("give either 'interval' (e.g. 2s) or 'rate' (e.g. 30/min), not both or neither")
-    interval = node.get("interval", positive_duration, required=True) if node.has("interval") else \
-        node.get("rate", rate, required=True)
-    fields = dict(
-        name=node.get("name", name, required=True),
-        partition_key=node.get("partition_key", partition_key, required=True),
-        interval=interval,
-        offset=node.get("offset", duration, 0.0),
-        jitter=node.get("jitter", duration, 0.0),
-        lag=read_lag(node.child("lag")) if node.has("lag") else Constant(0.0),
-        outages=_outages(node.child("outages")) if node.has("outages") else (),
-        clock_skew=node.get("clock_skew", signed_duration, 0.0),
-        pacing=node.get("pacing", choice(Pacing), Pacing.FIXED),
-        until=node.get("until", positive_duration, None),
-    )
-    return built(node, lambda: ProducerSpec(**fields))
 
 
 _COUNTER_KEYS = ("kind", "name", "size", "slide", "params")
@@ -180,8 +125,9 @@ def parse_scenario(document: Any, file: str, default_name: str, directory: Optio
                                                    stream.get("update_delay", duration, 0.0))) \
         if stream else StreamSpec()
     producer_nodes = root.child("producers").items() if root.has("producers") else []
-    producers = [_producer(node) for node in producer_nodes]
+    producers = [producer_spec(node) for node in producer_nodes]
     _unique(producer_nodes, producers, "producer")
+    check_member_names(producer_nodes, producers)
     consumer = consumer_spec(root.child("consumer") if root.has("consumer") else None, directory)
     counter_nodes = root.child("counters").items() if root.has("counters") else []
     counters = [_counter(node, window, i, directory) for i, node in enumerate(counter_nodes)]

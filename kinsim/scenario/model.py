@@ -15,6 +15,7 @@ from typing import Any, Optional
 
 from ..counters import Counter, Sink, Windowing
 from ..lag import Constant, LagModel
+from ..populations import Population, PopulationError
 from ..records import IteratorType
 from .schedule import Fault
 
@@ -30,6 +31,9 @@ __all__ = [
     "CounterSpec",
     "Scenario",
 ]
+
+
+MAX_MEMBERS = 1_000_000  # members of one producer group
 
 
 class Pacing(str, enum.Enum):
@@ -57,10 +61,13 @@ class Outage:
 
 @dataclass(frozen=True)
 class ProducerSpec:
-    """One "wordputter": puts (IP address, timestamp) records, the IP as partition key."""
+    """One "wordputter": puts (IP address, timestamp) records, the IP as partition key: always
+    ``partition_key``, or a key drawn from ``keys`` for each record. With ``count``, a group of that many
+    members ``name-0`` … ``name-{count-1}``, each a producer of its own with these parameters (its own
+    generators; with ``keys.each``, member ``i`` writes key ``i`` of ``keys`` only)."""
 
     name: str
-    partition_key: str
+    partition_key: Optional[str]  # None: each record's key is drawn from ``keys``
     interval: float
     offset: float = 0.0
     jitter: float = 0.0
@@ -69,10 +76,22 @@ class ProducerSpec:
     clock_skew: float = 0.0
     pacing: Pacing = Pacing.FIXED
     until: Optional[float] = None  # creates records before this (seconds after the start); None: the duration
+    keys: Optional[Population] = None
+    count: Optional[int] = None    # a group of this many members; None: one producer, named ``name``
 
     def __post_init__(self) -> None:
-        if not 1 <= len(self.partition_key) <= 256:
+        if (self.partition_key is None) == (self.keys is None):
+            raise ValueError("a producer has either a partition_key or keys, not both or neither")
+        if self.partition_key is not None and not 1 <= len(self.partition_key) <= 256:
             raise ValueError("a partition key has 1 to 256 characters")
+        if self.count is not None and not 1 <= self.count <= MAX_MEMBERS:
+            raise PopulationError("count", f"a group has 1 to {MAX_MEMBERS:,} members, got {self.count:,}")
+        if self.keys is not None and self.keys.each:
+            if self.count is None:
+                raise PopulationError("keys.each", "each gives member i key i: it needs the producer's count")
+            if len(self.keys) != self.count:
+                raise PopulationError("keys.each", f"each gives member i key i: {self.count:,} members "
+                                                   f"need {self.count:,} keys, got {len(self.keys):,}")
         if self.interval <= 0:
             raise ValueError("the interval between records must be above 0")
         if self.offset < 0:
@@ -84,6 +103,15 @@ class ProducerSpec:
         for earlier, later in zip(self.outages, self.outages[1:]):
             if later.at < earlier.end:
                 raise ValueError("outages must be in time order and must not overlap")
+
+    @property
+    def members(self) -> int:
+        """How many producers this one stands for."""
+        return 1 if self.count is None else self.count
+
+    def member_name(self, member: int) -> str:
+        """Member ``member``'s name: ``name-member`` in a group, the producer's own name alone."""
+        return self.name if self.count is None else f"{self.name}-{member}"
 
     def stops(self, duration: float) -> float:
         """When the producer stops creating records: its ``until``, or the scenario's ``duration``."""

@@ -1,7 +1,8 @@
 """Lanes: the attempts waiting to reach one simulated shard (or, for a real stream, all of them).
 
 First attempts of fixed-pacing records are known ahead and wait in columns sorted by (time, producer,
-record number), in typed arrays: no Python object per waiting record. Retries and the records of
+record number), in typed arrays: no Python object per waiting record. Each attempt carries its key (a
+producer drawing from a population writes to many keys, so to many lanes). Retries and the records of
 ``after_put`` producers are known only as attempts happen, and wait in a heap of ``Attempt``s. The
 traffic takes what is due from each lane in that order.
 """
@@ -26,19 +27,23 @@ class Attempt(NamedTuple):
     record: int     # the producer's record number, from 0
     tries: int      # earlier tries that failed
     stamp_us: int   # the event time its data carries (the producer's clock skew included), in µs
+    key: int        # its partition key, as the traffic numbers keys (``KeyTable``)
 
 
 class FreshAttempts(NamedTuple):
-    """First attempts of records just created, column by column (lists of equal length, any order)."""
+    """First attempts of records just created, column by column (lists of equal length, any order). An
+    attempt's key is most often its producer's own, numbered as the producer (``KeyTable``): a lane
+    whose keys are all that keeps no column of them."""
 
     times: list[float]
     producers: list[int]
     records: list[int]
     stamps_us: list[int]
+    keys: list[int]
 
     @classmethod
     def empty(cls) -> "FreshAttempts":
-        return cls([], [], [], [])
+        return cls([], [], [], [], [])
 
 
 class DueAttempts(NamedTuple):
@@ -47,6 +52,7 @@ class DueAttempts(NamedTuple):
     times: array
     producers: array
     stamps_us: array
+    keys: array     # the producers' (the same array) when every key is its producer's own
     order: array    # where each one's record number is in ``records``
     records: array
 
@@ -54,7 +60,7 @@ class DueAttempts(NamedTuple):
         return self.records[self.order[i]]
 
     def attempt(self, i: int) -> Attempt:
-        return Attempt(self.times[i], self.producers[i], self.record(i), 0, self.stamps_us[i])
+        return Attempt(self.times[i], self.producers[i], self.record(i), 0, self.stamps_us[i], self.keys[i])
 
     def count_before(self, start: int, other: Attempt) -> int:
         """How many of these attempts, from ``start`` on, come before ``other``."""
@@ -68,12 +74,13 @@ class DueAttempts(NamedTuple):
 class Lane:
     """Attempts waiting in one lane (see the module's docstring)."""
 
-    __slots__ = ("times", "producers", "stamps_us", "records", "order", "head", "waiting")
+    __slots__ = ("times", "producers", "stamps_us", "keys", "records", "order", "head", "waiting")
 
     def __init__(self) -> None:
         self.times = array("d")
         self.producers = array("I")
         self.stamps_us = array("q")
+        self.keys: Optional[array] = None  # None: every key is its producer's own
         self.records = array("q")  # unsorted: the attempt at sorted position i is records[order[i]]
         self.order = array("I")
         self.head = 0
@@ -82,8 +89,10 @@ class Lane:
     def pending(self) -> FreshAttempts:
         """The first attempts not yet taken, in order."""
         head = self.head
-        return FreshAttempts(self.times[head:].tolist(), self.producers[head:].tolist(),
-                             list(map(self.records.__getitem__, self.order[head:])), self.stamps_us[head:].tolist())
+        producers = self.producers[head:].tolist()
+        return FreshAttempts(self.times[head:].tolist(), producers,
+                             list(map(self.records.__getitem__, self.order[head:])), self.stamps_us[head:].tolist(),
+                             list(producers) if self.keys is None else self.keys[head:].tolist())
 
     def add(self, fresh: FreshAttempts) -> None:
         """Merge freshly created first attempts in, keeping typed arrays (no object outlives its chunk)."""
@@ -95,6 +104,8 @@ class Lane:
         self.records = array("q", columns.records)
         self.producers = array("I", list(map(columns.producers.__getitem__, order)))  # from a list: far faster
         self.stamps_us = array("q", list(map(columns.stamps_us.__getitem__, order)))
+        own = columns.keys == columns.producers
+        self.keys = None if own else array("I", list(map(columns.keys.__getitem__, order)))
         self.head = 0
 
     def push(self, attempt: Attempt) -> None:
@@ -122,8 +133,9 @@ class Lane:
         head = self.head
         cut = (bisect_right if inclusive else bisect_left)(self.times, limit, head)
         self.head = cut
-        return DueAttempts(self.times[head:cut], self.producers[head:cut], self.stamps_us[head:cut],
-                           self.order[head:cut], self.records)
+        producers = self.producers[head:cut]
+        return DueAttempts(self.times[head:cut], producers, self.stamps_us[head:cut],
+                           producers if self.keys is None else self.keys[head:cut], self.order[head:cut], self.records)
 
 
 def in_order(times: list[float], producers: list[int], records: list[int]) -> tuple[list[int], list[float]]:

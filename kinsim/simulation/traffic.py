@@ -16,7 +16,11 @@ at one instant, scenario order, then sequence):
   attempts due at an instant reach the stream before anyone else acts at that instant (``TRAFFIC``).
 
 The process wakes when the next attempt is due and delivers every attempt due before the timeline's
-next other event (``Timeline.horizon``): nobody can look at the stream in between. Fixed-pacing records
+next other event (``Timeline.horizon``): nobody can look at the stream in between. Lanes go one after
+another, each up to that limit, except where a put makes a record that may go to another lane: an
+``after_put`` producer drawing its keys (a *chained* one). Then lanes go in passes, each up to the
+earliest time a chained producer's next record could arrive (its pending attempt's time plus its
+interval), so no record reaches a lane that has already gone past its time. Fixed-pacing records
 are created ahead, in chunks, into per-lane sorted columns; a run of them goes to the stream in one
 call, which takes the longest prefix the shard admits (``StreamWriter.append``); retries and after-put
 records wait in a heap and go one by one, merged in order.
@@ -24,26 +28,26 @@ records wait in a heap and go one by one, merged in order.
 
 from __future__ import annotations
 
+import heapq
 import random
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import add, mul
-from typing import Callable, Generator, Optional
+from typing import Callable, Generator, Optional, Sequence, Union
 
-from ..scenario import Pacing, ProducerSpec, Scenario
+from ..scenario import Pacing, Scenario
+from .creation import Schedule
 from .lanes import Attempt, DueAttempts, FreshAttempts, Lane
+from .members import Group, KeyTable, Member, backoff
 from .tally import MinuteTally
 from .timeline import TRAFFIC, Timeline
 from .writers import LOST, StreamWriter
 
 __all__ = ["Traffic", "TrafficStats"]
 
-BACKOFF_BASE_S = 0.1
-BACKOFF_CAP_S = 5.0
-CREATE_AHEAD_S = 30.0
 LOOKAHEAD_S = 60.0  # at most this far ahead of now, even when nothing else is scheduled
 THROTTLED_RUN = 16  # attempts per call once a shard has refused one
-_MILLION = 1_000_000.0
+
+#: told of every record created: its key (one for all of them, or one each) and its event times in µs
+Created = Callable[[Union[str, Sequence[str]], list[int]], None]
 
 
 @dataclass
@@ -58,54 +62,41 @@ class TrafficStats:
     throttled: MinuteTally = field(default_factory=MinuteTally)  # puts refused, by attempt time
 
 
-class _Producer:
-    __slots__ = ("index", "spec", "stops", "lag_rng", "jitter_rng", "backoff_rng", "next_record", "skew_us", "offset_us",
-                 "whole_step_us")
-
-    def __init__(self, index: int, spec: ProducerSpec, seed: int, duration: float) -> None:
-        self.index = index
-        self.spec = spec
-        self.stops = spec.stops(duration)  # records are created before this
-        self.lag_rng = random.Random(f"kinsim/{seed}/producer/{spec.name}/lag")
-        self.jitter_rng = random.Random(f"kinsim/{seed}/producer/{spec.name}/jitter")
-        self.backoff_rng = random.Random(f"kinsim/{seed}/producer/{spec.name}/backoff")
-        self.next_record = 0
-        self.skew_us = round(spec.clock_skew * 1_000_000)
-        # with no jitter and whole microseconds, record k's event time is offset + k x interval exactly
-        self.offset_us = round(spec.offset * 1_000_000)
-        step = round(spec.interval * 1_000_000)
-        exact = not spec.jitter and self.offset_us / 1_000_000 == spec.offset and step / 1_000_000 == spec.interval
-        self.whole_step_us: Optional[int] = step if exact and step > 0 else None
-
-    def jitter(self) -> float:
-        return self.jitter_rng.uniform(0.0, self.spec.jitter) if self.spec.jitter else 0.0
-
-    def backoff(self, tries: int) -> float:
-        return min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**tries) * (0.5 + self.backoff_rng.random() / 2)
-
-
 class Traffic:
     """Creates every producer's records and puts them into the stream, on the timeline."""
 
     def __init__(self, scenario: Scenario, writer: StreamWriter, seed: int, timeline: Timeline,
-                 on_created: Callable[[str, list[int]], None]) -> None:
+                 on_created: Created, keys: Optional[KeyTable] = None) -> None:
         self.scenario = scenario
         self._start_us = scenario.start_us
         self.writer = writer
         self.timeline = timeline
         self.on_created = on_created
         self.stats = TrafficStats()
-        self._producers = [_Producer(i, spec, seed, scenario.duration) for i, spec in enumerate(scenario.producers)]
-        self._fixed = [p for p in self._producers if p.spec.pacing is Pacing.FIXED]
-        self._fixed_next: dict[int, float] = {}        # producer → creation time of its next record
-        self._created_until = float("-inf")            # fixed-pacing records are created up to here
+        self.keys = KeyTable() if keys is None else keys
+        self._producers: list[Member] = []
+        for spec in scenario.producers:
+            group = Group(spec, scenario.duration, self.keys)
+            for member in range(spec.members):
+                index = len(self._producers)
+                if self.keys.own(group.member_text(member)) != index:
+                    raise ValueError("the traffic numbers its producers' own keys first: give it a new KeyTable")
+                self._producers.append(Member(index, group, member, seed, None if group.sampler else index))
+        self._schedule = Schedule(self._producers, self._start_us, self.keys, on_created, self._lanes_of,
+                                  self._count_produced)
         self._lanes: dict[str, Lane] = {}
-        self._routing_version, self._lane_of = writer.routing()
+        self._due: list[tuple[float, str]] = []        # a heap: (a lane's next due time, the lane)
+        self._touched: set[str] = set()                # lanes changed since their entry in the heap
+        self._routing_version = writer.routing()
+        self._lane_of: list[str] = []                  # by key: its lane
+        self._chained: dict[int, float] = {}            # chained producer → earliest arrival of its next record
+        self._retried: dict[tuple[int, int], random.Random] = {}  # (producer, record) → its backoff generator
         for producer in self._producers:
-            first = producer.spec.offset + producer.jitter()
-            if producer.spec.pacing is Pacing.FIXED:
-                if first < producer.stops:
-                    self._fixed_next[producer.index] = first
+            spec = producer.group.spec
+            first = spec.offset + producer.jitter()
+            if spec.pacing is Pacing.FIXED:
+                if first < producer.group.stops:
+                    self._schedule.start(producer, first)
             else:
                 self._create_one(producer, first)
 
@@ -127,144 +118,123 @@ class Traffic:
 
     def next_due(self) -> Optional[float]:
         """When something next happens (a creation or an attempt), or None when all is delivered."""
-        times = [t for t in (lane.next_due() for lane in self._lanes.values()) if t is not None]
-        if self._fixed_next:
-            times.append(min(self._fixed_next.values()))
-        return min(times) if times else None
+        due, fixed = self._lanes_due(), self._schedule.next_due()
+        if fixed is not None:
+            return fixed if due is None or fixed < due else due
+        return due
 
-    # -- creating -------------------------------------------------------------------------------------
-    def _create_one(self, producer: _Producer, created: float) -> None:
-        """An after-put record: created now, its first attempt into the heap."""
-        if created >= producer.stops:
-            return
-        spec = producer.spec
-        event_us = self._start_us + round(created * 1_000_000)
-        held = spec.outage_end(created) if spec.outages else None
-        first = (created if held is None else held) + spec.lag.sample(producer.lag_rng)
-        self.stats.produced += 1
-        self.on_created(spec.partition_key, [event_us])
-        self._lane(producer.index).push(Attempt(first, producer.index, producer.next_record, 0,
-                                                event_us + producer.skew_us))
-        producer.next_record += 1
+    def _lanes_due(self) -> Optional[float]:
+        """When the first attempt waiting in any lane is due: the lane heap's first entry that still
+        holds (an entry is pushed whenever a lane changes; one whose lane has changed since is stale)."""
+        heap, lanes = self._due, self._lanes
+        for name in self._touched:
+            due = lanes[name].next_due()
+            if due is not None:
+                heapq.heappush(heap, (due, name))
+        self._touched.clear()
+        while heap:
+            due, name = heap[0]
+            lane = lanes.get(name)
+            if lane is not None and lane.next_due() == due:
+                return due
+            heapq.heappop(heap)
+        return None
 
-    def _create_fixed(self, until: float) -> None:
-        """Create every fixed-pacing record due by ``until``: created ahead, in chunks of ``CREATE_AHEAD_S``
-        (creation does not depend on delivery, and big chunks are cheap)."""
-        if until < self._created_until:
-            return
-        horizon = until + CREATE_AHEAD_S
-        fresh: dict[str, FreshAttempts] = {}
-        for producer in self._fixed:
-            created = self._fixed_next.get(producer.index)
-            if created is not None and created <= horizon:
-                self._create_run(producer, created, horizon, fresh)
-        self._created_until = horizon
-        for lane, attempts in fresh.items():
-            self._lane_named(lane).add(attempts)
+    # -- keys and lanes -----------------------------------------------------------------------------
+    def _lanes_of(self, keys: Sequence[int]) -> list[str]:
+        """Each key's lane (routing keys first written since the last call)."""
+        lane_of = self._lane_of
+        try:
+            return list(map(lane_of.__getitem__, keys))
+        except IndexError:
+            lane_of.extend(self.writer.lanes(range(len(lane_of), len(self.keys.texts))))
+            return list(map(lane_of.__getitem__, keys))
 
-    def _create_run(self, producer: _Producer, created: float, until: float, fresh: dict[str, FreshAttempts]) -> None:
-        """One producer's records from the one created at ``created`` on, while due by ``until``."""
-        spec, duration = producer.spec, producer.stops
-        first_k = producer.next_record
-        next_created: Optional[float]
-        if spec.jitter:
-            times: Optional[list[float]] = []
-            while created <= until:
-                times.append(created)
-                created = spec.offset + (first_k + len(times)) * spec.interval + producer.jitter()
-                if created >= duration:
-                    break
-            count = len(times)
-            next_created = created if created < duration else None
-        else:
-            offset, interval = spec.offset, spec.interval
-            last = min(until, duration)
-            k = first_k + max(0, int((last - offset) / interval) - first_k)
-            while offset + (k + 1) * interval <= until and offset + (k + 1) * interval < duration:
-                k += 1  # the float formula decides, not the division
-            while k >= first_k and not (offset + k * interval <= until and offset + k * interval < duration):
-                k -= 1
-            times = None  # record j is created at offset + j x interval, for j in first_k..k
-            count = k + 1 - first_k
-            next_created = offset + (k + 1) * interval
-            if next_created >= duration:
-                next_created = None
-        if next_created is None:
-            del self._fixed_next[producer.index]
-        else:
-            self._fixed_next[producer.index] = next_created
-        producer.next_record = first_k + count
-        self._launch(producer, first_k, count, times, fresh)
-
-    def _launch(self, producer: _Producer, first_k: int, count: int, times: Optional[list[float]],
-                fresh: dict[str, FreshAttempts]) -> None:
-        """Event times and first attempts of records ``first_k`` on, created at ``times`` (None: on the
-        producer's fixed schedule, offset + k x interval)."""
-        spec, start_us = producer.spec, self._start_us
-        offset, interval = spec.offset, spec.interval
-        lags = spec.lag.samples(producer.lag_rng, count)
-        if times is None and (spec.outages or producer.whole_step_us is None):
-            times = [offset + j * interval for j in range(first_k, first_k + count)]
-        if producer.whole_step_us is not None and count:
-            # whole-microsecond offset and interval: the float formula's rounding lands on these integers
-            step = producer.whole_step_us
-            first = start_us + producer.offset_us + first_k * step
-            events = list(range(first, first + count * step, step))
-        else:
-            events = list(map(add, repeat(start_us), map(round, map(mul, times, repeat(_MILLION)))))
-        if times is None:  # created on schedule and sent at once: arrival = creation + lag, in one pass
-            arrivals = [offset + j * interval + lag for j, lag in zip(range(first_k, first_k + count), lags)]
-        elif spec.outages:
-            ends = [spec.outage_end(c) for c in times]
-            arrivals = list(map(add, [c if end is None else end for c, end in zip(times, ends)], lags))
-        else:
-            arrivals = list(map(add, times, lags))
-        skew, index, lane = producer.skew_us, producer.index, self._lane_of[producer.index]
-        attempts = fresh.get(lane)
-        if attempts is None:
-            attempts = fresh[lane] = FreshAttempts.empty()
-        attempts.times.extend(arrivals)
-        attempts.producers.extend(repeat(index, count))
-        attempts.records.extend(range(first_k, first_k + count))
-        attempts.stamps_us.extend(events if not skew else map(add, events, repeat(skew)))
-        self.stats.produced += count
-        self.on_created(spec.partition_key, events)
-
-    # -- delivering -----------------------------------------------------------------------------------
     def _lane_named(self, name: str) -> Lane:
+        """A lane, to change it (it is marked so, for the lane heap)."""
         lane = self._lanes.get(name)
         if lane is None:
             lane = self._lanes[name] = Lane()
+        self._touched.add(name)
         return lane
 
-    def _lane(self, producer: int) -> Lane:
-        return self._lane_named(self._lane_of[producer])
+    def _push(self, attempt: Attempt) -> None:
+        """A retry or an after-put record into its key's lane's heap."""
+        self._lane_named(self._lanes_of((attempt.key,))[0]).push(attempt)
+        producer = self._producers[attempt.producer]
+        if producer.group.chained:  # its next record comes no sooner than an interval after this attempt
+            self._chained[producer.index] = attempt.time + producer.group.spec.interval
 
+    # -- creating -------------------------------------------------------------------------------------
+    def _create_one(self, producer: Member, created: float) -> None:
+        """An after-put record: created now, its first attempt into the heap."""
+        group = producer.group
+        if created >= group.stops:
+            return
+        spec = group.spec
+        event_us = self._start_us + round(created * 1_000_000)
+        held = spec.outage_end(created) if spec.outages else None
+        first = (created if held is None else held) + spec.lag.sample(producer.lag_rng)
+        key = producer.key if producer.key is not None else producer.draw_keys(1)[0]
+        self.stats.produced += 1
+        self.on_created(self.keys.texts[key], [event_us])
+        self._push(Attempt(first, producer.index, producer.next_record, 0, event_us + group.skew_us, key))
+        producer.next_record += 1
+
+    def _count_produced(self, count: int) -> None:
+        self.stats.produced += count
+
+    def _create_fixed(self, until: float) -> None:
+        """Create every fixed-pacing record due by ``until`` (``Schedule.create``) into its lane."""
+        fresh = self._schedule.create(until)
+        for lane, attempts in fresh.items():
+            self._lane_named(lane).add(attempts)
+
+    # -- delivering -----------------------------------------------------------------------------------
     def _relane(self) -> None:
-        """The writer split producers anew (a reshard): put every waiting attempt in its new lane."""
-        old, self._lanes = self._lanes, {}
+        """The stream was resharded: route every key anew, and put every waiting attempt in its new lane."""
+        self._lane_of = self.writer.lanes(range(len(self._lane_of)))
+        old, self._lanes, self._due, self._touched = self._lanes, {}, [], set()
         moved: dict[str, FreshAttempts] = {}
         for lane in old.values():
-            for time, producer, record, stamp in zip(*lane.pending()):
-                attempts = moved.get(self._lane_of[producer])
+            pending = lane.pending()
+            for i, name in enumerate(self._lanes_of(pending.keys)):
+                attempts = moved.get(name)
                 if attempts is None:
-                    attempts = moved[self._lane_of[producer]] = FreshAttempts.empty()
-                for column, value in zip(attempts, (time, producer, record, stamp)):
-                    column.append(value)
+                    attempts = moved[name] = FreshAttempts.empty()
+                for column, values in zip(attempts, pending):
+                    column.append(values[i])
             for attempt in lane.waiting:
-                self._lane(attempt.producer).push(attempt)
+                self._push(attempt)
         for name, attempts in moved.items():
             self._lane_named(name).add(attempts)
 
     def _deliver(self, limit: float, inclusive: bool) -> None:
         """Make every attempt due before ``limit`` (at it too, when ``inclusive``), in order per lane."""
-        version, lanes = self.writer.routing()
+        version = self.writer.routing()
         if version != self._routing_version:
-            self._routing_version, self._lane_of = version, lanes
+            self._routing_version = version
             self._relane()
         self._create_fixed(limit)
-        for name in sorted(self._lanes):
-            self._deliver_lane(name, self._lanes[name], limit, inclusive)
+        while self._chained:
+            cap = min(self._chained.values())
+            if cap > limit or cap == limit and not inclusive:
+                break
+            self._deliver_lanes(cap, inclusive=False)  # each pass moves cap on by an interval at least
+        self._deliver_lanes(limit, inclusive)
+
+    def _deliver_lanes(self, limit: float, inclusive: bool) -> None:
+        """Every lane with an attempt due, in the order of their names (the lane heap's entries due: some
+        may be stale, and a lane with nothing due does nothing)."""
+        self._lanes_due()
+        heap, due = self._due, set()
+        while heap and (heap[0][0] < limit or inclusive and heap[0][0] == limit):
+            due.add(heapq.heappop(heap)[1])
+        for name in sorted(due):
+            lane = self._lanes.get(name)
+            if lane is not None:
+                self._touched.add(name)
+                self._deliver_lane(name, lane, limit, inclusive)
 
     def _deliver_lane(self, name: str, lane: Lane, limit: float, inclusive: bool) -> None:
         """The lane's first attempts due, in runs between its waiting attempts, merged in order. Once the
@@ -287,7 +257,7 @@ class Traffic:
         """First attempts ``start`` to ``end`` of a lane in one call; the first one refused is retried.
         Returns where the lane goes on from (a retry may now come before the rest of the run), and
         whether one was refused."""
-        taken, refused = self.writer.append(name, due.times[start:end], due.producers[start:end],
+        taken, refused = self.writer.append(name, due.times[start:end], due.keys[start:end],
                                             due.stamps_us[start:end])
         if taken:
             self.stats.delivered += taken
@@ -299,22 +269,36 @@ class Traffic:
             return start + 1, True
         return start, False
 
+    def _backoff_rng(self, attempt: Attempt) -> random.Random:
+        """The generator a retry of this attempt draws from: its producer's, or (when the producer draws
+        its keys) its record's own (``Member.record_backoff_rng``), kept while the record is retried."""
+        producer = self._producers[attempt.producer]
+        if producer.key is not None:
+            return producer.backoff_rng
+        rng = self._retried.get((attempt.producer, attempt.record))
+        if rng is None:
+            rng = self._retried[(attempt.producer, attempt.record)] = producer.record_backoff_rng(attempt.record)
+        return rng
+
     def _attempt(self, name: str, attempt: Attempt) -> None:
         """One waiting attempt: held by an outage, put, or retried."""
         producer = self._producers[attempt.producer]
-        spec = producer.spec
+        spec = producer.group.spec
         held = spec.outage_end(attempt.time) if spec.outages and attempt.tries else None
         if held is not None:  # a retry that ran into an outage waits for its end, then the link
-            self._lane(attempt.producer).push(attempt._replace(time=held + spec.lag.sample(producer.backoff_rng)))
+            self._push(attempt._replace(time=held + spec.lag.sample(self._backoff_rng(attempt))))
             return
-        taken, refused = self.writer.append(name, [attempt.time], [attempt.producer], [attempt.stamp_us])
+        taken, refused = self.writer.append(name, [attempt.time], [attempt.key], [attempt.stamp_us])
         if not taken:
             self._retry(attempt, refused)
             return
+        if attempt.tries and producer.key is None:
+            self._retried.pop((attempt.producer, attempt.record), None)
         self.stats.delivered += 1
         self.stats.arrived.add(attempt.time)
         self.stats.last_delivery = max(self.stats.last_delivery, attempt.time)
         if spec.pacing is Pacing.AFTER_PUT:
+            self._chained.pop(producer.index, None)
             self._create_one(producer, attempt.time + spec.interval + producer.jitter())
 
     def _retry(self, attempt: Attempt, refused: Optional[str]) -> None:
@@ -325,6 +309,5 @@ class Traffic:
         else:
             stats.throttled_puts += 1
             stats.throttled.add(attempt.time)
-        producer = self._producers[attempt.producer]
-        self._lane(attempt.producer).push(attempt._replace(time=attempt.time + producer.backoff(attempt.tries),
-                                                            tries=attempt.tries + 1))
+        self._push(attempt._replace(time=attempt.time + backoff(self._backoff_rng(attempt), attempt.tries),
+                                    tries=attempt.tries + 1))

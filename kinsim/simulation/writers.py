@@ -1,8 +1,9 @@
 """How the traffic's attempts reach the stream: two writers with one contract.
 
-A writer splits producers into lanes (attempts are ordered within a lane; lanes are independent of
-each other) and puts a run of first attempts of one lane: as many as it can, from the first, and why
-the next one did not go in (the stream throttled it, or its answer was lost).
+A writer splits keys into lanes (attempts are ordered within a lane; lanes are independent of each
+other) and puts a run of first attempts of one lane: as many as it can, from the first, and why the
+next one did not go in (the stream throttled it, or its answer was lost). Keys are numbered as the
+traffic numbers them (``partition_keys[key]``, a list that may grow as a population's keys are drawn).
 
 - ``AppendingWriter``: simulated shards. A lane per shard, so records of different shards never wait
   for each other; a run goes in through ``MemoryBackend.appender``, at its records' own arrival times,
@@ -36,12 +37,15 @@ LOST = "lost"  # the answer was lost: the record may have been written
 
 
 class StreamWriter(Protocol):
-    def routing(self) -> tuple[object, Sequence[str]]:
-        """(version, each producer's lane); the version changes when the lanes do (a reshard)."""
+    def routing(self) -> object:
+        """The lanes' version: it changes when a key's lane may have (a reshard)."""
+
+    def lanes(self, keys: Sequence[int]) -> list[str]:
+        """The lane each of these keys' records go to now."""
 
     throttled_by_shard: dict[str, int]  # puts each shard refused
 
-    def append(self, lane: str, times: Sequence[float], producers: Sequence[int],
+    def append(self, lane: str, times: Sequence[float], keys: Sequence[int],
                stamps_us: Sequence[int]) -> tuple[int, Optional[str]]:
         """Put these attempts of one lane, in order (times in seconds after the start, none after the
         timeline's horizon): how many went in from the first, and why the next did not (``THROTTLED`` or
@@ -56,15 +60,18 @@ class AppendingWriter:
         self._start_s = timeline.clock.start_s
         self.throttled_by_shard: dict[str, int] = {}
 
-    def routing(self) -> tuple[object, Sequence[str]]:
+    def routing(self) -> object:
         return self._appender.routing()
 
-    def append(self, lane: str, times: Sequence[float], producers: Sequence[int],
+    def lanes(self, keys: Sequence[int]) -> list[str]:
+        return self._appender.shards_of(keys)
+
+    def append(self, lane: str, times: Sequence[float], keys: Sequence[int],
                stamps_us: Sequence[int]) -> tuple[int, Optional[str]]:
         timeline = self._timeline
         timeline.advance_to(max(timeline.now, times[-1]))
         arrivals = list(map(add, repeat(self._start_s), times))
-        appended = self._appender.append(lane, arrivals, producers, stamps_us)
+        appended = self._appender.append(lane, arrivals, keys, stamps_us)
         if appended == len(times):
             return appended, None
         self.throttled_by_shard[lane] = self.throttled_by_shard.get(lane, 0) + 1
@@ -76,23 +83,26 @@ class CallingWriter:
                  timeline: Timeline) -> None:
         self._backend = backend
         self._stream_name = stream_name
-        self._keys = list(partition_keys)
+        self._keys = partition_keys
         self._timeline = timeline
-        self._lanes = [""] * len(self._keys)
         self.throttled_by_shard: dict[str, int] = {}
         self._open: Optional[tuple[list[int], list[str]]] = None  # range starts and ids of the open shards
-    def routing(self) -> tuple[object, Sequence[str]]:
-        return 0, self._lanes
 
-    def append(self, lane: str, times: Sequence[float], producers: Sequence[int],
+    def routing(self) -> object:
+        return 0
+
+    def lanes(self, keys: Sequence[int]) -> list[str]:
+        return [""] * len(keys)  # one lane: every attempt in one global order
+
+    def append(self, lane: str, times: Sequence[float], keys: Sequence[int],
                stamps_us: Sequence[int]) -> tuple[int, Optional[str]]:
         timeline = self._timeline
-        for i, (time, producer, data) in enumerate(zip(times, producers, EVENT_TIMES.render(stamps_us))):
+        for i, (time, key, data) in enumerate(zip(times, keys, EVENT_TIMES.render(stamps_us))):
             timeline.advance_to(max(timeline.now, time))
             try:
-                put = self._backend.put_record(self._stream_name, data, self._keys[producer])
+                put = self._backend.put_record(self._stream_name, data, self._keys[key])
             except ProvisionedThroughputExceededException:
-                shard_id = self._shard_of(self._keys[producer])
+                shard_id = self._shard_of(self._keys[key])
                 self.throttled_by_shard[shard_id] = self.throttled_by_shard.get(shard_id, 0) + 1
                 return i, THROTTLED
             except AnswerLostError:

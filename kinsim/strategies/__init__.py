@@ -8,6 +8,7 @@ kinsim's own tests use. Every value drawn is valid by construction (bounds, ``.m
   reduces against the shards open at that moment;
 - ``counters``: the polls a consumer hands a counter, and window shapes;
 - ``lags``: network lag models (``kinsim.lag``);
+- ``populations``: key populations and producer groups;
 - ``specs``: whole runnable scenarios (``kinsim.scenario.Scenario``) and their parts;
   ``documents``: the same as scenario files' documents, which ``parse_scenario`` reads back equal;
 - ``faults``: fault schedules (reshards, throttles, workers' crashes, restarts and pauses), valid, or
@@ -40,11 +41,12 @@ from .records import *  # noqa: E402,F401,F403
 from .actions import *  # noqa: E402,F401,F403
 from .counters import *  # noqa: E402,F401,F403
 from .lags import *  # noqa: E402,F401,F403
+from .populations import *  # noqa: E402,F401,F403
 from .specs import *  # noqa: E402,F401,F403
 from .documents import *  # noqa: E402,F401,F403
 from .faults import *  # noqa: E402,F401,F403
 from .workers import *  # noqa: E402,F401,F403
-from . import actions, counters, documents, faults, lags, records, specs, workers  # noqa: E402
+from . import actions, counters, documents, faults, lags, populations, records, specs, workers  # noqa: E402
 
-__all__ = [*records.__all__, *actions.__all__, *counters.__all__, *lags.__all__, *specs.__all__,
+__all__ = [*records.__all__, *actions.__all__, *counters.__all__, *lags.__all__, *populations.__all__, *specs.__all__,
            *documents.__all__, *faults.__all__, *workers.__all__]

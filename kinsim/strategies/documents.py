@@ -19,6 +19,7 @@ from kinsim.scenario.model import CheckpointPolicy
 
 from .faults import fault_document
 from .lags import lag_document
+from .populations import population_document
 from .specs import scenarios
 
 __all__ = ["scenario_document", "scenario_documents"]
@@ -29,12 +30,19 @@ def _signed(seconds: float) -> str:
 
 
 def _producer(producer: ProducerSpec) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "name": producer.name, "partition_key": producer.partition_key, "interval": duration_text(producer.interval),
+    item: dict[str, Any] = {"name": producer.name}
+    if producer.keys is None:
+        item["partition_key"] = producer.partition_key
+    else:
+        item["keys"] = population_document(producer.keys)
+    if producer.count is not None:
+        item["count"] = producer.count
+    item.update({
+        "interval": duration_text(producer.interval),
         "offset": duration_text(producer.offset), "jitter": duration_text(producer.jitter),
         "lag": lag_document(producer.lag),
         "outages": [{"at": duration_text(o.at), "for": duration_text(o.duration)} for o in producer.outages],
-        "clock_skew": _signed(producer.clock_skew), "pacing": producer.pacing.value}
+        "clock_skew": _signed(producer.clock_skew), "pacing": producer.pacing.value})
     if producer.until is not None:
         item["until"] = duration_text(producer.until)
     return item

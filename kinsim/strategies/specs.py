@@ -1,7 +1,8 @@
 """Strategies for whole scenarios (``kinsim.scenario.Scenario``), valid by construction and small enough
 to run (``kinsim.runner.run``) in tens of milliseconds.
 
-``scenarios()`` draws one to three producers over one to three shards for five seconds to a minute:
+``scenarios()`` draws one to three producers over one to three shards for five seconds to a minute
+(with ``populations``, groups of them drawing keys from populations):
 each with a lag model (``lag_models``, tails kept light), sometimes outages, clock skew, jitter, a late
 start, an early stop, either pacing; a consumer with its poll interval, ``Limit``, iterator
 (``TRIM_HORIZON`` or ``LATEST``), start, checkpoint policy and state; one to three counters (naive,
@@ -30,6 +31,7 @@ from kinsim.scenario.model import CheckpointPolicy, State
 
 from .faults import fault_schedules, worker_lists
 from .lags import lag_models, seconds
+from .populations import producer_groups
 
 __all__ = ["START", "KEYS", "DAY", "counter", "checkpoint_policies", "starts", "scenario_keys", "outage_lists",
            "producer_specs", "consumer_specs", "counter_specs", "scenarios"]
@@ -84,15 +86,17 @@ def outage_lists(draw, duration: float, max_outages: int = 2) -> tuple[Outage, .
 
 @st.composite
 def producer_specs(draw, name: str = "p0", duration: float = 60.0, *, keys: Optional[st.SearchStrategy[str]] = None,
-                   lags: Optional[st.SearchStrategy[Any]] = None) -> ProducerSpec:
+                   lags: Optional[st.SearchStrategy[Any]] = None, populations: bool = False) -> ProducerSpec:
     """A producer named ``name`` writing for up to ``duration`` seconds: a record every 0.1 to 5 s, from
     its offset (up to 5 s, at most half the duration) to the end or an ``until`` of its own, with
     jitter, a lag model (default: ``lag_models`` of up to 5 s with light tails), outages, clock skew of
-    up to two minutes either way, and either pacing; its key from ``keys`` (default ``scenario_keys()``)."""
+    up to two minutes either way, and either pacing; its key from ``keys`` (default ``scenario_keys()``).
+    With ``populations``, sometimes a group of up to 4 members and keys drawn from a population
+    (``producer_groups``), at about the same total rate."""
     interval = draw(st.one_of(st.sampled_from([0.1, 0.25, 0.5, 1.0, 2.0, 5.0]), seconds(0.1, 5.0)))
     offset = draw(st.one_of(st.just(0.0), seconds(0.0, min(5.0, duration / 2))))
     skew = draw(st.one_of(st.just(0.0), st.sampled_from([-30.0, 120.0]), seconds(0.0, 120.0)))
-    return ProducerSpec(
+    spec = ProducerSpec(
         name=name,
         partition_key=draw(scenario_keys() if keys is None else keys),
         interval=interval,
@@ -103,6 +107,7 @@ def producer_specs(draw, name: str = "p0", duration: float = 60.0, *, keys: Opti
         clock_skew=skew if draw(st.booleans()) else -skew,
         pacing=draw(st.sampled_from(Pacing)),
         until=draw(st.one_of(st.none(), seconds(offset + 0.001, max(offset + 0.001, duration)))))
+    return draw(producer_groups(spec, keys=keys)) if populations else spec
 
 
 @st.composite
@@ -146,10 +151,11 @@ def counter_specs(draw, window: float = 60.0, max_counters: int = 3) -> tuple[Co
 @st.composite
 def scenarios(draw, *, max_producers: int = 3, max_shards: int = 3,
               durations: Optional[st.SearchStrategy[int]] = None, workers: bool = False,
-              faults: bool = False) -> Scenario:
+              faults: bool = False, populations: bool = False) -> Scenario:
     """A runnable scenario (see the module's docstring). ``durations`` draws whole seconds (default: 5,
     10, 30 or 60); with ``workers``, the consumer is one to four workers (``worker_lists``); with
-    ``faults``, a valid schedule of reshards, throttles and worker faults (``fault_schedules``)."""
+    ``faults``, a valid schedule of reshards, throttles and worker faults (``fault_schedules``); with
+    ``populations``, producers may be groups and draw their keys from populations (``producer_groups``)."""
     duration = float(draw(st.sampled_from([5, 10, 30, 60]) if durations is None else durations))
     window = draw(st.sampled_from([1.0, 5.0, 10.0, 60.0]))
     names = worker_lists() if workers else st.just(("consumer",))
@@ -160,7 +166,8 @@ def scenarios(draw, *, max_producers: int = 3, max_shards: int = 3,
     else:
         stream = StreamSpec(draw(st.sampled_from([None, "generated"])), draw(st.integers(1, max_shards)))
         crew, fault_list = draw(names), ()
-    producers = tuple(draw(producer_specs(f"p{i}", duration)) for i in range(draw(st.integers(1, max_producers))))
+    producers = tuple(draw(producer_specs(f"p{i}", duration, populations=populations))
+                      for i in range(draw(st.integers(1, max_producers))))
     return Scenario(
         name="generated", description=draw(st.sampled_from(["", "drawn by kinsim.strategies.scenarios"])),
         seed=draw(st.integers(0, 2**32 - 1)), start=draw(starts()), duration=duration, window=window,

@@ -1,0 +1,146 @@
+"""The ``producers`` of a scenario file (DESIGN §5): each one's pace, lag, outages and clock, its key or
+key population (``keys``), and producer groups (``count``).
+
+A population is ``keys: {first: 10.0.0.1, count: 100000, distribution: uniform | {zipf: s}}`` (IPv4
+addresses counted up from ``first``) or ``keys: {list: [...], weights: [...]}``; with ``each: true`` the
+group's member ``i`` writes key ``i`` only. A bad population is one message naming its key path
+(``producers[1].keys.count``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ScenarioError
+from ..lag import Constant
+from ..populations import Addresses, KeyList, Population, PopulationError, Zipf, parse_address
+from .fault_items import read_lag
+from .model import MAX_MEMBERS, Outage, Pacing, ProducerSpec
+from .values import (
+    Node,
+    built,
+    choice,
+    duration,
+    integer,
+    name,
+    number,
+    partition_key,
+    positive_duration,
+    rate,
+    shown,
+    signed_duration,
+    text,
+)
+
+__all__ = ["producer_spec", "check_member_names"]
+
+_KEYS = ("name", "partition_key", "keys", "count", "interval", "rate", "offset", "jitter", "lag", "outages",
+         "clock_skew", "pacing", "until")
+
+
+def _outages(node: Node) -> tuple[Outage, ...]:
+    outages = []
+    for item in node.items():
+        item.mapping(("at", "for"))
+        at = item.get("at", duration, required=True)
+        length = item.get("for", duration, required=True)
+        outages.append(built(item, lambda: Outage(at, length)))
+    return tuple(outages)
+
+
+def _address(value: Any) -> int:
+    return parse_address(text(value, 100))
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {shown(value)}")
+    return value
+
+
+def _zipf(node: Node) -> Zipf:
+    """``distribution``: ``uniform`` (None is returned as no Zipf law) or ``{zipf: s}``."""
+    if node.value == "uniform":
+        return None  # type: ignore[return-value]
+    if not isinstance(node.value, dict) or list(node.value) != ["zipf"]:
+        raise node.error(f"expected uniform or {{zipf: s}} (s above 0), got {shown(node.value)}")
+    s = node.get("zipf", number, required=True)
+    return _built(node, lambda: Zipf(s), node.path.rsplit(".", 1)[0])
+
+
+def _built(node: Node, build, base: str):
+    """Build a population (or part of one); its ``PopulationError`` names the key under ``base``."""
+    try:
+        return build()
+    except PopulationError as exc:
+        raise ScenarioError(node.file, f"{base}.{exc.field}", exc.problem) from None
+    except ValueError as exc:
+        raise node.error(str(exc)) from None
+
+
+def _population(node: Node) -> Population:
+    """``keys``: a range of addresses or a list of keys (see the module's docstring)."""
+    node.mapping(("first", "count", "distribution", "list", "weights", "each"))
+    each = node.get("each", _boolean, False)
+    if node.has("list") == node.has("first"):
+        raise node.error("give either first and count (IPv4 addresses) or list (keys), not both or neither")
+    if node.has("list"):
+        for key in ("count", "distribution"):
+            if node.has(key):
+                raise node.child(key).error("a list of keys takes weights, not count or distribution")
+        keys = tuple(item.convert(partition_key) for item in node.child("list").items())
+        weights = None
+        if node.value.get("weights") is not None:
+            weights = tuple(item.convert(number) for item in node.child("weights").items())
+        return _built(node, lambda: KeyList(keys, weights, each), node.path)
+    if node.has("weights"):
+        raise node.child("weights").error("weights go with a list of keys; addresses take a distribution")
+    first = node.get("first", _address, required=True)
+    count = node.get("count", integer, required=True)
+    zipf = _zipf(node.child("distribution")) if node.value.get("distribution") is not None else None
+    return _built(node, lambda: Addresses(first, count, zipf, each), node.path)
+
+
+def producer_spec(node: Node) -> ProducerSpec:
+    """One item of ``producers``."""
+    node.mapping(_KEYS)
+    if node.has("interval") == node.has("rate"):
+        raise node.error("give either 'interval' (e.g. 2s) or 'rate' (e.g. 30/min), not both or neither")
+    if node.has("partition_key") == node.has("keys"):
+        raise node.error("give either 'partition_key' (one key) or 'keys' (a population), not both or neither")
+    interval = node.get("interval", positive_duration, required=True) if node.has("interval") else \
+        node.get("rate", rate, required=True)
+    count = node.get("count", integer, None)
+    if count is not None and not 1 <= count <= MAX_MEMBERS:
+        raise node.child("count").error(f"a group has 1 to {MAX_MEMBERS:,} members, got {count:,}")
+    fields = dict(
+        name=node.get("name", name, required=True),
+        partition_key=node.get("partition_key", partition_key, None),
+        keys=_population(node.child("keys")) if node.has("keys") else None,
+        count=count,
+        interval=interval,
+        offset=node.get("offset", duration, 0.0),
+        jitter=node.get("jitter", duration, 0.0),
+        lag=read_lag(node.child("lag")) if node.has("lag") else Constant(0.0),
+        outages=_outages(node.child("outages")) if node.has("outages") else (),
+        clock_skew=node.get("clock_skew", signed_duration, 0.0),
+        pacing=node.get("pacing", choice(Pacing), Pacing.FIXED),
+        until=node.get("until", positive_duration, None),
+    )
+    return _built(node, lambda: ProducerSpec(**fields), node.path)
+
+
+def check_member_names(nodes: list[Node], specs: list[ProducerSpec]) -> None:
+    """No producer is named as a member of a group (``edge-3`` beside a group ``edge`` of more than 3):
+    both would be one producer, with the same generators. Members of two groups never share a name
+    (a member's name ends in ``-`` and digits; the groups' names differ)."""
+    groups = {spec.name: i for i, spec in enumerate(specs) if spec.count is not None}
+    for node, spec in zip(nodes, specs):
+        stem, _, number_text = spec.name.rpartition("-")
+        group = groups.get(stem)
+        if group is None or not (number_text.isascii() and number_text.isdigit()) or number_text != str(int(number_text)):
+            continue
+        if int(number_text) < specs[group].members:
+            path = f"{node.path}.name" if isinstance(node.value, dict) else node.path
+            raise ScenarioError(node.file, path, f"'{spec.name}' is the name of a member of producers[{group}] "
+                                                 f"(a group of {specs[group].members:,}): use another name")
