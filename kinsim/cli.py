@@ -21,7 +21,6 @@ import re
 import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Optional, Sequence
 
 from . import __version__
@@ -169,7 +168,7 @@ def _backend_factory(args: argparse.Namespace):
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .report import to_json, to_text
+    from .report import write_json, write_text
     from .runner import default_stream_name, run
     from .scenario import load_scenario
 
@@ -188,14 +187,16 @@ def _run(args: argparse.Namespace) -> int:
     result = run(scenario, seed=args.seed, backend_factory=_backend_factory(args), echo=echo,
                  stream_name=stream_name, use_existing_stream=args.use_existing_stream, keep_stream=args.keep_stream,
                  realtime_speed=args.speed if args.realtime else None, budget=None)  # checked above
-    text = to_json(result) if args.format == "json" else to_text(result)
+    write = write_json if args.format == "json" else write_text  # written as it is made, never whole
     if args.output:
         try:
-            Path(args.output).write_text(text, encoding="utf-8")
+            with open(args.output, "w", encoding="utf-8") as out:
+                write(result, out)
         except OSError as exc:
             raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     else:
-        sys.stdout.write(text)
+        write(result, sys.stdout)
+        sys.stdout.flush()  # a reader gone away is found here, not at exit
     return 0
 
 

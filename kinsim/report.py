@@ -3,23 +3,30 @@
 The JSON holds no wall-clock value, so the same scenario and seed give byte-identical output. Times
 are UTC with a ``Z``; ``rows`` has one entry per (window, key) with truth or a count, sorted by window
 start then key, ``count`` being the counter's last reported value (0 if none).
+
+Both reports are written to their output as they are made (``write_json``, ``write_text``): a run with
+a million cells never holds its report whole, as rows of dictionaries or as one string. The JSON is
+byte for byte what ``json.dumps(report_dict(result), indent=2, ensure_ascii=False)`` gives.
 """
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import datetime, timedelta
-from typing import Optional
+from json.encoder import encode_basestring
+from typing import Any, Callable, Iterator, Optional, TextIO
 
 from . import __version__
 from .durations import duration_text
 from .metrics import late_records
 from .runner import CounterResult, RunResult
 
-__all__ = ["report_dict", "to_json", "to_text", "utc_text"]
+__all__ = ["report_dict", "to_json", "to_text", "utc_text", "write_json", "write_text"]
 
 _EPOCH = datetime(1970, 1, 1)
 LATE_EXAMPLES = 20
+_CHUNK = 1000  # rows joined into one write
 
 
 def utc_text(us: int) -> str:
@@ -54,15 +61,71 @@ def _far_date(days: int) -> str:
     return f"{'+' if year > 0 else '-'}{abs(year):04d}-{month:02d}-{day:02d}"
 
 
-def _rows(part: CounterResult) -> list[dict]:
-    size = part.truth.windowing.size_us
-    cells = sorted(set(part.truth.cells) | set(part.observations.cells))
-    rows = []
-    for cell in cells:
-        report = part.observations.cells.get(cell)
-        rows.append({"window_start": utc_text(cell[0]), "window_end": utc_text(cell[0] + size), "key": cell[1],
-                     "truth": part.truth.cells.get(cell, 0), "count": report.last if report else 0})
-    return rows
+def _window_texts() -> Callable[[int], str]:
+    """``utc_text`` for window bounds, each worked out once: a report names few windows, many times."""
+    texts: dict[int, str] = {}
+
+    def text(us: int) -> str:
+        found = texts.get(us)
+        if found is None:
+            found = texts[us] = utc_text(us)
+        return found
+    return text
+
+
+def _cells(parts: list[CounterResult]) -> list:
+    """The cells with truth or a count in any of ``parts`` (one windowing), sorted by window start, then key."""
+    return sorted(set(parts[0].truth.cells).union(*(part.observations.cells for part in parts)))
+
+
+class _Rows:
+    """One counter's rows, made as they are written: as dictionaries (``report_dict``) or as JSON text."""
+
+    def __init__(self, part: CounterResult) -> None:
+        self.part = part
+
+    def _values(self) -> Iterator[tuple]:
+        """(window start, window end, key, truth, count) per cell, in order."""
+        text, size = _window_texts(), self.part.truth.windowing.size_us
+        truth, observed = self.part.truth.cells, self.part.observations.cells
+        for cell in _cells([self.part]):
+            report = observed.get(cell)
+            yield text(cell[0]), text(cell[0] + size), cell[1], truth.get(cell, 0), report.last if report else 0
+
+    def __iter__(self) -> Iterator[dict]:
+        for start, end, key, truth, count in self._values():
+            yield {"window_start": start, "window_end": end, "key": key, "truth": truth, "count": count}
+
+    def write_json(self, out: TextIO, level: int) -> None:
+        """The rows as ``_dumps`` writes a list at ``level``: each row a fixed shape, its times ASCII."""
+        pad, inner = "\n" + "  " * (level + 1), ",\n" + "  " * (level + 2)
+        chunk, written = [], False
+        for start, end, key, truth, count in self._values():
+            chunk.append(f'{pad}{{{inner[1:]}"window_start": "{start}"{inner}"window_end": "{end}"{inner}"key": '
+                         f'{_scalar(key, level + 2)}{inner}"truth": {_scalar(truth, level + 2)}{inner}"count": '
+                         f'{_scalar(count, level + 2)}{pad}}}')
+            if len(chunk) == _CHUNK:
+                out.write(("," if written else "[") + ",".join(chunk))
+                chunk, written = [], True
+        if chunk:
+            out.write(("," if written else "[") + ",".join(chunk))
+        out.write("\n" + "  " * level + "]" if chunk or written else "[]")
+
+
+def _scalar(value: Any, level: int) -> str:
+    """A value in a row as ``_dumps`` writes it: text and whole numbers at once, anything else through it."""
+    if type(value) is str:
+        return encode_basestring(value)  # what json.dumps(value, ensure_ascii=False) calls
+    if type(value) is int:
+        return str(value)
+    return _dumps(value, level)
+
+
+def _dumps(value: Any, level: int) -> str:
+    """``value`` as ``json.dumps(..., indent=2)`` writes it nested ``level`` deep in a document (its text
+    holds no raw newline but those between its items)."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return text.replace("\n", "\n" + "  " * level) if level else text
 
 
 def _late(part: CounterResult) -> list[dict]:
@@ -148,8 +211,13 @@ def _consumer(result: RunResult) -> dict:
     return consumer
 
 
-def report_dict(result: RunResult) -> dict:
-    return {
+class _Open(dict):
+    """A mapping that ``_write_json`` writes member by member, as it holds something written in pieces."""
+
+
+def _report(result: RunResult) -> _Open:
+    """The report, with each counter's rows still to be made."""
+    return _Open({
         "kinsim": __version__,
         "scenario": result.scenario.name,
         "seed": result.seed,
@@ -158,15 +226,55 @@ def report_dict(result: RunResult) -> dict:
         "consumer": _consumer(result),
         "stream": _stream(result),
         "counters": [
-            {"name": part.spec.name, "kind": _kind(part), "params": _params(part),
-             "metrics": part.metrics, "rows": _rows(part), "late": _late(part)}
+            _Open({"name": part.spec.name, "kind": _kind(part), "params": _params(part),
+                   "metrics": part.metrics, "rows": _Rows(part), "late": _late(part)})
             for part in result.counters
         ],
-    }
+    })
+
+
+def _materialised(value: Any) -> Any:
+    if isinstance(value, _Rows):
+        return list(value)
+    if isinstance(value, _Open):
+        return {key: _materialised(item) for key, item in value.items()}
+    if isinstance(value, list) and value and isinstance(value[0], _Open):
+        return [_materialised(item) for item in value]
+    return value
+
+
+def report_dict(result: RunResult) -> dict:
+    """The JSON report as dictionaries and lists (every row made at once)."""
+    return _materialised(_report(result))
+
+
+def _write_json(out: TextIO, value: Any, level: int) -> None:
+    """``value`` as ``_dumps`` would write it at ``level``, written piece by piece where it is open."""
+    if isinstance(value, _Rows):
+        value.write_json(out, level)
+    elif value and (isinstance(value, _Open) or isinstance(value, list) and isinstance(value[0], _Open)):
+        pairs = value.items() if isinstance(value, dict) else ((None, item) for item in value)
+        pad = "\n" + "  " * (level + 1)
+        for i, (key, item) in enumerate(pairs):
+            out.write(("," if i else "{" if key is not None else "[") + pad
+                      + ("" if key is None else json.dumps(key, ensure_ascii=False) + ": "))
+            _write_json(out, item, level + 1)
+        out.write("\n" + "  " * level + ("}" if isinstance(value, dict) else "]"))
+    else:
+        out.write(_dumps(value, level))
+
+
+def write_json(result: RunResult, out: TextIO) -> None:
+    """Write the JSON report to ``out`` (a text file, or anything with ``write``) as it is made."""
+    _write_json(out, _report(result), 0)
+    out.write("\n")
 
 
 def to_json(result: RunResult) -> str:
-    return json.dumps(report_dict(result), indent=2, ensure_ascii=False) + "\n"
+    """The JSON report as one string."""
+    text = io.StringIO()
+    write_json(result, text)
+    return text.getvalue()
 
 
 # -- text ---------------------------------------------------------------------------------------------
@@ -180,12 +288,16 @@ def _count(value: Optional[int]) -> str:
 
 def _table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-
+    line = _liner(widths, right)
     return [line(headers), line(["-" * w for w in widths])] + [line(row) for row in rows]
+
+
+def _liner(widths: list[int], right: set[int]) -> Callable[[list[str]], str]:
+    """A table's line: its cells as text, padded to the column widths (on the left for the columns in
+    ``right``), two spaces apart, with no space at its end."""
+    template = "  ".join("{:" + (">" if i in right else "<") + (str(w) if w else "") + "}"
+                         for i, w in enumerate(widths))
+    return lambda cells: template.format(*map(str, cells)).rstrip()
 
 
 def _metrics_table(result: RunResult) -> list[str]:
@@ -256,29 +368,44 @@ def _worker_tables(result: RunResult) -> list[str]:
     return lines
 
 
-def _window_tables(result: RunResult) -> list[str]:
-    lines: list[str] = []
+def _write_window_tables(result: RunResult, out: TextIO) -> None:
+    """A table per windowing: each cell's truth and each counter's count, written row by row (the
+    cells are gone over twice: once for the columns' widths, once to write)."""
     groups: dict = {}
     for part in result.counters:
         groups.setdefault(part.truth.windowing, []).append(part)
     for windowing, parts in groups.items():
         size, slide = windowing.size_us / 1e6, windowing.slide_us / 1e6
         title = f"windows of {size:g} s" + (f" every {slide:g} s" if slide != size else "")
-        cells = sorted(set(parts[0].truth.cells).union(*(p.observations.cells for p in parts)))
-        rows = []
-        for cell in cells:
-            counts = []
-            for part in parts:
-                report = part.observations.cells.get(cell)
-                counts.append(str(report.last if report else 0))
-            rows.append([utc_text(cell[0]), cell[1], str(parts[0].truth.cells.get(cell, 0))] + counts)
-        lines += ["", title]
-        lines += _table(["window", "key", "truth"] + [p.spec.name for p in parts], rows,
-                        right=set(range(2, 3 + len(parts))))
-    return lines
+        cells, text = _cells(parts), _window_texts()
+        truth, observed = parts[0].truth.cells, [part.observations.cells for part in parts]
+
+        def rows() -> Iterator[list[str]]:
+            for cell in cells:
+                counts = []
+                for cells_of in observed:
+                    report = cells_of.get(cell)
+                    counts.append(str(report.last if report else 0))
+                yield [text(cell[0]), cell[1], str(truth.get(cell, 0))] + counts
+
+        headers = ["window", "key", "truth"] + [p.spec.name for p in parts]
+        widths = [len(header) for header in headers]
+        for row in rows():
+            widths = [max(width, len(str(cell))) for width, cell in zip(widths, row)]
+        line = _liner(widths, set(range(2, 3 + len(parts))))
+        out.write(f"\n{title}\n{line(headers)}\n{line(['-' * w for w in widths])}\n")
+        chunk = []
+        for row in rows():
+            chunk.append(line(row))
+            if len(chunk) == _CHUNK:
+                out.write("\n".join(chunk) + "\n")
+                chunk = []
+        if chunk:
+            out.write("\n".join(chunk) + "\n")
 
 
-def to_text(result: RunResult) -> str:
+def write_text(result: RunResult, out: TextIO) -> None:
+    """Write the text report to ``out`` as it is made."""
     scenario = result.scenario
     lines = [f"kinsim {__version__}: {scenario.name} (seed {result.seed}, backend {result.backend})"]
     if scenario.description:
@@ -305,5 +432,12 @@ def to_text(result: RunResult) -> str:
                              f"watermark of {late.shard_id}")
     lines += _stream_tables(result)
     lines += _worker_tables(result)
-    lines += _window_tables(result)
-    return "\n".join(lines) + "\n"
+    out.write("\n".join(lines) + "\n")
+    _write_window_tables(result, out)
+
+
+def to_text(result: RunResult) -> str:
+    """The text report as one string."""
+    text = io.StringIO()
+    write_text(result, text)
+    return text.getvalue()
