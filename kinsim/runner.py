@@ -132,10 +132,11 @@ def _fewer_collections():
 
 def _backend(scenario: Scenario, factory: Optional[BackendFactory], timeline: Timeline) -> Backend:
     """The run's backend: the factory's, or simulated shards whose reshards take the scenario's
-    ``stream.update_delay``."""
+    ``stream.update_delay``, in an account of its ``stream.shard_limit``."""
     if factory is not None:
         return factory(timeline.clock)
-    return MemoryBackend(timeline.clock, update_delay=scenario.stream.update_delay)
+    return MemoryBackend(timeline.clock, update_delay=scenario.stream.update_delay,
+                         shard_limit=scenario.stream.shard_limit)
 
 
 def _wait(backend: Backend, name: str, done: Callable[[Optional[StreamStatus]], bool]) -> None:
