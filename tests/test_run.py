@@ -180,3 +180,28 @@ def test_a_stream_beyond_500_shards_runs_when_the_account_allows_it(tmp_path):
     assert done.returncode == 2
     assert done.stderr == (f"kinsim: error: {path}: stream.shards: 2,000 shards are over the account's shard limit "
                            "of 500: raise stream.shard_limit\n")
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_run_leaves_the_cyclic_collector_as_it_found_it(enabled):
+    """Paused while it runs (kinsim.collector), restored after for the caller's own objects; one the
+    caller paused stays paused, and no collection walks the run's objects meanwhile."""
+    import gc
+
+    collections = []
+
+    def count(phase, info):
+        collections.append(phase)
+
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    gc.callbacks.append(count)
+    try:
+        run(load_scenario(ROOT / "scenarios/seed_tutorial.yaml"))
+        assert gc.isenabled() is enabled
+        if not enabled:
+            [[] for _ in range(100_000)]  # enough allocations to start a collection, were it on
+            assert collections == []
+    finally:
+        gc.callbacks.remove(count)
+        (gc.enable if was else gc.disable)()
