@@ -98,11 +98,9 @@ def _check_shape(text: str) -> None:
     for event in yaml.parse(text, Loader=_Base):
         if isinstance(event, yaml.AliasEvent):
             aliases += 1
-            if aliases > MAX_ALIASES:
-                raise ValueError(f"{_where(event.start_mark)}: more than {MAX_ALIASES:,} aliases")
-            if event.anchor not in sizes:
-                raise ValueError(f"{_where(event.start_mark)}: the alias *{event.anchor} names a node that holds "
-                                 "it, or no node")
+            problem = _alias_problem(event, aliases, sizes)
+            if problem:
+                raise ValueError(problem)
             expanded += sizes[event.anchor]
             added += sizes[event.anchor]
         elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
@@ -122,6 +120,16 @@ def _check_shape(text: str) -> None:
                 sizes[event.anchor] = 1
         if added > MAX_ALIAS_VALUES:
             raise ValueError(_too_many_aliased(event))
+
+
+def _alias_problem(event, aliases: int, anchors) -> Optional[str]:
+    """What is wrong with ``event``, the document's ``aliases``-th alias, given the ``anchors`` of the
+    nodes done so far; None if nothing."""
+    if aliases > MAX_ALIASES:
+        return f"{_where(event.start_mark)}: more than {MAX_ALIASES:,} aliases"
+    if event.anchor not in anchors:
+        return f"{_where(event.start_mark)}: the alias *{event.anchor} names a node that holds it, or no node"
+    return None
 
 
 def _too_many_aliased(event) -> str:
@@ -261,11 +269,9 @@ def _build(next_event, plain: _Plain) -> Optional[Any]:
             continue
         elif kind is alias:
             aliases += 1
-            if aliases > MAX_ALIASES:
-                raise _NotPlain(f"{_where(event.start_mark)}: more than {MAX_ALIASES:,} aliases")
-            if event.anchor not in anchored:
-                raise _NotPlain(f"{_where(event.start_mark)}: the alias *{event.anchor} names a node that holds it, "
-                                "or no node")
+            problem = _alias_problem(event, aliases, anchored)
+            if problem:
+                raise _NotPlain(problem)
             value, size = anchored[event.anchor]
             added += size
             if added > MAX_ALIAS_VALUES:
