@@ -52,9 +52,11 @@ def _ip(i: int) -> str:
 
 
 def _producers(count: int, pace: float) -> list[dict]:
-    """``count`` producers, one key each, at ``pace`` records/s together; every tenth behind a slow link."""
-    interval = f"{count / pace:.6f}s"
-    return [{"name": f"p{i}", "partition_key": _ip(i), "interval": interval, "offset": f"{(i * 7919) % 1000}ms",
+    """``count`` producers, one key each, at ``pace`` records/s together, their first records spread over
+    one interval (so no shard is offered a burst); every tenth behind a slow link."""
+    interval = count / pace
+    return [{"name": f"p{i}", "partition_key": _ip(i), "interval": f"{interval:.6f}s",
+             "offset": f"{interval * ((i * 7919) % 1000) / 1000:.6f}s",
              "lag": {"uniform": ["5s", "60s"]} if i % 10 == 9 else {"exponential": {"mean": "200ms"}}}
             for i in range(count)]
 
@@ -117,11 +119,15 @@ def peak_rss_mib() -> float:
 
 
 def run_step(dimension: str, step: int, records: int) -> dict:
-    """One step, in this process: the scenario from its document, the run, the JSON report."""
+    """One step, in this process: the scenario from its document, the run, the JSON report, with the
+    cyclic collector paused throughout, as ``python -m kinsim run`` has it."""
+    import gc
+
     from kinsim.report import write_json
     from kinsim.runner import run
     from kinsim.scenario import parse_scenario
 
+    gc.disable()
     started = time.perf_counter()
     scenario = parse_scenario(DIMENSIONS[dimension][0](records, step), "<scale>", "scale")
     parsed = time.perf_counter()

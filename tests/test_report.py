@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import kinsim.report
+import kinsim.report.base
 from kinsim.metrics import CellReport
 from kinsim.report import report_dict, to_json, to_text, utc_text, write_json, write_text
 from kinsim.runner import run
@@ -90,7 +90,7 @@ class Recording:
 
 @pytest.mark.parametrize("write", [write_json, write_text])
 def test_a_report_is_written_in_pieces_not_built_whole(results, write, monkeypatch):
-    monkeypatch.setattr(kinsim.report, "_CHUNK", 10)  # rows in one write (a thousand, in earnest)
+    monkeypatch.setattr(kinsim.report.base, "CHUNK", 10)  # rows in one write (a thousand, in earnest)
     result = results["hopping_windows"]
     out = Recording()
     write(result, out)
