@@ -154,6 +154,7 @@ def load_document_text(producers: int) -> str:
 
 def load_step(producers: int) -> dict:
     """``load_scenario`` of a file of ``producers`` producers, stage by stage, then the run's estimate."""
+    from kinsim.collector import paused
     from kinsim.estimate import check
     from kinsim.scenario.fault_items import read_file
     from kinsim.scenario.loader import parse_scenario
@@ -167,7 +168,8 @@ def load_step(producers: int) -> dict:
         read = time.perf_counter()
         document = read_document(data)
         parsed_yaml = time.perf_counter()
-        scenario = parse_scenario(document, str(path), path.stem, path.parent)
+        with paused():  # as load_scenario has it
+            scenario = parse_scenario(document, str(path), path.stem, path.parent)
         built = time.perf_counter()
         check(scenario, str(path), None)
         estimated = time.perf_counter()
