@@ -82,24 +82,6 @@ def _producer(node: Node) -> ProducerSpec:
     return built(node, lambda: ProducerSpec(**fields))
 
 
-def _stream(node: Node) -> StreamSpec:
-    """The stream: its name, shards and update delay, and the account's shard limit (simulated shards)
-    that its shards must fit, each checked at its own key."""
-    node.mapping(("name", "shards", "update_delay", "shard_limit"))
-    shard_limit = node.get("shard_limit", integer, DEFAULT_SHARD_LIMIT)
-    if not 1 <= shard_limit <= MAX_SHARD_LIMIT:
-        raise node.child("shard_limit").error(f"the account's shard limit is 1 to {MAX_SHARD_LIMIT:,} here, "
-                                              f"got {shard_limit:,}")
-    shards = node.get("shards", integer, 1)
-    if shards < 1:
-        raise node.child("shards").error(f"a stream has at least 1 shard, got {shards:,}")
-    if shards > shard_limit:
-        raise node.child("shards").error(f"{shards:,} shards are over the account's shard limit of {shard_limit:,}: "
-                                         "raise stream.shard_limit")
-    delay = node.get("update_delay", duration, 0.0)
-    return built(node, lambda: StreamSpec(node.get("name", stream_name), shards, delay, shard_limit))
-
-
 _COUNTER_KEYS = ("kind", "name", "size", "slide", "params")
 
 
@@ -180,6 +162,24 @@ def _unique(nodes: list[Node], specs: list, what: str) -> None:
             raise ScenarioError(node.file, path, f"{what} name '{spec.name}' is already used by "
                                                  f"{what}s[{seen[spec.name]}]")
         seen[spec.name] = i
+
+
+def _stream(node: Node) -> StreamSpec:
+    """The stream: its name, shards and update delay, and the account's shard limit (simulated shards)
+    that its shards must fit, each checked at its own key."""
+    node.mapping(("name", "shards", "update_delay", "shard_limit"))
+    shard_limit = node.get("shard_limit", integer, DEFAULT_SHARD_LIMIT)
+    if not 1 <= shard_limit <= MAX_SHARD_LIMIT:
+        raise node.child("shard_limit").error(f"the account's shard limit is 1 to {MAX_SHARD_LIMIT:,} here, "
+                                              f"got {shard_limit:,}")
+    shards = node.get("shards", integer, 1)
+    if shards < 1:
+        raise node.child("shards").error(f"a stream has at least 1 shard, got {shards:,}")
+    if shards > shard_limit:
+        raise node.child("shards").error(f"{shards:,} shards are over the account's shard limit of {shard_limit:,}: "
+                                         "raise stream.shard_limit")
+    delay = node.get("update_delay", duration, 0.0)
+    return built(node, lambda: StreamSpec(node.get("name", stream_name), shards, delay, shard_limit))
 
 
 def parse_scenario(document: Any, file: str, default_name: str, directory: Optional[Path] = None) -> Scenario:
