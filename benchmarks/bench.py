@@ -15,8 +15,9 @@ records in 500-record batches and reads them back
 through kinsim's boto3-shaped client over simulated shards, through moto's in-process mock and through
 boto3 to kinesalite on 127.0.0.1, and gives the ratios. Part 4 (``--endpoint-records``, see
 ``endpoints.py``) puts and reads records through ``kinsim serve``, kinesalite and moto server, each
-its own process, and times ``kinsim.mock()`` against boto3's own floor. It prints a table and writes JSON.
-Not part of the test suite (a smoke test runs it at the smallest size).
+its own process, and times ``kinsim.mock()`` against boto3's own floor. It prints a table and writes JSON
+(its own keys of the file; ``scale.py``'s stay). Not part of the test suite (a smoke test runs it at the
+smallest size).
 """
 
 from __future__ import annotations
@@ -250,7 +251,9 @@ def main(argv=None) -> int:
               "ratios": {"kinsim_over_moto": round(through["kinsim_client_memory"] / through["moto_in_process"], 1),
                          "kinsim_over_kinesalite": round(through["kinsim_client_memory"] / through["boto3_kinesalite"],
                                                          1)}}
-    Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
+    output = Path(args.output)
+    kept = json.loads(output.read_text()) if output.exists() else {}  # scale.py's figures stay
+    output.write_text(json.dumps({**kept, **report}, indent=2) + "\n")
     print()
     print(f"{'records':>12}  {'seconds':>8}  {'records/s':>10}  {'peak RSS MiB':>12}  {'bytes/record':>12}"
           f"  {'buffered state':>14}")

@@ -6,6 +6,7 @@ a duration as a parameter. Errors are ``ValueError`` with a message a scenario f
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,17 @@ MAX_DURATION_S = 1000 * 365 * 86400  # a thousand years: no time kinsim deals in
 
 def parse_duration(value: Any) -> float:
     """``500ms``, ``20s``, ``2m``, ``1h``, ``1m30s`` or a number of seconds → seconds, to the microsecond."""
+    if type(value) in (str, int, float):  # a file of many producers says the same few durations again and again
+        return _parsed(value)
+    return _parse(value)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def _parsed(value: Any) -> float:
+    return _parse(value)
+
+
+def _parse(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a duration like 500ms, 20s, 2m or 1h, got {_shown(value)}")
     if isinstance(value, (int, float)):

@@ -43,3 +43,30 @@ def test_the_benchmark_runs_and_writes_its_figures(tmp_path, kinesalite_server):
     assert all(row["put_records_per_s"] > 0 and row["get_records_per_s"] > 0 for row in endpoints["servers"].values())
     assert set(endpoints["mock_overhead"]) == {"put_records", "get_records"}
     assert all(row["floor_ms"] > 0 for row in endpoints["mock_overhead"].values())
+
+
+def test_the_scale_benchmark_runs_each_dimension_and_keeps_what_else_is_there(tmp_path):
+    """benchmarks/scale.py at tiny sizes: every dimension's steps, their growth, the load stages, all
+    under "scale" in the results file, whose other figures (bench.py's) stay as they were."""
+    output = tmp_path / "results.json"
+    output.write_text(json.dumps({"end_to_end": [{"records": 1}], "scale": {"slide": "an older run"}}))
+    done = subprocess.run([sys.executable, "benchmarks/scale.py", "--records", "3000", "--dimensions", "producers",
+                           "shards", "keys", "load", "--producers", "10", "100", "--shards", "1", "600",
+                           "--keys", "10", "100", "--load-producers", "100", "1000", "--output", str(output)],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    results = json.loads(output.read_text())
+    assert results["end_to_end"] == [{"records": 1}] and results["scale"]["slide"] == "an older run"
+    scale = results["scale"]
+    for dimension, steps in (("producers", [10, 100]), ("shards", [1, 600])):
+        figures = scale[dimension]
+        assert [row["step"] for row in figures["steps"]] == steps
+        assert all(row["records"] > 2000 and row["seconds"] > 0 and row["peak_rss_mib"] > 0 for row in figures["steps"])
+        [growth] = figures["growth"]
+        assert growth["time_x"] == round(figures["steps"][1]["seconds"] / figures["steps"][0]["seconds"], 2)
+    assert scale["shards"]["steps"][1]["shards_read"] == 600  # past the default account limit of 500
+    assert len({row["records"] for row in scale["shards"]["steps"]}) == 1  # the same producers, the same records
+    assert "skipped" in scale["keys"] or [row["step"] for row in scale["keys"]["steps"]] == [10, 100]
+    assert [row["producers"] for row in scale["load"]] == [100, 1000]
+    assert all(row["load_s"] >= row["yaml_s"] > 0 for row in scale["load"])
+    assert "time x" in done.stdout and "load: a scenario file" in done.stdout

@@ -175,3 +175,49 @@ def test_default_client_follows_the_wall_clock():
     import time
     created = kinesis.describe_stream(StreamName="live")["StreamDescription"]["StreamCreationTimestamp"]
     assert abs(created.timestamp() - time.time()) < 60
+
+
+ZONE_CHECK = """
+import time
+from datetime import datetime
+from kinsim.client import _LOCAL_ZONE, _timestamp_out
+from kinsim.wire import shown_millis
+changes, prev = [], time.localtime(-160_000_000).tm_gmtoff
+for t in range(-160_000_000, 1_900_000_000, 3600):  # where the offset changes (1965-2030), to the hour
+    if time.localtime(t).tm_gmtoff != prev:
+        changes.append(t)
+        prev = time.localtime(t).tm_gmtoff
+instants = [c + d / 1000 for c in changes for d in range(-7_200_000, 7_200_000, 599_999)]
+instants += [c - 3600 + d / 1000 for c in changes[:6] for d in range(0, 3_600_000, 4_999)]
+instants += [d / 1000 for d in range(-3_600_000, 3_600_000, 9_973)] + [-1.0005, 1_533_074_160.9995]
+instants += [-62_135_596_800.0, 253_402_300_799.999]  # the years 1 and 9999: in range, or not, alike
+for instant in instants:
+    try:
+        expected = datetime.fromtimestamp(shown_millis(instant) / 1000, _LOCAL_ZONE)
+    except OverflowError:
+        try:
+            _timestamp_out(instant)
+        except OverflowError:
+            continue
+        raise AssertionError((instant, "made, where tzlocal overflows"))
+    made = _timestamp_out(instant)
+    assert (made, made.fold, made.utcoffset(), made.isoformat(), made.tzinfo) == \\
+        (expected, expected.fold, expected.utcoffset(), expected.isoformat(), _LOCAL_ZONE), (instant, made, expected)
+print(len(changes), len(instants))
+"""
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Europe/Dublin", "Australia/Lord_Howe", "Asia/Kathmandu"])
+def test_timestamps_are_what_tzlocal_makes_of_them_in_any_zone(zone):
+    """The datetime a response carries is the one ``datetime.fromtimestamp(t, tzlocal())`` gives, made
+    faster: the same instant, wall time, fold and offset, around every change of the zone's offset (as
+    tzlocal sees them, wrong where a zone's history has more than two offsets) and at the clock's ends."""
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", ZONE_CHECK], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "TZ": zone})
+    assert done.returncode == 0, done.stderr
+    changes, instants = map(int, done.stdout.split())
+    assert instants > 700 and (changes > 50 or zone in ("UTC", "Asia/Kathmandu"))

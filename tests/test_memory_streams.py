@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pytest
 from botocore.exceptions import ClientError
 
 import kinsim
-from kinsim.backends.shards import partition_key_hash
+from kinsim.backends.shards import even_ranges, partition_key_hash
 from kinsim.records import StreamStatus
 
 from .conftest import START
@@ -326,6 +327,50 @@ def test_update_shard_count_gives_even_open_shards(kinesis, start, target):
                     for s in open_shards)
     size = 2**128 // target
     assert ranges == [(i * size, (i + 1) * size - 1 if i < target - 1 else 2**128 - 1) for i in range(target)]
+
+
+def plain_scale_uniformly(stream, target, now):
+    """UpdateShardCount the plain way: each boundary tried on each open shard, each target range's pieces
+    found among all open shards, the routing rebuilt at every split and merge."""
+    targets = even_ranges(target)
+    boundaries = [r.start for r in targets[1:]]
+    for shard in sorted(stream.open_shards(), key=lambda s: s.hash_key_range.start):
+        piece = shard
+        for boundary in boundaries:
+            if piece.hash_key_range.start < boundary <= piece.hash_key_range.end:
+                stream.split(piece, boundary, now)
+                piece = piece.children[1]
+    for target_range in targets:
+        pieces = sorted((s for s in stream.open_shards() if s.hash_key_range.start in target_range),
+                        key=lambda s: s.hash_key_range.start)
+        for piece in pieces[1:]:
+            stream.merge(pieces[0], piece, now)
+            pieces[0] = pieces[0].children[0]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_update_shard_count_reshards_as_the_plain_way_does(clock, seed):
+    """Whatever uneven shards a stream has, UpdateShardCount opens, closes and numbers the same shards as
+    splitting at each boundary and merging each target range one at a time."""
+    rng = random.Random(seed)
+    backends = [kinsim.MemoryBackend(clock, throttling=False) for _ in range(2)]
+    shards = rng.randint(1, 40)
+    for backend in backends:
+        backend.create_stream("s", shards)
+    for _ in range(rng.randint(0, 6)):  # an uneven history first
+        shard = rng.choice(sorted(backends[0].account.stream("s").open_shards(), key=lambda s: s.shard_id))
+        point = rng.randint(shard.hash_key_range.start + 2, shard.hash_key_range.end - 1)
+        for backend in backends:
+            backend.split_shard("s", shard.shard_id, str(point))
+    current = len(backends[0].account.stream("s").open_shards())
+    target = rng.randint((current + 1) // 2, 2 * current)
+    backends[0].update_shard_count("s", target)
+    if target != current:  # the same count again changes nothing, uneven or not
+        plain_scale_uniformly(backends[1].account.stream("s"), target, clock.now())
+    listed = [[(s.shard_id, s.hash_key_range, s.parent_shard_id, s.adjacent_parent_shard_id, s.ending_sequence_number)
+               for s in backend.list_shards("s")] for backend in backends]
+    assert listed[0] == listed[1]
+    assert len([s for s in listed[0] if s[4] is None]) == target or target == current
 
 
 def test_update_shard_count_limits(kinesis):

@@ -146,3 +146,62 @@ def test_any_lagged_run_keeps_every_record_and_a_covering_grace_is_exact(scenari
     covering = metrics(result, "covering")
     assert covering["final_exact"] == covering["first_exact"] == 1.0
     assert covering["late_records"] == 0
+
+
+BEYOND_500 = """\
+name: wide
+seed: 3
+start: 2018-07-31T21:56:00Z
+duration: 40s
+stream: {{shards: 2000, shard_limit: 4000, update_delay: 5s}}
+producers:
+{producers}
+consumer: {{poll_interval: 5s}}
+counters: [{{kind: buffered, grace: 10s}}]
+faults:
+  - {{at: 20s, shard_count: 4000}}
+"""
+
+
+def test_a_stream_beyond_500_shards_runs_when_the_account_allows_it(tmp_path):
+    """2,000 shards (and an UpdateShardCount to 4,000 midway) in an account whose shard limit the scenario
+    raises: every record delivered once, counts exact; without the raised limit the file is refused."""
+    producers = "\n".join(f"  - {{name: p{i}, partition_key: 10.0.{i // 250}.{i % 250}, interval: 1s}}"
+                          for i in range(3000))
+    path = tmp_path / "wide.yaml"
+    path.write_text(BEYOND_500.format(producers=producers))
+    result = run(load_scenario(path))
+    [part] = result.counters
+    assert result.produced == result.delivered == 3000 * 40 and part.metrics["final_exact"] == 1.0
+    assert len([s for s in result.shards if s.closed_at is None]) == 4000
+    assert sum(s.records_read for s in result.shards) == result.produced
+    path.write_text(BEYOND_500.format(producers=producers).replace(", shard_limit: 4000", ""))
+    done = kinsim("validate", str(path))
+    assert done.returncode == 2
+    assert done.stderr == (f"kinsim: error: {path}: stream.shards: 2,000 shards are over the account's shard limit "
+                           "of 500: raise stream.shard_limit\n")
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_run_leaves_the_cyclic_collector_as_it_found_it(enabled):
+    """Paused while it runs (kinsim.collector), restored after for the caller's own objects; one the
+    caller paused stays paused, and no collection walks the run's objects meanwhile."""
+    import gc
+
+    collections = []
+
+    def count(phase, info):
+        collections.append(phase)
+
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    gc.callbacks.append(count)
+    try:
+        run(load_scenario(ROOT / "scenarios/seed_tutorial.yaml"))
+        assert gc.isenabled() is enabled
+        if not enabled:
+            [[] for _ in range(100_000)]  # enough allocations to start a collection, were it on
+            assert collections == []
+    finally:
+        gc.callbacks.remove(count)
+        (gc.enable if was else gc.disable)()

@@ -135,7 +135,20 @@ CASES = [
      "producers[1]: jitter must be at least 0 and below the interval, or records would swap places"),
     ("unknown pacing", replaced("    interval: 5s", "    interval: 5s\n    pacing: sometimes"),
      "producers[1].pacing: expected one of fixed, after_put, got 'sometimes'"),
-    ("no shards", replaced("shards: 1", "shards: 0"), "stream: a stream has 1 to 500 shards here"),
+    ("no shards", replaced("shards: 1", "shards: 0"), "stream.shards: a stream has at least 1 shard, got 0"),
+    ("more shards than the account's limit", replaced("shards: 1", "shards: 501"),
+     "stream.shards: 501 shards are over the account's shard limit of 500: raise stream.shard_limit"),
+    ("a shard limit of none", replaced("shards: 1", "shards: 1, shard_limit: 0"),
+     "stream.shard_limit: the account's shard limit is 1 to 100,000 here, got 0"),
+    ("a shard limit not a number", replaced("shards: 1", "shards: 1, shard_limit: many"),
+     "stream.shard_limit: expected a whole number, got 'many'"),
+    ("shards over a raised limit", replaced("shards: 1", "shards: 2001, shard_limit: 2000"),
+     "stream.shards: 2,001 shards are over the account's shard limit of 2,000: raise stream.shard_limit"),
+    ("a shard count over the account's limit", replaced("shards: 1", "shards: 600, shard_limit: 1000")
+     + "faults: [{at: 1m, shard_count: 1200}]\n",
+     "faults[0].shard_count: the service refuses to update the shard count to 1200: LimitExceededException: This "
+     "request would exceed the shard limit. Current shard count: 600. Limit: 1000. Number of additional shards that "
+     "would have resulted from this request: 600."),
     ("shards not a number", replaced("shards: 1", "shards: many"),
      "stream.shards: expected a whole number, got 'many'"),
     ("limit too large", replaced("limit: 25", "limit: 10001"), "consumer: GetRecords takes a Limit from 1 to 10000"),

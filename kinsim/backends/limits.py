@@ -24,6 +24,7 @@ MIN_RETENTION_HOURS = 24
 MAX_RETENTION_HOURS = 8760
 
 DEFAULT_SHARD_LIMIT = 500             # open shards per account and region
+MAX_SHARD_LIMIT = 100_000             # the most a scenario may raise it to (UpdateShardCount's own ceiling)
 MAX_STREAM_NAME_CHARS = 128
 STREAM_NAME_PATTERN = r"[a-zA-Z0-9_.-]+"
 HASH_KEY_PATTERN = r"0|([1-9]\d{0,38})"

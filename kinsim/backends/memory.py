@@ -39,9 +39,11 @@ from .iterators import IteratorPosition, check_expiry, decode_iterator, encode_i
 from .shards import partition_key_hash
 from .stream_state import StreamState
 from .throughput import SERVICE_LIMITS, ShardLimits
-from .validation import Constraints, check_record, check_stream_name, record_size
+from .validation import Constraints, check_record, check_stream_name, plain_sizes, record_size
 
 __all__ = ["MemoryBackend"]
+
+KEY_HASHES_KEPT = 100_000  # partition keys whose hash keys a backend remembers (then it starts afresh)
 
 
 class MemoryBackend(Backend):
@@ -60,6 +62,7 @@ class MemoryBackend(Backend):
         self.create_delay = create_delay
         self.update_delay = update_delay
         self.delete_delay = delete_delay
+        self._key_hashes: dict[str, int] = {}  # partition keys put lately and their MD5 hash keys
 
     @property
     def region(self) -> str:
@@ -174,8 +177,13 @@ class MemoryBackend(Backend):
 
     # -- records ------------------------------------------------------------------------------------
     def _hash_key(self, partition_key: str, explicit_hash_key: Optional[str]) -> int:
-        if explicit_hash_key is None:
-            return partition_key_hash(partition_key)
+        if explicit_hash_key is None:  # an MD5 costs as much as the rest of a record's put: once per key
+            found = self._key_hashes.get(partition_key)
+            if found is None:
+                if len(self._key_hashes) >= KEY_HASHES_KEPT:
+                    self._key_hashes.clear()
+                found = self._key_hashes[partition_key] = partition_key_hash(partition_key)
+            return found
         value = int(explicit_hash_key)
         if value > HASH_KEY_MAX:
             raise errors.InvalidArgumentException(
@@ -218,13 +226,15 @@ class MemoryBackend(Backend):
         alone (an endpoint's injected partial failures come after this); the records' sizes."""
         check = Constraints()
         check_stream_name(check, stream_name)
+        sizes = plain_sizes(entries) if entries is not None and len(entries) <= limits.MAX_PUT_RECORDS_COUNT else None
         if check.required("records", entries):
             check.length("records", entries, 1, limits.MAX_PUT_RECORDS_COUNT)
-            for i, entry in enumerate(entries[: limits.MAX_PUT_RECORDS_COUNT], start=1):
+            for i, entry in enumerate(entries[: limits.MAX_PUT_RECORDS_COUNT] if sizes is None else (), start=1):
                 check_record(check, f"records.{i}.member.", entry.data, entry.partition_key, entry.explicit_hash_key)
         check.check()
-        sizes = [record_size(check, f"records.{i}.member.", e.data, e.partition_key)
-                 for i, e in enumerate(entries, start=1)]
+        if sizes is None:
+            sizes = [record_size(check, f"records.{i}.member.", e.data, e.partition_key)
+                     for i, e in enumerate(entries, start=1)]
         check.check()
         if sum(sizes) > limits.MAX_PUT_RECORDS_BYTES:
             raise errors.InvalidArgumentException("Records size exceeds 5 MB limit")

