@@ -113,11 +113,10 @@ def _local_shift(second: int) -> tuple[timedelta, int]:
 
 
 @functools.lru_cache(maxsize=None)
-def _adapters(operation_name: str) -> tuple[Optional[Callable], Optional[Callable], Optional[Callable]]:
-    """(blobs in, timestamps in, timestamps out) converters of one operation."""
+def _adapters(operation_name: str) -> tuple[Optional[Callable], Optional[Callable]]:
+    """(blobs and timestamps in, timestamps out) converters of one operation."""
     model = _service_model().operation_model(operation_name)
-    return (shape_converter(model.input_shape, {"blob": _blob_in}, copy=True),
-            shape_converter(model.input_shape, {"timestamp": _timestamp_in}, copy=True),
+    return (shape_converter(model.input_shape, {"blob": _blob_in, "timestamp": _timestamp_in}, copy=True),
             shape_converter(model.output_shape, {"timestamp": _timestamp_out}, copy=False) if model.output_shape
             else None)
 
@@ -192,10 +191,9 @@ class KinesisClient:
             raise ParamValidationError(report=f"a parameter cannot be checked: {type(exc).__name__}: {exc}") from None
         if report.has_errors():
             raise ParamValidationError(report=report.generate_report())
-        blobs_in, timestamps_in, timestamps_out = _adapters(operation_name)
-        for convert in (blobs_in, timestamps_in):
-            if convert is not None:
-                params = convert(params)
+        values_in, timestamps_out = _adapters(operation_name)
+        if values_in is not None:
+            params = values_in(params)
         try:
             response = self.api.handle(operation_name, params)
         except KinesisError as exc:

@@ -146,8 +146,7 @@ class Endpoint:
                 operation, params, content_type = read_request(headers, body, query)
             except KinesisError as exc:
                 return self._done("(unreadable)", error_reply(exc), 0.0, request_id)
-            self.clock.now()  # what is due happens first
-            elapsed = self.clock.now() - self.start
+            elapsed = self.clock.now() - self.start  # (reading the clock runs what is due first)
             delay, drop, error, partial = 0.0, "", None, []
             for fault, rng, hits in self._injected:
                 if not fault.applies(operation, elapsed):
@@ -235,6 +234,14 @@ class Endpoint:
     @property
     def manual(self) -> bool:
         return isinstance(self.clock, ManualClock)
+
+    def advance(self, seconds: float) -> float:
+        """Move a manual clock by ``seconds``, between two calls (what falls due on the way happens); a
+        ``ValueError`` for a wall clock or a step back."""
+        if not self.manual:
+            raise ValueError("the clock is the wall clock; only a manual one is moved")
+        with self._lock:
+            return self.clock.advance(seconds)  # type: ignore[union-attr]
 
 
 class _Statistics:
