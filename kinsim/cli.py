@@ -26,7 +26,7 @@ from typing import Optional, Sequence
 
 from . import __version__
 from .collector import paused
-from .errors import KinsimError, ScenarioError, StreamNotOwnedError
+from .errors import KinsimError, MissingExtraError, ScenarioError, StreamNotOwnedError
 from .estimate import Budget, RunTooBig, check
 
 __all__ = ["main", "build_parser"]
@@ -262,7 +262,7 @@ def main(argv: Optional[Sequence[str]] = None, *, own_process: bool = False) -> 
             return _validate(args)
         if args.command == "serve":
             return _serve(args)
-    except (ScenarioError, StreamNotOwnedError, RunTooBig, UsageError) as exc:
+    except (ScenarioError, StreamNotOwnedError, RunTooBig, UsageError, MissingExtraError) as exc:
         return _error(str(exc))
     except KinsimError as exc:
         print(f"kinsim: the run failed: {exc}", file=sys.stderr)

@@ -38,6 +38,7 @@ __all__ = [
     "FaultError",
     "StalledError",
     "ScenarioError",
+    "MissingExtraError",
     "kinesis_error",
     "one_line",
 ]
@@ -158,6 +159,11 @@ class ScenarioError(KinsimError):
         if key_path:
             where += ": " + one_line(key_path, 120)
         super().__init__(f"{where}: {one_line(problem, 300)}")
+
+
+class MissingExtraError(KinsimError):
+    """A feature whose optional dependencies are not installed (``kinsim[plot]``, ``kinsim[dask]``): says
+    which command installs them."""
 
 
 def one_line(text: str, most: int = 500) -> str:
