@@ -1,6 +1,6 @@
 """The command line: ``python -m kinsim COMMAND``.
 
-    run SCENARIO [--seed N] [--format text|json] [--output FILE] [--echo]
+    run SCENARIO [--seed N] [--format text|json|csv] [--output FILE] [--echo]
                  [--backend memory|kinesis] [--endpoint-url URL] [--region R] [--profile P]
                  [--keep-stream] [--use-existing-stream] [--realtime [--speed F]]
                  [--max-events N] [--max-memory SIZE]
@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
                                           "against exact ground truth.")
     run.add_argument("scenario", help="a scenario file (YAML)")
     run.add_argument("--seed", type=int, help="override the scenario's seed")
-    run.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
+    run.add_argument("--format", choices=("text", "json", "csv"), default="text",
+                     help="report format (default: text; csv: the per-window rows, for a spreadsheet)")
     run.add_argument("--output", "-o", help="write the report to this file instead of standard output")
     run.add_argument("--echo", action="store_true",
                      help="print each record as the consumer reads it, as the tutorial's EchoConsumer does")
@@ -185,7 +186,7 @@ def _run(args: argparse.Namespace, own_process: bool) -> int:
 
 
 def _run_and_report(args: argparse.Namespace) -> int:
-    from .report import write_json, write_text
+    from .report import write_csv, write_json, write_text
     from .runner import default_stream_name, run
     from .scenario import load_scenario
 
@@ -204,10 +205,10 @@ def _run_and_report(args: argparse.Namespace) -> int:
     result = run(scenario, seed=args.seed, backend_factory=_backend_factory(args), echo=echo,
                  stream_name=stream_name, use_existing_stream=args.use_existing_stream, keep_stream=args.keep_stream,
                  realtime_speed=args.speed if args.realtime else None, budget=None)  # checked above
-    write = write_json if args.format == "json" else write_text  # written as it is made, never whole
+    write = {"json": write_json, "csv": write_csv}.get(args.format, write_text)  # as it is made, never whole
     if args.output:
         try:
-            with open(args.output, "w", encoding="utf-8") as out:
+            with open(args.output, "w", encoding="utf-8", newline="" if args.format == "csv" else None) as out:
                 write(result, out)
         except OSError as exc:
             raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
