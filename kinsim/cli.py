@@ -1,6 +1,6 @@
 """The command line: ``python -m kinsim COMMAND``.
 
-    run SCENARIO [--seed N] [--format text|json|csv] [--output FILE] [--echo]
+    run SCENARIO [--seed N] [--format text|json|csv] [--output FILE] [--plot FILE.png] [--echo]
                  [--backend memory|kinesis] [--endpoint-url URL] [--region R] [--profile P]
                  [--keep-stream] [--use-existing-stream] [--realtime [--speed F]]
                  [--max-events N] [--max-memory SIZE]
@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--format", choices=("text", "json", "csv"), default="text",
                      help="report format (default: text; csv: the per-window rows, for a spreadsheet)")
     run.add_argument("--output", "-o", help="write the report to this file instead of standard output")
+    run.add_argument("--plot", metavar="FILE.png",
+                     help="also draw the slowest cells' counts over time beside truth, and the late records' "
+                          "lateness (.png, .svg or .pdf; needs matplotlib: pip install 'kinsim[plot]')")
     run.add_argument("--echo", action="store_true",
                      help="print each record as the consumer reads it, as the tutorial's EchoConsumer does")
     real = run.add_argument_group("a real stream", "Run against the Kinesis API through boto3: AWS, or "
@@ -185,6 +188,21 @@ def _run(args: argparse.Namespace, own_process: bool) -> int:
     return status
 
 
+def _check_plot(path: str) -> None:
+    """Before a run: matplotlib is there (``MissingExtraError`` if not), and it can write ``path``."""
+    from .plots import require_matplotlib
+
+    require_matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    suffix = os.path.splitext(path)[1].lstrip(".").lower()
+    if suffix not in FigureCanvasAgg.get_supported_filetypes():
+        raise UsageError(f"--plot {path}: a picture's file ends in .png, .svg or .pdf")
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise UsageError(f"cannot write {path}: No such file or directory")
+
+
 def _run_and_report(args: argparse.Namespace) -> int:
     from .report import write_csv, write_json, write_text
     from .runner import default_stream_name, run
@@ -193,6 +211,8 @@ def _run_and_report(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     budget = _budget(args)
     size = check(scenario, args.scenario, budget)
+    if args.plot:
+        _check_plot(args.plot)  # before a long run, not after it
     if size.events > LARGE_RUN_EVENTS:  # say so before a long wait, on stderr: the report stays as it is
         print(f"kinsim: a large run, {size.describe()}: it may take minutes", file=sys.stderr, flush=True)
     stream_name = None
@@ -204,7 +224,8 @@ def _run_and_report(args: argparse.Namespace) -> int:
             print(record.partition_key, ":", record.data.decode("utf-8", "replace"), flush=args.realtime)
     result = run(scenario, seed=args.seed, backend_factory=_backend_factory(args), echo=echo,
                  stream_name=stream_name, use_existing_stream=args.use_existing_stream, keep_stream=args.keep_stream,
-                 realtime_speed=args.speed if args.realtime else None, budget=None)  # checked above
+                 realtime_speed=args.speed if args.realtime else None, budget=None,  # checked above
+                 keep_history=bool(args.plot))
     write = {"json": write_json, "csv": write_csv}.get(args.format, write_text)  # as it is made, never whole
     if args.output:
         try:
@@ -215,6 +236,13 @@ def _run_and_report(args: argparse.Namespace) -> int:
     else:
         write(result, sys.stdout)
         sys.stdout.flush()  # a reader gone away is found here, not at exit
+    if args.plot:
+        from .plots.run import plot_run
+
+        try:
+            plot_run(result, args.plot)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.plot}: {exc.strerror or exc}") from None
     return 0
 
 

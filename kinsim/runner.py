@@ -21,7 +21,7 @@ from .collector import paused
 from .counters import PerShard, Windowing
 from .errors import ResourceNotFoundException, StreamNotOwnedError
 from .estimate import Budget, check
-from .metrics import Observations, Truth, counter_metrics
+from .metrics import CountHistory, Observations, Truth, counter_metrics
 from .records import Record, StreamStatus
 from .scenario import CounterSpec, Scenario
 from .simulation import Fleet, InputEnd, RealtimeTimeline, Timeline, Traffic, writer_for
@@ -86,7 +86,7 @@ def run(scenario: Scenario, seed: Optional[int] = None, backend_factory: Optiona
         echo: Optional[Callable[[Record], None]] = None, *, stream_name: Optional[str] = None,
         use_existing_stream: bool = False, keep_stream: bool = False,
         realtime_speed: Optional[float] = None, actions: Sequence[StreamAction] = (),
-        budget: Optional[Budget] = Budget()) -> RunResult:
+        budget: Optional[Budget] = Budget(), keep_history: bool = False) -> RunResult:
     """Simulate ``scenario`` to the end of its input and compare every counter with the truth.
 
     The backend comes from ``backend_factory(clock)`` (default: fresh simulated shards on the run's
@@ -96,9 +96,11 @@ def run(scenario: Scenario, seed: Optional[int] = None, backend_factory: Optiona
     instants (a throttle needs a backend that can lower its limits: ``FaultError`` otherwise, before the
     run starts; a fault the stream refuses mid-run: ``FaultError`` naming it). ``actions`` are calls
     made on the stream at their instants. A run whose estimate is over ``budget`` is refused before it starts
-    (``kinsim.estimate``; None: no limit). The cyclic garbage collector is paused while it runs and then
-    restored (``kinsim.collector``): the next collection walks what the run left, once (0.8 s after a run
-    of 30,000 producers); a caller that has paused it itself keeps it paused.
+    (``kinsim.estimate``; None: no limit). ``keep_history``: each counter's observations keep every
+    change of every cell's count (``metrics.CountHistory``, for ``run --plot``). The cyclic garbage
+    collector is paused while it runs and then restored (``kinsim.collector``): the next
+    collection walks what the run left, once (0.8 s after a run of 30,000 producers); a caller that has
+    paused it itself keeps it paused.
     """
     check(scenario, scenario.name, budget)
     seed = scenario.seed if seed is None else seed
@@ -110,7 +112,8 @@ def run(scenario: Scenario, seed: Optional[int] = None, backend_factory: Optiona
     created = _claim_stream(backend, name, scenario.stream.shards, use_existing_stream)
     try:
         with paused():  # 3M records: 8.2 s with the collector, 6.5 s without, the same peak memory
-            return _simulate(scenario, seed, timeline, backend, name, echo, actions)
+            return _simulate(scenario, seed, timeline, backend, name, echo, actions,
+                             CountHistory if keep_history else Observations)
     finally:
         if created and not keep_stream:
             backend.delete_stream(name)
@@ -146,11 +149,12 @@ def _claim_stream(backend: Backend, name: str, shards: int, use_existing: bool) 
 
 
 def _simulate(scenario: Scenario, seed: int, timeline: Timeline, backend: Backend, stream_name: str,
-              echo: Optional[Callable[[Record], None]], actions: Sequence[StreamAction]) -> RunResult:
+              echo: Optional[Callable[[Record], None]], actions: Sequence[StreamAction],
+              sink: Callable[[], Observations]) -> RunResult:
     truths: dict[Windowing, Truth] = {}
     parts = []
     for spec in scenario.counters:
-        observations = Observations()
+        observations = sink()
         counter = PerShard(spec.build, observations)
         truth = truths.setdefault(counter.windowing, Truth(counter.windowing))
         parts.append((spec, counter, truth, observations))
