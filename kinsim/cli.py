@@ -10,6 +10,10 @@
 
 Exit status: 0 on success, 2 for bad input (a bad scenario file, a bad option, a run over its budget)
 with one message and no traceback, 1 when a run fails for another reason.
+
+A run estimated long (``PROGRESS_EVENTS``), against a real stream, or paced on the wall clock shows a
+progress bar on standard error when that is a terminal (``kinsim.progress``; ``KINSIM_PROGRESS=0`` turns
+it off): records delivered of the estimate, records/s, the time left and the simulated time reached.
 """
 
 from __future__ import annotations
@@ -22,12 +26,13 @@ import re
 import sys
 import time
 import uuid
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from . import __version__
 from .collector import paused
 from .errors import KinsimError, MissingExtraError, ScenarioError, StreamNotOwnedError
-from .estimate import Budget, RunTooBig, check
+from .estimate import Budget, RunEstimate, RunTooBig, check
+from .progress import Progress, progress_bar
 
 __all__ = ["main", "build_parser"]
 
@@ -153,6 +158,8 @@ def _budget(args: argparse.Namespace) -> Budget:
 
 
 LARGE_RUN_EVENTS = 10_000_000  # a run estimated above this says so first
+PROGRESS_EVENTS = 2_000_000    # a run estimated above this (a second or more) shows a bar on a terminal
+PROGRESS_TICKS = 1000          # the bar hears from the run about this many times (every 1 s simulated at least)
 
 
 class UsageError(Exception):
@@ -203,6 +210,29 @@ def _check_plot(path: str) -> None:
         raise UsageError(f"cannot write {path}: No such file or directory")
 
 
+Hook = Optional[Callable[[int, float], None]]  # kinsim.runner.ProgressHook, or none
+
+
+def _progress(args: argparse.Namespace, size: RunEstimate) -> tuple[Progress, Hook, float]:
+    """The run's bar (silent unless the run is long and standard error a terminal; never with --echo,
+    whose records are the progress), the hook that moves it, and how often, in simulated seconds."""
+    from .durations import duration_text
+
+    long = size.events > PROGRESS_EVENTS or args.backend == "kinesis" or args.realtime
+    bar = progress_bar(size.records, unit="records", description="kinsim run",
+                       enabled=None if long and not args.echo else False)
+    if not bar.shown:
+        return bar, None, 1.0
+    span = f" of ~{duration_text(round(size.span_s))}" if math.isfinite(size.span_s) else ""
+
+    def tell(delivered: int, now: float) -> None:
+        bar.reach(delivered)
+        bar.note(f"{duration_text(round(now))}{span} simulated")
+
+    every = max(1.0, size.span_s / PROGRESS_TICKS) if math.isfinite(size.span_s) else 60.0
+    return bar, tell, every
+
+
 def _run_and_report(args: argparse.Namespace) -> int:
     from .report import write_csv, write_json, write_text
     from .runner import default_stream_name, run
@@ -222,10 +252,13 @@ def _run_and_report(args: argparse.Namespace) -> int:
     if args.echo:
         def echo(record):
             print(record.partition_key, ":", record.data.decode("utf-8", "replace"), flush=args.realtime)
-    result = run(scenario, seed=args.seed, backend_factory=_backend_factory(args), echo=echo,
-                 stream_name=stream_name, use_existing_stream=args.use_existing_stream, keep_stream=args.keep_stream,
-                 realtime_speed=args.speed if args.realtime else None, budget=None,  # checked above
-                 keep_history=bool(args.plot))
+    factory = _backend_factory(args)
+    bar, tell, every = _progress(args, size)
+    with bar:
+        result = run(scenario, seed=args.seed, backend_factory=factory, echo=echo, stream_name=stream_name,
+                     use_existing_stream=args.use_existing_stream, keep_stream=args.keep_stream,
+                     realtime_speed=args.speed if args.realtime else None, budget=None,  # checked above
+                     keep_history=bool(args.plot), progress=tell, progress_every=every)
     write = {"json": write_json, "csv": write_csv}.get(args.format, write_text)  # as it is made, never whole
     if args.output:
         try:
