@@ -1,6 +1,6 @@
 """The command line: ``python -m kinsim COMMAND``.
 
-    run SCENARIO [--seed N] [--format text|json] [--output FILE] [--echo]
+    run SCENARIO [--seed N] [--format text|json|csv] [--output FILE] [--plot FILE.png] [--echo]
                  [--backend memory|kinesis] [--endpoint-url URL] [--region R] [--profile P]
                  [--keep-stream] [--use-existing-stream] [--realtime [--speed F]]
                  [--max-events N] [--max-memory SIZE]
@@ -10,6 +10,10 @@
 
 Exit status: 0 on success, 2 for bad input (a bad scenario file, a bad option, a run over its budget)
 with one message and no traceback, 1 when a run fails for another reason.
+
+A run estimated long (``PROGRESS_EVENTS``), against a real stream, or paced on the wall clock shows a
+progress bar on standard error when that is a terminal (``kinsim.progress``; ``KINSIM_PROGRESS=0`` turns
+it off): records delivered of the estimate, records/s, the time left and the simulated time reached.
 """
 
 from __future__ import annotations
@@ -22,12 +26,13 @@ import re
 import sys
 import time
 import uuid
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from . import __version__
 from .collector import paused
 from .errors import KinsimError, MissingExtraError, ScenarioError, StreamNotOwnedError
-from .estimate import Budget, RunTooBig, check
+from .estimate import Budget, RunEstimate, RunTooBig, check
+from .progress import Progress, progress_bar
 
 __all__ = ["main", "build_parser"]
 
@@ -45,8 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
                                           "against exact ground truth.")
     run.add_argument("scenario", help="a scenario file (YAML)")
     run.add_argument("--seed", type=int, help="override the scenario's seed")
-    run.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
+    run.add_argument("--format", choices=("text", "json", "csv"), default="text",
+                     help="report format (default: text; csv: the per-window rows, for a spreadsheet)")
     run.add_argument("--output", "-o", help="write the report to this file instead of standard output")
+    run.add_argument("--plot", metavar="FILE.png",
+                     help="also draw the slowest cells' counts over time beside truth, and the late records' "
+                          "lateness (.png, .svg or .pdf; needs matplotlib: pip install 'kinsim[plot]')")
     run.add_argument("--echo", action="store_true",
                      help="print each record as the consumer reads it, as the tutorial's EchoConsumer does")
     real = run.add_argument_group("a real stream", "Run against the Kinesis API through boto3: AWS, or "
@@ -149,6 +158,8 @@ def _budget(args: argparse.Namespace) -> Budget:
 
 
 LARGE_RUN_EVENTS = 10_000_000  # a run estimated above this says so first
+PROGRESS_EVENTS = 2_000_000    # a run estimated above this (a second or more) shows a bar on a terminal
+PROGRESS_TICKS = 1000          # the bar hears from the run about this many times (every 1 s simulated at least)
 
 
 class UsageError(Exception):
@@ -184,14 +195,54 @@ def _run(args: argparse.Namespace, own_process: bool) -> int:
     return status
 
 
+def _check_plot(path: str) -> None:
+    """Before a run: matplotlib is there (``MissingExtraError`` if not), and it can write ``path``."""
+    from .plots import require_matplotlib
+
+    require_matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    suffix = os.path.splitext(path)[1].lstrip(".").lower()
+    if suffix not in FigureCanvasAgg.get_supported_filetypes():
+        raise UsageError(f"--plot {path}: a picture's file ends in .png, .svg or .pdf")
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise UsageError(f"cannot write {path}: No such file or directory")
+
+
+Hook = Optional[Callable[[int, float], None]]  # kinsim.runner.ProgressHook, or none
+
+
+def _progress(args: argparse.Namespace, size: RunEstimate) -> tuple[Progress, Hook, float]:
+    """The run's bar (silent unless the run is long and standard error a terminal; never with --echo,
+    whose records are the progress), the hook that moves it, and how often, in simulated seconds."""
+    from .durations import duration_text
+
+    long = size.events > PROGRESS_EVENTS or args.backend == "kinesis" or args.realtime
+    bar = progress_bar(size.records, unit="records", description="kinsim run",
+                       enabled=None if long and not args.echo else False)
+    if not bar.shown:
+        return bar, None, 1.0
+    span = f" of ~{duration_text(round(size.span_s))}" if math.isfinite(size.span_s) else ""
+
+    def tell(delivered: int, now: float) -> None:
+        bar.reach(delivered)
+        bar.note(f"{duration_text(round(now))}{span} simulated")
+
+    every = max(1.0, size.span_s / PROGRESS_TICKS) if math.isfinite(size.span_s) else 60.0
+    return bar, tell, every
+
+
 def _run_and_report(args: argparse.Namespace) -> int:
-    from .report import write_json, write_text
+    from .report import write_csv, write_json, write_text
     from .runner import default_stream_name, run
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
     budget = _budget(args)
     size = check(scenario, args.scenario, budget)
+    if args.plot:
+        _check_plot(args.plot)  # before a long run, not after it
     if size.events > LARGE_RUN_EVENTS:  # say so before a long wait, on stderr: the report stays as it is
         print(f"kinsim: a large run, {size.describe()}: it may take minutes", file=sys.stderr, flush=True)
     stream_name = None
@@ -201,19 +252,30 @@ def _run_and_report(args: argparse.Namespace) -> int:
     if args.echo:
         def echo(record):
             print(record.partition_key, ":", record.data.decode("utf-8", "replace"), flush=args.realtime)
-    result = run(scenario, seed=args.seed, backend_factory=_backend_factory(args), echo=echo,
-                 stream_name=stream_name, use_existing_stream=args.use_existing_stream, keep_stream=args.keep_stream,
-                 realtime_speed=args.speed if args.realtime else None, budget=None)  # checked above
-    write = write_json if args.format == "json" else write_text  # written as it is made, never whole
+    factory = _backend_factory(args)
+    bar, tell, every = _progress(args, size)
+    with bar:
+        result = run(scenario, seed=args.seed, backend_factory=factory, echo=echo, stream_name=stream_name,
+                     use_existing_stream=args.use_existing_stream, keep_stream=args.keep_stream,
+                     realtime_speed=args.speed if args.realtime else None, budget=None,  # checked above
+                     keep_history=bool(args.plot), progress=tell, progress_every=every)
+    write = {"json": write_json, "csv": write_csv}.get(args.format, write_text)  # as it is made, never whole
     if args.output:
         try:
-            with open(args.output, "w", encoding="utf-8") as out:
+            with open(args.output, "w", encoding="utf-8", newline="" if args.format == "csv" else None) as out:
                 write(result, out)
         except OSError as exc:
             raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     else:
         write(result, sys.stdout)
         sys.stdout.flush()  # a reader gone away is found here, not at exit
+    if args.plot:
+        from .plots.run import plot_run
+
+        try:
+            plot_run(result, args.plot)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.plot}: {exc.strerror or exc}") from None
     return 0
 
 

@@ -2,7 +2,8 @@
 
 Truth is exact: the simulation knows every event it produced, so for each windowing it counts
 produced events per (window, key) by their true event time. ``Observations`` is a counter's sink: it
-keeps, per cell, the first reported count and the report after which the count stopped changing.
+keeps, per cell, the first reported count and the report after which the count stopped changing;
+``CountHistory`` keeps every change too, for a picture of a cell's count over time (``run --plot``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Optional, Sequence
 
 from .counters import Counter, LateRecord, Windowing
 
-__all__ = ["Truth", "Observations", "CellReport", "counter_metrics", "late_records", "nearest_rank"]
+__all__ = ["Truth", "Observations", "CountHistory", "CellReport", "counter_metrics", "late_records", "nearest_rank"]
 
 Cell = tuple[int, str]  # (window start in microseconds, key)
 
@@ -78,6 +79,32 @@ class Observations:
         elif count != report.last:
             report.last = count
             report.changed_at = at_us
+
+
+class CountHistory(Observations):
+    """Observations that also keep, per cell, each reported count that differs from the one before it,
+    with its processing time: ``history[cell]`` is ``[(at_us, count), ...]``, the first report first.
+
+    Its ``cells`` and ``reports`` are what ``Observations`` keeps, so the metrics and the report are the
+    same with either sink. It costs a pair per change of a cell's count (at most one per record counted,
+    usually far fewer: a poll changes a cell once), so the runner uses it only when asked
+    (``run(..., keep_history=True)``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history: dict[Cell, list[tuple[int, int]]] = {}
+
+    def __call__(self, start: int, key: str, count: int, at_us: int) -> None:
+        self.reports += 1
+        cell = (start, key)
+        report = self.cells.get(cell)
+        if report is None:
+            self.cells[cell] = CellReport(count, at_us, count, at_us)
+            self.history[cell] = [(at_us, count)]
+        elif count != report.last:
+            report.last = count
+            report.changed_at = at_us
+            self.history[cell].append((at_us, count))
 
 
 def nearest_rank(sorted_values: list[float], share: float) -> float:

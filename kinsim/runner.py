@@ -21,7 +21,7 @@ from .collector import paused
 from .counters import PerShard, Windowing
 from .errors import ResourceNotFoundException, StreamNotOwnedError
 from .estimate import Budget, check
-from .metrics import Observations, Truth, counter_metrics
+from .metrics import CountHistory, Observations, Truth, counter_metrics
 from .records import Record, StreamStatus
 from .scenario import CounterSpec, Scenario
 from .simulation import Fleet, InputEnd, RealtimeTimeline, Timeline, Traffic, writer_for
@@ -29,10 +29,14 @@ from .simulation.delivery import WorkersSummary
 from .simulation.disruptions import Applied, Disruptions, check_backend_takes
 from .simulation.members import KeyTable
 from .simulation.summary import ShardSummary, Throughput, shard_summaries, throughput
+from .simulation.traffic import TrafficStats
 
-__all__ = ["run", "RunResult", "CounterResult", "StreamAction", "default_stream_name"]
+__all__ = ["run", "RunResult", "CounterResult", "StreamAction", "ProgressHook", "default_stream_name"]
 
 BackendFactory = Callable[[Clock], Backend]
+#: told, every ``progress_every`` simulated seconds, the records delivered so far and the simulated seconds
+#: since the start; it only reads (a progress bar): the run is the same with it or without it
+ProgressHook = Callable[[int, float], None]
 STREAM_WAIT_S = 300.0  # a real stream gets this long to become ACTIVE, or to go
 
 
@@ -86,7 +90,8 @@ def run(scenario: Scenario, seed: Optional[int] = None, backend_factory: Optiona
         echo: Optional[Callable[[Record], None]] = None, *, stream_name: Optional[str] = None,
         use_existing_stream: bool = False, keep_stream: bool = False,
         realtime_speed: Optional[float] = None, actions: Sequence[StreamAction] = (),
-        budget: Optional[Budget] = Budget()) -> RunResult:
+        budget: Optional[Budget] = Budget(), keep_history: bool = False,
+        progress: Optional[ProgressHook] = None, progress_every: float = 1.0) -> RunResult:
     """Simulate ``scenario`` to the end of its input and compare every counter with the truth.
 
     The backend comes from ``backend_factory(clock)`` (default: fresh simulated shards on the run's
@@ -96,10 +101,15 @@ def run(scenario: Scenario, seed: Optional[int] = None, backend_factory: Optiona
     instants (a throttle needs a backend that can lower its limits: ``FaultError`` otherwise, before the
     run starts; a fault the stream refuses mid-run: ``FaultError`` naming it). ``actions`` are calls
     made on the stream at their instants. A run whose estimate is over ``budget`` is refused before it starts
-    (``kinsim.estimate``; None: no limit). The cyclic garbage collector is paused while it runs and then
-    restored (``kinsim.collector``): the next collection walks what the run left, once (0.8 s after a run
-    of 30,000 producers); a caller that has paused it itself keeps it paused.
+    (``kinsim.estimate``; None: no limit). ``keep_history``: each counter's observations keep every
+    change of every cell's count (``metrics.CountHistory``, for ``run --plot``). ``progress`` is told how
+    far the run has got every ``progress_every`` simulated seconds (``ProgressHook``). The cyclic
+    garbage collector is paused while it runs and then restored (``kinsim.collector``): the next
+    collection walks what the run left, once (0.8 s after a run of 30,000 producers); a caller that has
+    paused it itself keeps it paused.
     """
+    if progress is not None and not progress_every > 0:
+        raise ValueError(f"progress_every must be above 0 simulated seconds, got {progress_every!r}")
     check(scenario, scenario.name, budget)
     seed = scenario.seed if seed is None else seed
     start_s = scenario.start_us / 1_000_000
@@ -110,7 +120,8 @@ def run(scenario: Scenario, seed: Optional[int] = None, backend_factory: Optiona
     created = _claim_stream(backend, name, scenario.stream.shards, use_existing_stream)
     try:
         with paused():  # 3M records: 8.2 s with the collector, 6.5 s without, the same peak memory
-            return _simulate(scenario, seed, timeline, backend, name, echo, actions)
+            return _simulate(scenario, seed, timeline, backend, name, echo, actions,
+                             CountHistory if keep_history else Observations, progress, progress_every)
     finally:
         if created and not keep_stream:
             backend.delete_stream(name)
@@ -146,11 +157,12 @@ def _claim_stream(backend: Backend, name: str, shards: int, use_existing: bool) 
 
 
 def _simulate(scenario: Scenario, seed: int, timeline: Timeline, backend: Backend, stream_name: str,
-              echo: Optional[Callable[[Record], None]], actions: Sequence[StreamAction]) -> RunResult:
+              echo: Optional[Callable[[Record], None]], actions: Sequence[StreamAction],
+              sink: Callable[[], Observations], progress: Optional[ProgressHook], progress_every: float) -> RunResult:
     truths: dict[Windowing, Truth] = {}
     parts = []
     for spec in scenario.counters:
-        observations = Observations()
+        observations = sink()
         counter = PerShard(spec.build, observations)
         truth = truths.setdefault(counter.windowing, Truth(counter.windowing))
         parts.append((spec, counter, truth, observations))
@@ -179,6 +191,8 @@ def _simulate(scenario: Scenario, seed: int, timeline: Timeline, backend: Backen
     for action in actions:
         timeline.process(_act(timeline, action, backend, stream_name))
     timeline.process(fleet.start())
+    if progress is not None:
+        timeline.process(_tell(timeline, progress, progress_every, traffic.stats))
     try:
         timeline.run(until=end.event)
     except RuntimeError as exc:  # nothing left to happen, and input never ended: a kinsim bug, not bad input
@@ -193,6 +207,17 @@ def _simulate(scenario: Scenario, seed: int, timeline: Timeline, backend: Backen
                      shard_summaries(backend, stream_name, reading, traffic.writer.throttled_by_shard,
                                      timeline.clock.start_s),
                      tuple(disruptions.applied), throughput(stats, reading, end.at), fleet.summary(stats.delivered))
+
+
+def _tell(timeline: Timeline, progress: ProgressHook, every: float, stats: TrafficStats) -> Generator:
+    """Tell ``progress`` how far the run has got, every ``every`` simulated seconds while anything else is
+    still to happen (a run with nothing left to happen still stops, and says so). It reads, and changes
+    nothing: the traffic only delivers in smaller steps around its instants, which it does the same way."""
+    while True:
+        yield timeline.timeout(every)
+        progress(stats.delivered, timeline.now)
+        if timeline.peek() == float("inf"):
+            return
 
 
 def _act(timeline: Timeline, action: StreamAction, backend: Backend, stream_name: str) -> Generator:
