@@ -157,7 +157,8 @@ def test_lists_comma_separated_or_as_yaml_flow_sequences():
 
 
 @pytest.mark.parametrize("text, words", [
-    ("0s..100s/15s", ["does not reach its end", "15s"]),
+    ("0s..100s/15s", ["does not land on its end: steps of 15s from 0s reach 1m30s, then 1m45s"]),
+    ("1..10/4", ["steps of 4 from 1 reach 9, then 13"]),
     ("0s..60s/0s", ["must be above 0"]),
     ("60s..0s/15s", ["ends before it starts"]),
     ("0s..60s", ["expected A..B/STEP"]),

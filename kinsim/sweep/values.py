@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Callable
 
 from ..durations import duration_text, parse_duration
 from ..scenario.reading import read_document
@@ -88,7 +88,11 @@ def _range(text: str, option: str) -> list[Any]:
         first, last, step = (Decimal(round(parse_duration(_scalar(end)) * 1_000_000)) for end in ends)
     except ValueError as exc:
         raise SweepError(option, f"cannot read {text!r} as a range of numbers or durations: {exc}") from None
-    return [duration_text(float(us) / 1_000_000) for us in _steps(first, last, step, text, option)]
+    return [_duration(us) for us in _steps(first, last, step, text, option, _duration)]
+
+
+def _duration(us: Decimal) -> str:
+    return duration_text(float(us) / 1_000_000)
 
 
 def _scalar(text: str) -> Any:
@@ -110,24 +114,24 @@ def _number(text: str) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def _steps(first: Decimal, last: Decimal, step: Decimal, text: str, option: str) -> list[Decimal]:
+def _steps(first: Decimal, last: Decimal, step: Decimal, text: str, option: str,
+           shown: Callable[[Decimal], str] = lambda number: format(number.normalize(), "f")) -> list[Decimal]:
+    """first, first + step, ... last (a whole number of steps from first), or a ``SweepError``; ``shown``
+    writes a number in a message."""
     if step <= 0:
         raise SweepError(option, f"the step of {text!r} must be above 0")
     if last < first:
         raise SweepError(option, f"the range {text!r} ends before it starts")
     count, rest = divmod(last - first, step)
     if rest:
-        raise SweepError(option, f"the range {text!r} does not reach its end: {_shown(first)} plus whole steps of "
-                                 f"{_shown(step)} passes {_shown(last)} by; both ends are included, so make the end "
-                                 f"the start plus a whole number of steps")
+        below = first + count * step
+        raise SweepError(option, f"the range {text!r} does not land on its end: steps of {shown(step)} from "
+                                 f"{shown(first)} reach {shown(below)}, then {shown(below + step)}; both ends are "
+                                 "included, so make the end the start plus a whole number of steps")
     if count + 1 > MAX_VALUES:
         raise SweepError(option, f"the range {text!r} has {int(count) + 1:,} values; at most {MAX_VALUES:,} "
                                  "are taken")
     return [first + step * k for k in range(int(count) + 1)]
-
-
-def _shown(number: Decimal) -> str:
-    return format(number.normalize(), "f")
 
 
 def parse_seeds(text: str, option: str = "--seeds") -> list[int]:
