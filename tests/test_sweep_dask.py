@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+import kinsim
+
 from kinsim.sweep.errors import SweepError
 from kinsim.sweep.grid import build_grid, check_points
 from kinsim.sweep.on_dask import connect
@@ -26,7 +28,7 @@ def cluster():
     from distributed import LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, silence_logs=40) as local:
+                      dashboard_address="127.0.0.1:0", silence_logs=40) as local:
         yield local
 
 
@@ -63,3 +65,28 @@ def test_a_scheduler_that_does_not_answer_is_one_clear_error():
         connect("dask://127.0.0.1:9", timeout_s=1)
     assert str(caught.value).startswith("--executor dask://127.0.0.1:9: cannot reach the Dask scheduler at "
                                         "tcp://127.0.0.1:9 within 1 s")
+
+
+def test_a_cluster_without_workers_is_said_before_anything_is_sent():
+    from distributed import LocalCluster
+
+    grid, base = build_grid(LAGGED, VARIES)
+    with LocalCluster(n_workers=0, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                      silence_logs=40) as empty:
+        address = empty.scheduler_address.replace("tcp://", "dask://")
+        with pytest.raises(SweepError) as caught:
+            run_sweep(grid, base.name, [1], executor=address, progress=False)
+    assert str(caught.value) == (f"--executor {address}: the Dask scheduler has no workers: start some, e.g. "
+                                 "dask worker tcp://HOST:PORT --nworkers 2 --nthreads 1")
+
+
+def test_a_failure_of_the_cluster_itself_is_a_run_failure_saying_what_it_needs():
+    from kinsim.sweep.on_dask import _cluster_failures
+    from kinsim.sweep.running import RunFailed
+
+    with pytest.raises(RunFailed) as caught:
+        with _cluster_failures():
+            raise RuntimeError("Error during deserialization of the task graph.\nmore lines")
+    assert str(caught.value) == ("the Dask cluster could not run the sweep (RuntimeError: Error during "
+                                 "deserialization of the task graph.); its scheduler and workers need kinsim "
+                                 f"{kinsim.__version__} installed, as here")

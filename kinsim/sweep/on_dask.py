@@ -1,20 +1,23 @@
 """Running a sweep's chunks on an existing Dask cluster (``--executor dask://HOST:PORT``), through
 ``dask.distributed.Client``: the grid is scattered to every worker once, then each chunk is a task.
 
-The workers need kinsim (and whatever the scenario imports) installed as here, and the scenario's own
-directory at the same path if it imports counter classes from there. Dask is the optional extra
+The scheduler and the workers need kinsim (and whatever the scenario imports) installed as here, and the
+scenario's own directory at the same path if it imports counter classes from there; a cluster without
+them, or without workers, is said in one line. Dask is the optional extra
 ``kinsim[dask]``; without it, a ``MissingExtraError`` says how to install it.
 """
 
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from typing import Any, Iterator, Sequence
 
-from ..errors import MissingExtraError
+from .. import __version__
+from ..errors import KinsimError, MissingExtraError
 from .errors import SweepError
 from .grid import Grid
-from .running import Chunk, run_chunk
+from .running import Chunk, RunFailed, run_chunk
 
 __all__ = ["scheduler_address", "require_dask", "connect", "workers_of", "run_on_dask", "CONNECT_TIMEOUT_S"]
 
@@ -52,20 +55,41 @@ def connect(executor: str, timeout_s: float = CONNECT_TIMEOUT_S) -> Any:
                                                    f"{timeout_s:g} s: {exc}") from None
 
 
-def workers_of(client: Any) -> int:
-    """The threads the cluster's workers run tasks on (at least 1)."""
-    return max(1, sum(worker.get("nthreads", 1) for worker in client.scheduler_info()["workers"].values()))
+def workers_of(client: Any, executor: str) -> int:
+    """The threads the cluster's workers run tasks on; a ``SweepError`` if it has no worker."""
+    workers = client.scheduler_info().get("workers", {})
+    if not workers:
+        raise SweepError(f"--executor {executor}", "the Dask scheduler has no workers: start some, e.g. "
+                                                   "dask worker tcp://HOST:PORT --nworkers 2 --nthreads 1")
+    return max(1, sum(worker.get("nthreads", 1) for worker in workers.values()))
+
+
+@contextmanager
+def _cluster_failures() -> Iterator[None]:
+    """A failure of the cluster's own (a scheduler or worker without kinsim, a worker lost) as a
+    ``RunFailed`` that says so; a run's own failure as it is."""
+    try:
+        yield
+    except KinsimError:
+        raise
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise RunFailed(f"the Dask cluster could not run the sweep ({type(exc).__name__}: {first}); its "
+                        f"scheduler and workers need kinsim {__version__} installed, as here") from exc
 
 
 def run_on_dask(client: Any, grid: Grid, chunks: Sequence[Chunk]) -> Iterator[tuple[int, list]]:
     """Each chunk's index and runs, as the cluster finishes them."""
     from dask.distributed import as_completed
 
-    shared = client.scatter(grid, broadcast=True)
-    futures = [client.submit(run_chunk, shared, chunk, pure=False) for chunk in chunks]
+    with _cluster_failures():
+        shared = client.scatter(grid, broadcast=True)
+        futures = [client.submit(run_chunk, shared, chunk, pure=False) for chunk in chunks]
     index = {future.key: i for i, future in enumerate(futures)}
     try:
         for future in as_completed(futures, loop=client.loop):  # this client's, not a default one
-            yield index[future.key], future.result()
+            with _cluster_failures():
+                runs = future.result()
+            yield index[future.key], runs
     finally:
         client.cancel(futures)

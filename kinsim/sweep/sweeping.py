@@ -19,26 +19,20 @@ def run_sweep(grid: Grid, scenario_name: str, seeds: Sequence[int], *, jobs: int
     """The sweep's document (``aggregation``): every point of ``grid`` run once per seed, on ``jobs``
     local processes (1: in this one) or on the Dask scheduler ``executor`` (``dask://HOST:PORT``).
     ``progress``: draw a bar (None: on a terminal only). The grid's points must have been checked."""
-    client = None
-    if executor is not None:
-        from .on_dask import connect, workers_of
-
-        client = connect(executor)
-        workers = workers_of(client)
-    else:
-        workers = max(1, min(jobs, grid.size * len(seeds)))
-    chunks = chunks_of(grid.size, seeds, workers)
-    done: list = [None] * len(chunks)
-    finished = None
+    client = finished = None
     try:
-        if client is not None:
-            from .on_dask import run_on_dask
+        if executor is not None:
+            from .on_dask import connect, run_on_dask, workers_of
 
+            client = connect(executor)
+            chunks = chunks_of(grid.size, seeds, workers_of(client, executor))
             finished = run_on_dask(client, grid, chunks)
-        elif workers > 1:
-            finished = run_in_pool(grid, chunks, workers)  # the workers start now, before the bar
         else:
-            finished = run_in_process(grid, chunks)
+            workers = max(1, min(jobs, grid.size * len(seeds)))
+            chunks = chunks_of(grid.size, seeds, workers)
+            # a pool's workers start now, before the bar (and its thread)
+            finished = run_in_pool(grid, chunks, workers) if workers > 1 else run_in_process(grid, chunks)
+        done: list = [None] * len(chunks)
         with progress_bar(grid.size * len(seeds), unit="run", description=f"sweep {scenario_name}",
                           enabled=progress) as bar:
             for index, runs in finished:
