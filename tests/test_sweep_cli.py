@@ -73,7 +73,7 @@ def test_the_command_line_the_same_bytes_for_one_and_two_jobs():
     (["--vary", "consumer.pol_interval=5s"],
      f"kinsim: error: --vary consumer.pol_interval=5s: {LAGGED}: consumer.pol_interval: unknown key; did you mean"),
     (["--vary", "counters[buffered-90s].grace=0s..100s/15s"], "kinsim: error: --vary counters[buffered-90s].grace="
-                                                              "0s..100s/15s: the range '0s..100s/15s' does not reach"),
+                                                              "0s..100s/15s: the range '0s..100s/15s' does not land"),
     (["--vary", "grace"], "kinsim: error: --vary grace: expected PATH=VALUES"),
     (["--vary", GRACE, "--seeds", "9..1"], "kinsim: error: --seeds 9..1: the range '9..1' ends before it starts"),
     (["--vary", GRACE, "--executor", "127.0.0.1:8786"], "kinsim: error: --executor 127.0.0.1:8786: expected "
@@ -119,3 +119,11 @@ def test_help_lists_the_sweep():
     assert "sweep" in done.stdout
     done = kinsim("sweep", "--help")
     assert done.returncode == 0 and "--vary PATH=VALUES" in done.stdout and "--max-events" in done.stdout
+
+
+@pytest.mark.parametrize("vary", ["counters[fast].grace=30s", "counters[buffered-90s].grace=30s,-5s",
+                                  "counters[buffered-90s].grace=0s..100s/15s"])
+def test_the_readme_quotes_what_the_command_says(vary):
+    done = kinsim("sweep", "scenarios/lagged_producers.yaml", "--vary", vary)
+    assert done.returncode == 2
+    assert done.stderr.strip() in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
