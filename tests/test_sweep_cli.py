@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,7 @@ def test_json_csv_and_text_say_the_same_numbers(capsys):
     assert out.startswith("sweep of lagged_producers: 2 points x 3 seeds (1..3) = 6 runs\n")
     buffered = out[out.index("\nbuffered-90s (buffered)\n"):out.index("\nbuffered-30s (buffered)\n")]
     first = document["points"][0]["counters"][1]["metrics"]["final_exact"]
-    assert f"  30s  " in buffered and str(round(first["mean"], 3)).rstrip("0").rstrip(".") in buffered
+    assert "  30s  " in buffered and str(round(first["mean"], 3)).rstrip("0").rstrip(".") in buffered
 
 
 def test_output_to_a_file_and_the_seed_of_the_scenario_by_default(capsys, tmp_path):
@@ -127,3 +128,16 @@ def test_the_readme_quotes_what_the_command_says(vary):
     done = kinsim("sweep", "scenarios/lagged_producers.yaml", "--vary", vary)
     assert done.returncode == 2
     assert done.stderr.strip() in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+
+
+def test_a_run_that_fails_in_a_worker_is_one_line_naming_the_point_and_seed(tmp_path):
+    from tests.test_stalled_runs import PROCESSOR, SCENARIO
+
+    (tmp_path / "stall_processors.py").write_text(textwrap.dedent(PROCESSOR), encoding="utf-8")
+    (tmp_path / "stalls.yaml").write_text(SCENARIO, encoding="utf-8")
+    done = kinsim("sweep", str(tmp_path / "stalls.yaml"), "--vary", "producers[a].interval=1s,2s", "--jobs", "2")
+    assert done.returncode == 1 and done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr
+    assert lines[0].startswith("kinsim: the run failed: the run at producers[a].interval=")
+    assert " with seed 0 failed: input never ended: " in lines[0]

@@ -82,7 +82,7 @@ def test_a_cluster_without_workers_is_said_before_anything_is_sent():
 
 def test_a_failure_of_the_cluster_itself_is_a_run_failure_saying_what_it_needs():
     from kinsim.sweep.on_dask import _cluster_failures
-    from kinsim.sweep.running import RunFailed
+    from kinsim.sweep.errors import RunFailed
 
     with pytest.raises(RunFailed) as caught:
         with _cluster_failures():

@@ -252,3 +252,19 @@ def test_a_point_over_the_budget_is_refused_before_any_run():
 def test_the_same_field_twice_is_refused():
     message = problem(lambda: build_grid(LAGGED, ["producers[slow].lag=1s", "producers[1].lag.uniform=[[1s,2s]]"]))
     assert "overlaps" in message and message.startswith("--vary producers[1].lag.uniform")
+
+
+def test_the_public_names_and_a_command_line_that_imports_no_runner_to_start():
+    import subprocess
+    import sys
+
+    import kinsim.sweep
+
+    assert sorted(kinsim.sweep.__all__) == sorted(["SweepError", "RunFailed", "build_grid", "check_points",
+                                                   "parse_seeds", "run_sweep", "sweep_document"])
+    for name in kinsim.sweep.__all__:
+        assert getattr(kinsim.sweep, name).__name__ == name
+    done = subprocess.run([sys.executable, "-c", "import sys, kinsim.cli; print(sorted(m for m in sys.modules if m in "
+                           "('kinsim.runner', 'kinsim.sweep.grid', 'matplotlib', 'dask')))"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.stdout.strip() == "[]", done.stderr

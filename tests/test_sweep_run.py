@@ -124,3 +124,13 @@ def test_a_nested_metric_null_in_some_runs_is_flattened_by_the_members_the_other
     runs = [[("c", "k", {"a": 1, "late_by_s": None})], [("c", "k", {"a": 2, "late_by_s": {"p50": 3, "max": 4}})],
             [("c", "k", {"a": 3, "late_by_s": None, "only": None})]]
     assert flat_names(runs) == ["a", "late_by_s.p50", "late_by_s.max", "only"]
+
+
+def test_a_counter_of_the_users_is_imported_by_each_worker_from_the_scenarios_directory(monkeypatch):
+    grid, base = build_grid(str(ROOT / "scenarios" / "user_counter.yaml"), ["consumer.poll_interval=10s,20s"])
+    check_points(grid, None)
+    here = run_sweep(grid, base.name, [1, 2], progress=False)
+    monkeypatch.setattr("kinsim.sweep.running.start_method", lambda: "forkserver")  # workers import afresh
+    pooled = run_sweep(grid, base.name, [1, 2], jobs=2, progress=False)
+    assert pooled == here
+    assert [c["kind"] for c in here["points"][0]["counters"]][-1] == "user_counters:ProcessingTimeCounter"

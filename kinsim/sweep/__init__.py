@@ -21,10 +21,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["SweepError", "build_grid", "check_points", "parse_seeds", "run_sweep", "sweep_document"]
+__all__ = ["SweepError", "RunFailed", "build_grid", "check_points", "parse_seeds", "run_sweep", "sweep_document"]
 
-_HOMES = {"SweepError": "errors", "build_grid": "grid", "check_points": "grid", "parse_seeds": "values",
-          "run_sweep": "sweeping", "sweep_document": "aggregation"}
+_HOMES = {"SweepError": "errors", "RunFailed": "errors", "build_grid": "grid", "check_points": "grid",
+          "parse_seeds": "values", "run_sweep": "sweeping", "sweep_document": "aggregation"}
 
 
 def __getattr__(name: str) -> Any:

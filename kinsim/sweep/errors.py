@@ -1,12 +1,16 @@
-"""The sweep's one error: an option (``--vary``, ``--seeds``, ``--executor``...) that cannot work, or a
-point of the grid that the scenario loader refuses. The message names the option as given, then what is
-wrong; the command line prints it in one line with exit status 2."""
+"""The sweep's errors.
+
+    KinsimError
+    ├── SweepError    an option (--vary, --seeds, --executor...) that cannot work, or a point of the grid
+    │                 the scenario loader refuses: names the option as given (exit status 2)
+    └── RunFailed     a run of the sweep failed, or the cluster running it did (exit status 1)
+"""
 
 from __future__ import annotations
 
 from ..errors import KinsimError, one_line
 
-__all__ = ["SweepError"]
+__all__ = ["SweepError", "RunFailed"]
 
 
 class SweepError(KinsimError):
@@ -16,3 +20,9 @@ class SweepError(KinsimError):
         self.option = option
         self.problem = problem
         super().__init__(f"{one_line(option, 200)}: {one_line(problem, 400)}")
+
+
+class RunFailed(KinsimError):
+    """A run of the sweep failed (a fault the stream refused, a stalled run...), naming the point and seed;
+    or the Dask cluster could not run it. Made of one text, so it crosses back from a worker process as it
+    is."""

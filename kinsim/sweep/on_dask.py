@@ -15,9 +15,9 @@ from typing import Any, Iterator, Sequence
 
 from .. import __version__
 from ..errors import KinsimError, MissingExtraError
-from .errors import SweepError
+from .errors import RunFailed, SweepError
 from .grid import Grid
-from .running import Chunk, RunFailed, run_chunk
+from .running import Chunk, run_chunk
 
 __all__ = ["scheduler_address", "require_dask", "connect", "workers_of", "run_on_dask", "CONNECT_TIMEOUT_S"]
 

@@ -26,20 +26,15 @@ from ..report.base import counter_kind
 from ..runner import run
 from ..scenario import Scenario
 from .aggregation import CounterRun
-from .errors import SweepError
+from .errors import RunFailed, SweepError
 from .grid import Grid
 from .values import value_text
 
 __all__ = ["Chunk", "chunks_of", "run_chunk", "default_jobs", "run_in_process", "run_in_pool", "start_method",
-           "Pooled", "RunFailed"]
+           "Pooled"]
 
 Chunk = tuple[tuple[int, int], ...]  # (point, seed) pairs
 CHUNKS_PER_WORKER = 8                # small enough for an even finish and a moving bar, few enough to cost nothing
-
-
-class RunFailed(KinsimError):
-    """A run of the sweep failed (a fault the stream refused, a stalled run...): names the point and seed.
-    Made of one text, so it crosses back from a worker process as it is."""
 
 
 def default_jobs() -> int:
