@@ -94,11 +94,9 @@ def sweep_command(args: argparse.Namespace, budget: Optional[Budget]) -> int:
     grid, base = build_grid(args.scenario, args.vary)
     seeds = parse_seeds(args.seeds) if args.seeds is not None else [base.seed]
     check_points(grid, budget)
-    if args.jobs is None:
-        from .running import default_jobs
+    from .running import default_jobs
 
-        args.jobs = default_jobs()
-    document = run_sweep(grid, base.name, seeds, jobs=args.jobs, executor=args.executor)
+    document = run_sweep(grid, base.name, seeds, jobs=args.jobs or default_jobs(), executor=args.executor)
     write = {"json": write_json, "csv": write_csv, "text": write_text}[args.format]
     if args.output:
         try:

@@ -79,9 +79,13 @@ def run_chunk(grid: Grid, chunk: Chunk) -> list[list[CounterRun]]:
 
 
 def run_in_process(grid: Grid, chunks: Sequence[Chunk]) -> Iterator[tuple[int, list]]:
-    """Each chunk's index and runs, one after the other, here."""
-    for index, chunk in enumerate(chunks):
-        yield index, run_chunk(grid, chunk)
+    """Each chunk's index and runs, one after the other, here (the last point parsed let go after)."""
+    global _last
+    try:
+        for index, chunk in enumerate(chunks):
+            yield index, run_chunk(grid, chunk)
+    finally:
+        _last = (None, -1, None)
 
 
 _installed: Optional[Grid] = None  # a local worker's grid, given once when it starts
