@@ -5,6 +5,8 @@
                  [--keep-stream] [--use-existing-stream] [--realtime [--speed F]]
                  [--max-events N] [--max-memory SIZE]
     validate SCENARIO... [--max-events N] [--max-memory SIZE]
+    sweep SCENARIO --vary PATH=VALUES... [--seeds A..B] [--jobs N | --executor dask://HOST:PORT]
+          [--format text|csv|json] [--output FILE] [--plot FILE.png] [--max-events N] [--max-memory SIZE]
     serve [--host 127.0.0.1] [--port 4567] [--faults FILE] [--clock wall|manual] [--speed F] [--seed N]
           [--region R] [--no-throttling]
 
@@ -33,6 +35,8 @@ from .collector import paused
 from .errors import KinsimError, MissingExtraError, ScenarioError, StreamNotOwnedError
 from .estimate import Budget, RunEstimate, RunTooBig, check
 from .progress import Progress, progress_bar
+from .sweep.command import add_arguments as add_sweep_arguments
+from .sweep.errors import SweepError
 
 __all__ = ["main", "build_parser"]
 
@@ -79,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
                                                     "running them")
     validate.add_argument("scenarios", nargs="+", help="scenario files (YAML)")
     _budget_options(validate)
+
+    sweep = commands.add_parser("sweep", help="run a scenario over a grid of values and seeds: each metric's mean "
+                                              "and spread per point", description="Vary scenario fields over a grid "
+                                              "of values, run each point over seeds, and report each counter's "
+                                              "metrics per point: mean and p5/p95 over the seeds.")
+    add_sweep_arguments(sweep)
+    _budget_options(sweep)
 
     serve = commands.add_parser("serve", help="serve simulated Kinesis over HTTP, for any SDK and the AWS CLI",
                                 description="Serve simulated Kinesis over HTTP (JSON 1.1 and CBOR 1.1), with "
@@ -324,7 +335,11 @@ def main(argv: Optional[Sequence[str]] = None, *, own_process: bool = False) -> 
             return _validate(args)
         if args.command == "serve":
             return _serve(args)
-    except (ScenarioError, StreamNotOwnedError, RunTooBig, UsageError, MissingExtraError) as exc:
+        if args.command == "sweep":
+            from .sweep.command import sweep_command
+
+            return sweep_command(args, _budget(args))
+    except (ScenarioError, StreamNotOwnedError, RunTooBig, UsageError, MissingExtraError, SweepError) as exc:
         return _error(str(exc))
     except KinsimError as exc:
         print(f"kinsim: the run failed: {exc}", file=sys.stderr)
