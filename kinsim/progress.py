@@ -37,7 +37,9 @@ class Progress:
         if enabled if enabled is not None else wanted(stream):
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, unit=unit, desc=description, file=stream, unit_scale=True,
+            # 1.2M records, not 1234567; but 4/6 runs, not 4.00/6.00
+            large = total is not None and total >= 10_000
+            self._bar = tqdm(total=total, unit=unit, desc=description, file=stream, unit_scale=large,
                              dynamic_ncols=True, leave=False, smoothing=0.1)
 
     @property
