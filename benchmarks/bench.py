@@ -220,6 +220,8 @@ def main(argv=None) -> int:
                         help="records of the run measured with one consumer and with 4 workers (0: skip)")
     parser.add_argument("--endpoint-records", type=int, default=50_000,
                         help="records through kinsim serve, kinesalite and moto server (0: skip)")
+    parser.add_argument("--mock-calls", type=int, default=200,
+                        help="calls of each kind in each of the 3 timings of kinsim.mock() and of boto3's floor")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--variant", default="plain", choices=sorted(VARIANTS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -242,7 +244,7 @@ def main(argv=None) -> int:
     if args.endpoint_records:
         from endpoints import measure
 
-        endpoints = measure(args.endpoint_records)
+        endpoints = measure(args.endpoint_records, args.mock_calls)
     scaling = [{"records_x": round(b["records"] / a["records"], 2), "time_x": round(b["seconds"] / a["seconds"], 2)}
                for a, b in zip(rows, rows[1:])]
     report = {"machine": machine(), "repeat": args.repeat, "end_to_end": rows, "scaling": scaling,

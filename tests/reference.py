@@ -138,6 +138,7 @@ class Shard:
         self.opened, self.closed = opened, None  # on the service's clock
         self.limits = limits             # a Limits, or None: no limits
         self.records = []                # (key, data, arrival on the service's clock, size), in order
+        self.bytes_before = [0]          # bytes_before[i]: the sizes of records[:i] summed (only for speed)
         self.read_calls, self.read_busy_until = [], -math.inf
         self.throttled_puts = self.records_read = self.throttled_reads = self.most_behind = self.renewed = 0
 
@@ -497,11 +498,13 @@ class Run:
         data = (EPOCH + timedelta(microseconds=tag)).isoformat(timespec="microseconds").encode("ascii")
         size = len(data) + len(key.encode("utf-8"))
         first = bisect_right(shard.records, now - 1.0, key=lambda r: r[2])  # the records of (now - 1, now]
+        recent_bytes = shard.bytes_before[-1] - shard.bytes_before[first]  # their sizes summed
         if shard.limits is not None and (len(shard.records) - first >= shard.limits.records or
-                                         sum(r[3] for r in shard.records[first:]) + size > shard.limits.bytes):
+                                         recent_bytes + size > shard.limits.bytes):
             shard.throttled_puts += 1
             return False
         shard.records.append((key, data, now, size))
+        shard.bytes_before.append(shard.bytes_before[-1] + size)
         return True
 
     # -- the stream's changes -----------------------------------------------------------------------------

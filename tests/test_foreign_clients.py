@@ -77,12 +77,13 @@ def stream(endpoint):
         pass
 
 
-def differs(request, endpoint: Endpoint, **reasons: str) -> None:
+def differs(request, endpoint: Endpoint, raises=None, **reasons: str) -> None:
     """Mark the test as a known difference from the real service on the endpoints named (by fixture
-    name), with the reason."""
+    name), with the reason; ``raises``: the only exception that counts as that difference (any other
+    fails the test)."""
     reason = reasons.get(endpoint.name)
     if reason:
-        request.node.add_marker(pytest.mark.xfail(strict=True, reason=f"{endpoint.name}: {reason}"))
+        request.node.add_marker(pytest.mark.xfail(strict=True, raises=raises, reason=f"{endpoint.name}: {reason}"))
 
 
 def key_hash(partition_key: str) -> int:
@@ -124,6 +125,22 @@ def test_js_a_refused_connection_is_an_error_and_what_refers_to_it_is_unresolved
     assert refused["error"]["status"] is None and "ECONNREFUSED" in refused["error"]["message"]
     assert unresolved == {"error": {"name": "UnresolvedReference", "status": None,
                                     "message": '$ref [0,"Shards",0,"ShardId"]: operation 0 has no response'}}
+
+
+def test_js_stop_unanswered_sends_nothing_after_a_call_with_no_answer_only(js_sdk, kinsim_live_server):
+    """With ``stop_unanswered``, a service's error answer does not stop the run; a call with no answer
+    does, and the waiter after it is not sent (it would retry the refused connection for 20 s)."""
+    answered = js_sdk.run(kinsim_live_server.endpoint_url, [
+        {"op": "DescribeStream", "params": {"StreamName": "missing"}}, {"op": "ListStreams"}], stop_unanswered=True)
+    assert answered[0]["error"]["status"] == 400 and answered[1]["ok"]["StreamNames"] == []
+    started = time.monotonic()
+    refused, waiter = js_sdk.run(f"http://127.0.0.1:{free_port()}", [
+        {"op": "ListShards", "params": {"StreamName": "s"}},
+        {"op": "waitUntilStreamExists", "params": {"StreamName": "s"}}], stop_unanswered=True)
+    assert refused["error"]["status"] is None and "ECONNREFUSED" in refused["error"]["message"]
+    assert waiter == {"error": {"name": "NotSent", "status": None,
+                                "message": f"not sent: operation 0 got no answer ({refused['error']['message']})"}}
+    assert time.monotonic() - started < 15
 
 
 def test_without_the_aws_cli_its_tests_fail_under_ci_and_skip_elsewhere(monkeypatch):
@@ -312,8 +329,11 @@ def test_js_default_request_handler_speaks_http2(js_sdk, endpoint, stream, reque
     """The SDK's Kinesis client, left to its defaults, speaks HTTP/2 (on an http:// endpoint, h2c with
     prior knowledge); the real service answers it, and so does kinsim serve: a stream made, written and
     read back, and the service's error. The other tests use the SDK's HTTP/1.1 handler, as clients of a
-    local endpoint are configured."""
-    differs(request, endpoint, kinesalite_server="speaks HTTP/1.1 only ('Protocol error' in the SDK)",
+    local endpoint are configured. An endpoint that cannot speak HTTP/2 fails the first call with no
+    answer, and the calls after it are not sent (``stop_unanswered``: the waiter would otherwise retry
+    for its 20 s); ``oks`` then fails naming that first error."""
+    differs(request, endpoint, raises=AssertionError,
+            kinesalite_server="speaks HTTP/1.1 only ('Protocol error' in the SDK)",
             moto_server="speaks HTTP/1.1 only ('Protocol error' in the SDK)")
     started = time.time()
     entries = [(f"record {i}".encode(), key) for i, key in enumerate(KEYS)]
@@ -328,7 +348,7 @@ def test_js_default_request_handler_speaks_http2(js_sdk, endpoint, stream, reque
                                               "ShardIteratorType": "TRIM_HORIZON"}},
         {"op": "GetRecords", "params": {"ShardIterator": ref(5, "ShardIterator")}},
         {"op": "DescribeStream", "params": {"StreamName": f"{stream}-missing"}},
-    ], http2=True)
+    ], http2=True, stop_unanswered=True)
     *done, missing = results
     created, waited, one, many, listed, _, read = oks(done)
     assert created == {} and waited == {"state": "SUCCESS"}

@@ -91,15 +91,18 @@ def install_js_sdk(folder: Path = JS_SDK_FOLDER, timeout: float = 300.0) -> Path
 
 
 def run_js(endpoint_url: str, operations: list[dict], *, sdk_folder: Path = JS_SDK_FOLDER,
-           http2: bool = False, timeout: float = 60.0) -> list[dict]:
+           http2: bool = False, stop_unanswered: bool = False, timeout: float = 60.0) -> list[dict]:
     """Run ``operations`` in order in one ``node`` process with the SDK's ``KinesisClient``; one result
     per operation. ``http2`` keeps the SDK's default request handler for Kinesis (HTTP/2) instead of
-    HTTP/1.1."""
+    HTTP/1.1. ``stop_unanswered``: once an operation gets no HTTP answer at all (status None), the rest
+    are not sent, each an error named ``NotSent`` (so a waiter after it does not retry the failing
+    connection until its time is up)."""
     _loopback_only(endpoint_url)
     node = shutil.which("node")
     if node is None:
         raise ClientError("node is not on PATH")
-    command = [node, str(SCRIPT), endpoint_url] + (["--http2"] if http2 else [])
+    command = [node, str(SCRIPT), endpoint_url] + (["--http2"] if http2 else []) + \
+        (["--stop-unanswered"] if stop_unanswered else [])
     env = _environment(KINSIM_AWS_SDK_JS=str(Path(sdk_folder).resolve()), NODE_NO_WARNINGS="1")
     try:
         done = subprocess.run(command, input=json.dumps(operations).encode("utf-8"), capture_output=True,

@@ -2,7 +2,7 @@
 // loopback endpoint, for the tests that check kinsim's server (and the emulators) with a client nobody
 // here wrote.
 //
-//   node kinesis_js.mjs ENDPOINT_URL [--http2] < operations.json
+//   node kinesis_js.mjs ENDPOINT_URL [--http2] [--stop-unanswered] < operations.json
 //
 // stdin: a JSON list of operations run in order, each {"op": "PutRecords", "params": {...}} with the
 // API's own PascalCase shapes (the SDK's command input). In params:
@@ -19,6 +19,10 @@
 //   {"error": {"name": ..., "status": HTTP status or null, "message": ...}}
 // A waiter's response is {"state": "SUCCESS"}. An operation whose $ref cannot be resolved (the earlier
 // one failed) is an error named "UnresolvedReference" with status null, and nothing is sent.
+// With --stop-unanswered, once an operation gets no HTTP answer at all (an error with status null: the
+// connection was refused or broke, or the server does not speak the protocol), the operations after it
+// are not sent: each is an error named "NotSent" with status null. Without it, every operation is tried
+// (a waiter then retries such errors until its maxWaitTime).
 //
 // The package is loaded from the folder npm installed it into: $KINSIM_AWS_SDK_JS, else .cache/aws-sdk-js
 // at the top of the repository. The client: region us-east-1, credentials "kinsim-test", one attempt,
@@ -89,9 +93,13 @@ async function readStdin() {
 
 async function main() {
   const args = process.argv.slice(2);
+  const flags = ["--http2", "--stop-unanswered"];
   const http2 = args.includes("--http2");
-  const positional = args.filter((arg) => arg !== "--http2");
-  if (positional.length !== 1) usage("usage: node kinesis_js.mjs ENDPOINT_URL [--http2] < operations.json");
+  const stopUnanswered = args.includes("--stop-unanswered");
+  const positional = args.filter((arg) => !flags.includes(arg));
+  if (positional.length !== 1) {
+    usage("usage: node kinesis_js.mjs ENDPOINT_URL [--http2] [--stop-unanswered] < operations.json");
+  }
   const endpoint = positional[0];
   let url;
   try {
@@ -124,10 +132,18 @@ async function main() {
   const client = new kinesis.KinesisClient(config);
 
   const results = [];
+  let unanswered = null; // with --stop-unanswered: the first operation that got no HTTP answer
   try {
     for (const [index, operation] of operations.entries()) {
       const { op, params = {}, waiter = {} } = operation;
       let outcome;
+      if (unanswered !== null) {
+        const message = `not sent: operation ${unanswered.index} got no answer (${unanswered.message})`;
+        outcome = { error: { name: "NotSent", status: null, message } };
+        results.push(outcome);
+        process.stdout.write(`${JSON.stringify(outcome)}\n`);
+        continue;
+      }
       try {
         const input = decode(params, results);
         if (op.startsWith("waitUntil") && typeof kinesis[op] === "function") {
@@ -146,6 +162,10 @@ async function main() {
             message: err.message,
           },
         };
+      }
+      if (stopUnanswered && "error" in outcome && outcome.error.status === null &&
+          outcome.error.name !== "UnresolvedReference") {
+        unanswered = { index, message: outcome.error.message };
       }
       results.push(outcome);
       const line = "ok" in outcome ? { ok: encode(outcome.ok) } : outcome;

@@ -31,6 +31,7 @@ __all__ = ["junk_values", "mutated_documents", "extreme_documents", "runnable_do
 
 _SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 SHIPPED = {path.stem: path.read_bytes() for path in sorted(_SCENARIOS.glob("*.yaml"))}
+_PARSED = {name: yaml.safe_load(text) for name, text in SHIPPED.items()}  # parsed once; each draw mutates a copy
 
 _JUNK_TEXT = ["", " ", "nan", "inf", "-inf", "1e400s", "1e3s", "0s", "-5s", "0", "-1", ".", "0x", "0b2", "1_0",
               "x" * 300, "\x00", "a\nb", "\ud800", "é" * 200, "2018-02-30T00:00:00Z", "2018-13-01", "0000-01-01",
@@ -79,7 +80,7 @@ def _parent(document: Any, path: tuple):
 @st.composite
 def mutated_documents(draw) -> Any:
     """A shipped scenario, parsed, with one to four mutations."""
-    document = copy.deepcopy(yaml.safe_load(SHIPPED[draw(st.sampled_from(sorted(SHIPPED)))]))
+    document = copy.deepcopy(_PARSED[draw(st.sampled_from(sorted(SHIPPED)))])
     for _ in range(draw(st.integers(1, 4))):
         paths = [p for p in _paths(document) if p]
         if not paths:
@@ -239,6 +240,8 @@ def _structure(shape, pool: dict, depth: int = 0) -> st.SearchStrategy[dict]:
         return st.just({})
     members = {name: (_value(member, name, pool, depth) if depth < 4 else st.none())
                for name, member in shape.members.items()}
+    junk = junk_values(1)
+    with_junk = {name: values | junk for name, values in members.items()}
     required = set(shape.required_members)
 
     @st.composite
@@ -246,7 +249,7 @@ def _structure(shape, pool: dict, depth: int = 0) -> st.SearchStrategy[dict]:
         params = {}
         for name, values in members.items():
             if name in required and draw(st.integers(0, 9)) > 0 or draw(st.booleans()):
-                params[name] = draw(values | junk_values(1) if draw(st.integers(0, 7)) == 0 else values)
+                params[name] = draw(with_junk[name] if draw(st.integers(0, 7)) == 0 else values)
         return params
     return build()
 
@@ -254,6 +257,6 @@ def _structure(shape, pool: dict, depth: int = 0) -> st.SearchStrategy[dict]:
 def client_calls(pool: dict) -> st.SearchStrategy[tuple[str, dict]]:
     """(operation, params) for every operation kinsim serves; ``pool`` maps "stream", "shard", "arn",
     "iterator" to lists of names that exist, so some calls reach past the parameter checks."""
-    return st.sampled_from(OPERATIONS).flatmap(
-        lambda operation: st.tuples(st.just(operation), _structure(_MODEL.operation_model(operation).input_shape,
-                                                                   pool)))
+    # each operation's strategy built once, not at every draw (building one is most of a draw's time)
+    params = {operation: _structure(_MODEL.operation_model(operation).input_shape, pool) for operation in OPERATIONS}
+    return st.sampled_from(OPERATIONS).flatmap(lambda operation: st.tuples(st.just(operation), params[operation]))
