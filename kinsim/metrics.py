@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter as Tally
-from dataclasses import dataclass
-from itertools import islice
+from functools import partial
+from itertools import islice, repeat
 from operator import le
-from typing import Optional, Sequence
+from typing import NamedTuple, Optional, Sequence
 
 from .counters import Counter, LateRecord, Windowing
 
@@ -55,12 +55,16 @@ class Truth:
                     cells[(hop, key)] = cells.get((hop, key), 0) + count
 
 
-@dataclass(slots=True)
-class CellReport:
+class CellReport(NamedTuple):
+    """What a counter reported for one cell: its first count and when, its last and since when."""
+
     first: int
     first_at: int
     last: int
     changed_at: int  # processing time of the report from which ``last`` has held
+
+
+_report = partial(tuple.__new__, CellReport)  # a CellReport from its four values, made in C (a million cells)
 
 
 class Observations:
@@ -75,16 +79,24 @@ class Observations:
         self.rows(start, (key,), (count,), at_us)
 
     def rows(self, start: int, keys: Sequence[str], counts: Sequence[int], at_us: int) -> None:
-        """One window's reports at once (``kinsim.counters.report_rows``)."""
+        """One window's reports at once (``kinsim.counters.report_rows``): cells reported for the first
+        time in one update, the others one by one."""
         self.reports += len(keys)
         cells = self.cells
-        for key, count in zip(keys, counts):
-            report = cells.get((start, key))
+        window = list(zip(repeat(start), keys))
+        if cells.keys().isdisjoint(window):
+            held = len(cells)
+            cells.update(zip(window, map(_report, zip(counts, repeat(at_us), counts, repeat(at_us)))))
+            if len(cells) - held == len(window):
+                return
+            for cell in window:  # a key given twice in one call: undone, and taken one by one below
+                cells.pop(cell, None)
+        for cell, count in zip(window, counts):
+            report = cells.get(cell)
             if report is None:
-                cells[(start, key)] = CellReport(count, at_us, count, at_us)
+                cells[cell] = _report((count, at_us, count, at_us))
             elif count != report.last:
-                report.last = count
-                report.changed_at = at_us
+                cells[cell] = _report((report.first, report.first_at, count, at_us))
 
 
 class CountHistory(Observations):
