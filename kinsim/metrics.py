@@ -112,17 +112,19 @@ class CountHistory(Observations):
         super().__init__()
         self.history: dict[Cell, list[tuple[int, int]]] = {}
 
-    def __call__(self, start: int, key: str, count: int, at_us: int) -> None:
-        self.reports += 1
-        cell = (start, key)
-        report = self.cells.get(cell)
-        if report is None:
-            self.cells[cell] = CellReport(count, at_us, count, at_us)
-            self.history[cell] = [(at_us, count)]
-        elif count != report.last:
-            report.last = count
-            report.changed_at = at_us
-            self.history[cell].append((at_us, count))
+    def rows(self, start: int, keys: Sequence[str], counts: Sequence[int], at_us: int) -> None:
+        """One window's reports (or one report: ``Observations.__call__``), row by row."""
+        self.reports += len(keys)
+        cells, history = self.cells, self.history
+        for key, count in zip(keys, counts):
+            cell = (start, key)
+            report = cells.get(cell)
+            if report is None:
+                cells[cell] = CellReport(count, at_us, count, at_us)
+                history[cell] = [(at_us, count)]
+            elif count != report.last:
+                cells[cell] = CellReport(report.first, report.first_at, count, at_us)
+                history[cell].append((at_us, count))
 
 
 def nearest_rank(sorted_values: list[float], share: float) -> float:
