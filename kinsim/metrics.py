@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter as Tally
-from functools import partial
+from dataclasses import dataclass
 from itertools import islice, repeat
 from operator import le
-from typing import NamedTuple, Optional, Sequence
+from typing import Optional, Sequence
 
 from .counters import Counter, LateRecord, Windowing
 
@@ -55,16 +55,12 @@ class Truth:
                     cells[(hop, key)] = cells.get((hop, key), 0) + count
 
 
-class CellReport(NamedTuple):
-    """What a counter reported for one cell: its first count and when, its last and since when."""
-
+@dataclass(slots=True)
+class CellReport:
     first: int
     first_at: int
     last: int
     changed_at: int  # processing time of the report from which ``last`` has held
-
-
-_report = partial(tuple.__new__, CellReport)  # a CellReport from its four values, made in C (a million cells)
 
 
 class Observations:
@@ -83,20 +79,22 @@ class Observations:
         time in one update, the others one by one."""
         self.reports += len(keys)
         cells = self.cells
-        window = list(zip(repeat(start), keys))
-        if cells.keys().isdisjoint(window):
-            held = len(cells)
-            cells.update(zip(window, map(_report, zip(counts, repeat(at_us), counts, repeat(at_us)))))
-            if len(cells) - held == len(window):
-                return
-            for cell in window:  # a key given twice in one call: undone, and taken one by one below
-                cells.pop(cell, None)
-        for cell, count in zip(window, counts):
-            report = cells.get(cell)
+        if keys and (start, keys[0]) not in cells:  # most often a window's first reports, all of them
+            window = list(zip(repeat(start), keys))
+            if cells.keys().isdisjoint(window):
+                held = len(cells)
+                cells.update(zip(window, map(CellReport, counts, repeat(at_us), counts, repeat(at_us))))
+                if len(cells) - held == len(window):
+                    return
+                for cell in window:  # a key given twice in one call: undone, and taken one by one below
+                    cells.pop(cell, None)
+        for key, count in zip(keys, counts):
+            report = cells.get((start, key))
             if report is None:
-                cells[cell] = _report((count, at_us, count, at_us))
+                cells[(start, key)] = CellReport(count, at_us, count, at_us)
             elif count != report.last:
-                cells[cell] = _report((report.first, report.first_at, count, at_us))
+                report.last = count
+                report.changed_at = at_us
 
 
 class CountHistory(Observations):
@@ -123,7 +121,8 @@ class CountHistory(Observations):
                 cells[cell] = CellReport(count, at_us, count, at_us)
                 history[cell] = [(at_us, count)]
             elif count != report.last:
-                cells[cell] = CellReport(report.first, report.first_at, count, at_us)
+                report.last = count
+                report.changed_at = at_us
                 history[cell].append((at_us, count))
 
 
