@@ -19,7 +19,8 @@ grew from the step before (the goal: each step x10 costs at most x1.5 in time).
 - ``keys``: 10 to 1,000,000 keys drawn by one producer's population (zipf 1.1), 8 shards. It runs once
   the scenario format takes ``keys:`` (DESIGN §5); until then it is left out, and says so.
 - ``load``: a scenario file listing N producers one by one, read in a fresh process: the time of each
-  stage of ``load_scenario`` (the file, the YAML, the scenario) and of the run's estimate.
+  stage of ``load_scenario`` (the file, the YAML, the scenario) and of the run's estimate; for a minimal
+  file (name, key and interval) and one where each producer has an offset and a lag too.
 
 Results go into ``benchmarks/results.json`` under ``"scale"``, each dimension replacing only its own
 figures: what ``bench.py`` writes there stays.
@@ -142,18 +143,27 @@ def run_step(dimension: str, step: int, records: int) -> dict:
             "peak_rss_mib": peak_rss_mib()}
 
 
-def load_document_text(producers: int) -> str:
+LOAD_FILES = ("minimal", "lagged")  # each producer its name, key and interval; and a lag and an offset too
+
+
+def load_document_text(producers: int, kind: str = "minimal") -> str:
     """A scenario file that lists ``producers`` producers one by one, as one writes them without key
-    populations."""
+    populations; ``lagged``: each with an offset of its own and a lag (every tenth a slow link)."""
     lines = ["name: many", f"start: {START}", "duration: 10m", "stream: {shards: 8}",
              "counters: [naive, {kind: buffered, grace: 90s}]", "producers:"]
-    lines += [f"  - {{name: p{i}, partition_key: {_ip(i)}, interval: {producers * 0.0006:.4f}s}}"
-              for i in range(producers)]
+    interval = producers * 0.0006
+    for i in range(producers):
+        more = ""
+        if kind == "lagged":
+            more = f", offset: {interval * ((i * 7919) % 1000) / 1000:.3f}s, lag: " + \
+                ("{uniform: [5s, 60s]}" if i % 10 == 9 else "{exponential: {mean: 200ms}}")
+        lines.append(f"  - {{name: p{i}, partition_key: {_ip(i)}, interval: {interval:.4f}s{more}}}")
     return "\n".join(lines) + "\n"
 
 
-def load_step(producers: int) -> dict:
-    """``load_scenario`` of a file of ``producers`` producers, stage by stage, then the run's estimate."""
+def load_step(producers: int, kind: str = "minimal") -> dict:
+    """``load_scenario`` of a file of ``producers`` producers (``kind``: ``LOAD_FILES``), stage by stage,
+    then the run's estimate."""
     from kinsim.collector import paused
     from kinsim.estimate import check
     from kinsim.scenario.fault_items import read_file
@@ -162,7 +172,7 @@ def load_step(producers: int) -> dict:
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "many.yaml"
-        path.write_text(load_document_text(producers), encoding="utf-8")
+        path.write_text(load_document_text(producers, kind), encoding="utf-8")
         started = time.perf_counter()
         data = path.read_bytes()
         read = time.perf_counter()
@@ -174,7 +184,7 @@ def load_step(producers: int) -> dict:
         check(scenario, str(path), None)
         estimated = time.perf_counter()
         assert read_file(path) == document and len(scenario.producers) == producers
-    return {"producers": producers, "file_bytes": len(data), "file_s": round(read - started, 3),
+    return {"producers": producers, "file": kind, "file_bytes": len(data), "file_s": round(read - started, 3),
             "yaml_s": round(parsed_yaml - read, 3), "scenario_s": round(built - parsed_yaml, 3),
             "load_s": round(built - started, 3), "estimate_s": round(estimated - built, 3),
             "peak_rss_mib": peak_rss_mib()}
@@ -217,11 +227,13 @@ def print_dimension(name: str, figures: dict) -> None:
 
 
 def print_load(rows: list[dict]) -> None:
-    print("\nload: a scenario file of N producers, stage by stage")
-    print(f"{'producers':>9}  {'MB':>6}  {'file s':>6}  {'YAML s':>6}  {'scenario s':>10}  {'load s':>6}  "
+    print("\nload: a scenario file of N producers (minimal: name, key, interval; lagged: an offset and a lag too), "
+          "stage by stage")
+    print(f"{'producers':>9}  {'file':>7}  {'MB':>6}  {'file s':>6}  {'YAML s':>6}  {'scenario s':>10}  {'load s':>6}  "
           f"{'estimate s':>10}  {'peak RSS MiB':>12}")
     for row in rows:
-        print(f"{row['producers']:>9,}  {row['file_bytes'] / 1e6:>6.1f}  {row['file_s']:>6.3f}  {row['yaml_s']:>6.3f}  "
+        print(f"{row['producers']:>9,}  {row['file']:>7}  {row['file_bytes'] / 1e6:>6.1f}  {row['file_s']:>6.3f}  "
+              f"{row['yaml_s']:>6.3f}  "
               f"{row['scenario_s']:>10.3f}  {row['load_s']:>6.3f}  {row['estimate_s']:>10.3f}  "
               f"{row['peak_rss_mib']:>12}")
 
@@ -252,17 +264,19 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results.json"))
     parser.add_argument("--one", nargs=2, metavar=("DIMENSION", "STEP"), help=argparse.SUPPRESS)
     parser.add_argument("--load-one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--load-file", choices=LOAD_FILES, default="minimal", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(run_step(args.one[0], int(args.one[1]), args.records)))
         return 0
     if args.load_one:
-        print(json.dumps(load_step(args.load_one)))
+        print(json.dumps(load_step(args.load_one, args.load_file)))
         return 0
     scale: dict[str, Any] = {"machine": machine()}
     for dimension in args.dimensions:
         if dimension == "load":
-            rows = [_child("--load-one", str(n)) for n in args.load_producers]
+            rows = [_child("--load-one", str(n), "--load-file", kind) for n in args.load_producers
+                    for kind in LOAD_FILES]
             scale["load"] = rows
             print_load(rows)
             continue

@@ -4,7 +4,8 @@ Before a run starts, kinsim estimates what it will cost: the records the produce
 attempts (a shard offered more than its 1,000 records/s keeps refusing, and every refused record is
 tried again after a backoff), the polls, how long in simulated time it lasts (the last record's lag, a
 throttled shard draining, a consumer whose ``Limit`` reads slower than records come in), the cells the
-truth and the counters keep, and the memory all of that takes. A run over the budget is refused before
+truth and the counters keep, the shards (the first ones and those reshards open), and the memory all
+of that takes. A run over the budget is refused before
 it starts, with the estimate and the option that raises the limit, instead of running for hours or
 until the machine kills it. The estimate is deliberately rough, and errs on the large side.
 
@@ -24,7 +25,7 @@ from .backends.shards import even_ranges, partition_key_hash, shard_id_for
 from .clock import EARLIEST_S, LATEST_S
 from .errors import KinsimError, ScenarioError, one_line
 from .populations import Addresses
-from .scenario import ProducerSpec, Scenario, Throttle
+from .scenario import Merge, ProducerSpec, Scenario, ShardCount, Split, Throttle
 
 __all__ = ["Budget", "RunEstimate", "RunTooBig", "estimate", "check"]
 
@@ -36,6 +37,8 @@ BYTES_PER_PRODUCER = 12_000   # three random generators and the producer's state
 BYTES_PER_MEMBER = 3_000      # a group's member: its state and lag generator (the others only when drawn from)
 BYTES_PER_GENERATOR = 2_600   # a random generator (jitter, key draws)
 BYTES_PER_KEY = 300           # a key written: its text, number, lane, and the stream's key table
+BYTES_PER_SHARD = 32 * 1024   # a shard: its log, lane, reader and lease, the counters' parts and their cells'
+                              # tables; 7 KiB (few records) to 24 KiB (300 a shard) measured, in peak RSS
 TOP_KEYS = 1_000              # a population's likeliest keys, whose shards are found; the rest spread evenly
 BASE_BYTES = 80 * 1024**2     # Python, kinsim and its libraries
 
@@ -147,11 +150,32 @@ def estimate(scenario: Scenario) -> RunEstimate:
         cells += 3 * min(_keys_in(scenario, size, keys) * windows, records * size / slide)
     tables = sum(8 * len(population) for population in {p.keys for p in scenario.producers if p.keys is not None}
                  if population.draw_weights() is not None)
+    made = _shards_made(scenario)
+    if BYTES_PER_SHARD * made > GiB:
+        opened = f" ({made - shards:,} of them opened by reshards)" if made > shards else ""
+        reasons.append(f"{made:,} shards{opened} take {BYTES_PER_SHARD * made / GiB:.1f} GiB")
     memory = BASE_BYTES + BYTES_PER_RECORD * records + BYTES_PER_CELL * cells + producer_bytes + tables \
-        + BYTES_PER_KEY * min(keys, records)
+        + BYTES_PER_KEY * min(keys, records) + BYTES_PER_SHARD * made
     rounds = (span - consumer.start) / (consumer.failover_time / 3) * (len(consumer.workers) + shards)  # renewals
     return RunEstimate(records, _whole(attempts), _whole(polls), span, _whole(cells), _whole(memory), tuple(reasons),
                        _whole(max(0.0, rounds)))
+
+
+def _shards_made(scenario: Scenario) -> int:
+    """The shards a run may make, at most: the stream's first ones and those its reshards open, in time
+    order. A split opens two, a merge one; UpdateShardCount splits each open shard at the target's
+    boundaries, then merges the pieces of each target range: two shards for each boundary, one for each
+    piece merged, at most 2 x target + the shards open before."""
+    made = open_now = scenario.stream.shards
+    for fault in sorted(scenario.faults, key=lambda fault: fault.at):
+        action = fault.action
+        if isinstance(action, Split):
+            made, open_now = made + 2, open_now + 1
+        elif isinstance(action, Merge):
+            made, open_now = made + 1, open_now - 1
+        elif isinstance(action, ShardCount):
+            made, open_now = made + 2 * action.target + open_now, action.target
+    return made
 
 
 def _keys_in(scenario: Scenario, size: float, keys: int) -> float:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import Counter as Tally
 from dataclasses import dataclass
-from itertools import islice
+from itertools import islice, repeat
 from operator import le
 from typing import Optional, Sequence
 
@@ -55,7 +55,7 @@ class Truth:
                     cells[(hop, key)] = cells.get((hop, key), 0) + count
 
 
-@dataclass
+@dataclass(slots=True)
 class CellReport:
     first: int
     first_at: int
@@ -72,13 +72,29 @@ class Observations:
         self.reports = 0
 
     def __call__(self, start: int, key: str, count: int, at_us: int) -> None:
-        self.reports += 1
-        report = self.cells.get((start, key))
-        if report is None:
-            self.cells[(start, key)] = CellReport(count, at_us, count, at_us)
-        elif count != report.last:
-            report.last = count
-            report.changed_at = at_us
+        self.rows(start, (key,), (count,), at_us)
+
+    def rows(self, start: int, keys: Sequence[str], counts: Sequence[int], at_us: int) -> None:
+        """One window's reports at once (``kinsim.counters.report_rows``): cells reported for the first
+        time in one update, the others one by one."""
+        self.reports += len(keys)
+        cells = self.cells
+        if keys and (start, keys[0]) not in cells:  # most often a window's first reports, all of them
+            window = list(zip(repeat(start), keys))
+            if cells.keys().isdisjoint(window):
+                held = len(cells)
+                cells.update(zip(window, map(CellReport, counts, repeat(at_us), counts, repeat(at_us))))
+                if len(cells) - held == len(window):
+                    return
+                for cell in window:  # a key given twice in one call: undone, and taken one by one below
+                    cells.pop(cell, None)
+        for key, count in zip(keys, counts):
+            report = cells.get((start, key))
+            if report is None:
+                cells[(start, key)] = CellReport(count, at_us, count, at_us)
+            elif count != report.last:
+                report.last = count
+                report.changed_at = at_us
 
 
 class CountHistory(Observations):
@@ -94,17 +110,20 @@ class CountHistory(Observations):
         super().__init__()
         self.history: dict[Cell, list[tuple[int, int]]] = {}
 
-    def __call__(self, start: int, key: str, count: int, at_us: int) -> None:
-        self.reports += 1
-        cell = (start, key)
-        report = self.cells.get(cell)
-        if report is None:
-            self.cells[cell] = CellReport(count, at_us, count, at_us)
-            self.history[cell] = [(at_us, count)]
-        elif count != report.last:
-            report.last = count
-            report.changed_at = at_us
-            self.history[cell].append((at_us, count))
+    def rows(self, start: int, keys: Sequence[str], counts: Sequence[int], at_us: int) -> None:
+        """One window's reports (or one report: ``Observations.__call__``), row by row."""
+        self.reports += len(keys)
+        cells, history = self.cells, self.history
+        for key, count in zip(keys, counts):
+            cell = (start, key)
+            report = cells.get(cell)
+            if report is None:
+                cells[cell] = CellReport(count, at_us, count, at_us)
+                history[cell] = [(at_us, count)]
+            elif count != report.last:
+                report.last = count
+                report.changed_at = at_us
+                history[cell].append((at_us, count))
 
 
 def nearest_rank(sorted_values: list[float], share: float) -> float:
@@ -130,23 +149,25 @@ def counter_metrics(truth: Truth, observations: Observations, counter: Counter) 
     sink was given; one that does not measure ``peak_state_cells`` gets None."""
     size = truth.windowing.size_us
     cells = truth.cells
-    final_exact = first_exact = 0
-    latencies = []
-    for cell, expected in cells.items():
-        report = observations.cells.get(cell)
+    first_exact = 0
+    settled = []  # per cell whose last count is exact: when that count was reported, after its window's start
+    for (start, _), expected, report in zip(cells, cells.values(), map(observations.cells.get, cells)):
         if report is None:
             continue
         first_exact += report.first == expected
         if report.last == expected:
-            final_exact += 1
-            latencies.append(round((report.changed_at - (cell[0] + size)) / 1e6, 6))
+            settled.append(report.changed_at - start)
+    final_exact = len(settled)
+    # the latency in seconds grows with ``settled``: its percentiles are those of ``settled``, converted
+    summary = _summary(settled)
+    latencies = None if summary is None else {name: round((us - size) / 1e6, 6) for name, us in summary.items()}
     total = len(cells)
     late = late_records(counter)
     late_by = [round(record.late_by_us / 1e6, 6) for record in late]
     return {
         "final_exact": round(final_exact / total, 6) if total else 1.0,
         "first_exact": round(first_exact / total, 6) if total else 1.0,
-        "convergence_latency_s": _summary(latencies),
+        "convergence_latency_s": latencies,
         "never_converged": total - final_exact,
         "late_records": len(late),
         "late_by_s": _summary(late_by),

@@ -67,6 +67,7 @@ def test_the_scale_benchmark_runs_each_dimension_and_keeps_what_else_is_there(tm
     assert scale["shards"]["steps"][1]["shards_read"] == 600  # past the default account limit of 500
     assert len({row["records"] for row in scale["shards"]["steps"]}) == 1  # the same producers, the same records
     assert "skipped" in scale["keys"] or [row["step"] for row in scale["keys"]["steps"]] == [10, 100]
-    assert [row["producers"] for row in scale["load"]] == [100, 1000]
+    assert [(row["producers"], row["file"]) for row in scale["load"]] == \
+        [(100, "minimal"), (100, "lagged"), (1000, "minimal"), (1000, "lagged")]
     assert all(row["load_s"] >= row["yaml_s"] > 0 for row in scale["load"])
     assert "time x" in done.stdout and "load: a scenario file" in done.stdout

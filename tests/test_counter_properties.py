@@ -158,3 +158,34 @@ def test_a_records_hopping_windows_are_exactly_those_containing_its_timestamp(ts
     # no other aligned window holds it: the ones just outside do not
     assert not starts[0] - windowing.slide_us + windowing.size_us > ts
     assert not starts[-1] + windowing.slide_us <= ts
+
+
+@settings(max_examples=200, deadline=None)
+@given(streams(), windowings, st.sampled_from(["naive", "buffered"]), st.sampled_from([0, 20, 90]),
+       st.sampled_from([0, 30]))
+def test_a_sink_that_takes_a_window_at_once_hears_what_a_plain_sink_hears(stream, windowing, kind, grace_s,
+                                                                            lateness_s):
+    """``report_rows``: a sink with ``rows`` gets a window's cells in one call; the same reports, in the
+    same order, as a sink called once per cell."""
+    events, shard_of, cuts = stream
+    plain_rows, plain = collect()
+
+    class WindowAtOnce:
+        def __init__(self):
+            self.rows_given = []
+
+        def __call__(self, start, key, count, at):
+            self.rows_given.append((start, key, count, at))
+
+        def rows(self, start, keys, counts, at):
+            assert len(keys) == len(counts)
+            self.rows_given += [(start, key, count, at) for key, count in zip(keys, counts)]
+
+    at_once = WindowAtOnce()
+    for rows_sink in (plain, at_once):
+        if kind == "naive":
+            counter = NaiveCounter("n", windowing, rows_sink)
+        else:
+            counter = BufferedCounter("b", windowing, rows_sink, grace=grace_s, allowed_lateness=lateness_s)
+        feed(counter, arrivals(events, shard_of), cuts)
+    assert at_once.rows_given == plain_rows

@@ -32,7 +32,7 @@ def test_counter_names():
     import kinsim.counters
 
     assert sorted(kinsim.counters.__all__) == sorted([
-        "Counter", "LateRecord", "ParameterError", "Sink", "collect", "duration_us", "BufferedCounter",
+        "Counter", "LateRecord", "ParameterError", "Sink", "collect", "duration_us", "report_rows", "BufferedCounter",
         "NaiveCounter", "Part", "PerShard", "Windowing", "BUILT_IN",
     ])
     assert kinsim.counters.BUILT_IN == {"naive": kinsim.counters.NaiveCounter,

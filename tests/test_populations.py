@@ -414,6 +414,23 @@ def test_records_made_one_by_one_are_the_records_made_in_columns(scenario):
     assert reports[0] == reports[1]
 
 
+@settings(max_examples=30, deadline=None)
+@given(ks.scenarios(populations=True, faults=True, max_producers=3))
+def test_lags_drawn_all_at_once_are_the_lags_drawn_chunk_by_chunk(scenario):
+    """A fixed-pacing producer of few records (no jitter) draws all their lags when it first needs one
+    and lets its generator go; with more, it keeps the generator and draws as it goes: either way, the
+    same report."""
+    from unittest import mock
+
+    from kinsim.simulation import members
+
+    reports = []
+    for predrawn in (0, 10**9):
+        with mock.patch.object(members, "PREDRAWN", predrawn):
+            reports.append(to_json(run(scenario)))
+    assert reports[0] == reports[1]
+
+
 @pytest.mark.parametrize("population, draws", [
     (Addresses(0, 1_000_000, Zipf(1.1)), 120_000), (Addresses(0, 100_000, Zipf(1.1)), 30_000),
     (Addresses(0, 1_000_000), 120_000), (Addresses(0, 1000, Zipf(2.0)), 5000), (Addresses(0, 50, Zipf(0.5)), 40),

@@ -47,9 +47,9 @@ def kinsim_outcome(scenario: Scenario, *, update_delay=None, throttling: bool = 
             super().__init__()
             self.calls = []
 
-        def __call__(self, start, key, count, at_us) -> None:
-            self.calls.append((start, key, count, at_us))
-            super().__call__(start, key, count, at_us)
+        def rows(self, start, keys, counts, at_us) -> None:  # where its calls, one row or a window's, go
+            self.calls.extend((start, key, count, at_us) for key, count in zip(keys, counts))
+            super().rows(start, keys, counts, at_us)
 
     class Watched(kinsim.runner.Fleet):  # the run's workers, for their renewals per shard
         def __init__(self, *args, **kwargs) -> None:

@@ -378,3 +378,20 @@ def test_validate_accepts_a_good_file(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout == (f"{path}: ok (t: 2 producers, 2 counters, 1 shards; about 86 records, 86 put attempts, "
                            "27 polls over 2 minutes of simulated time, 0.1 GiB of memory)\n")
+
+
+def test_producers_that_write_a_lag_alike_share_its_model_and_only_they_do(tmp_path):
+    """A file of many producers says a few lags many times: each way of writing one is read once. Ways
+    that compare equal but are not the same (``1`` and ``true``) are each read, and refused or kept, as
+    they are."""
+    lags = ["{constant: 1}", "{constant: 1}", "{constant: '1'}", "{exponential: {mean: 200ms}}",
+            "{exponential: {mean: 200ms}}"]
+    producers = "".join(f"  - {{name: p{i}, partition_key: k{i}, interval: 1s, lag: {lag}}}\n"
+                        for i, lag in enumerate(lags))
+    scenario = load_scenario(write(tmp_path, GOOD.split("producers:")[0] + "producers:\n" + producers
+                                   + "counters: [naive]\n"))
+    models = [spec.lag for spec in scenario.producers]
+    assert models[0] is models[1] and models[3] is models[4] and models[0] == models[2] != models[3]
+    bad = GOOD.split("producers:")[0] + "producers:\n" + producers + \
+        "  - {name: p9, partition_key: k9, interval: 1s, lag: {constant: true}}\ncounters: [naive]\n"
+    assert error_of(tmp_path, bad).startswith("producers[5].lag.constant: expected a duration")

@@ -9,7 +9,7 @@
 counter class by its import path.
 """
 
-from .base import Counter, LateRecord, ParameterError, Sink, collect, duration_us
+from .base import Counter, LateRecord, ParameterError, Sink, collect, duration_us, report_rows
 from .buffered import BufferedCounter
 from .naive import NaiveCounter
 from .per_shard import Part, PerShard
@@ -17,5 +17,5 @@ from .windows import Windowing
 
 BUILT_IN: dict[str, type] = {"naive": NaiveCounter, "buffered": BufferedCounter}
 
-__all__ = ["Counter", "LateRecord", "ParameterError", "Sink", "collect", "duration_us", "BufferedCounter",
-           "NaiveCounter", "Part", "PerShard", "Windowing", "BUILT_IN"]
+__all__ = ["Counter", "LateRecord", "ParameterError", "Sink", "collect", "duration_us", "report_rows",
+           "BufferedCounter", "NaiveCounter", "Part", "PerShard", "Windowing", "BUILT_IN"]

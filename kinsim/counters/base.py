@@ -17,10 +17,24 @@ from typing import Any, Callable, Protocol, Sequence
 from ..durations import parse_duration
 from .windows import Windowing
 
-__all__ = ["Sink", "LateRecord", "Counter", "ParameterError", "duration_us", "collect"]
+__all__ = ["Sink", "LateRecord", "Counter", "ParameterError", "duration_us", "collect", "report_rows"]
 
-#: Receives a reported count: (window start, key, count, processing time).
+#: Receives a reported count: (window start, key, count, processing time). A sink may also take one
+#: window's reports at once, ``sink.rows(start, keys, counts, at_us)``: the same as a call per key in turn
+#: (the runner's sinks do; ``report_rows`` is how a counter reports a window either way).
 Sink = Callable[[int, str, int, int], None]
+
+
+def report_rows(sink: Sink, start: int, keys: Sequence[str], counts: Sequence[int], at_us: int) -> None:
+    """Report one window's cells, ``keys[i]`` counted ``counts[i]``, in that order: through the sink's own
+    ``rows`` when it has one (one call for a window, not one per cell: a run of a million cells makes
+    two million reports), else a call of the sink per cell."""
+    rows = getattr(sink, "rows", None)
+    if rows is not None:
+        rows(start, keys, counts, at_us)
+        return
+    for key, count in zip(keys, counts):
+        sink(start, key, count, at_us)
 
 
 @dataclass(frozen=True)

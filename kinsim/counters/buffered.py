@@ -30,7 +30,7 @@ from itertools import accumulate, repeat
 from operator import add
 from typing import Any, Optional, Sequence
 
-from .base import LateRecord, ParameterError, Sink, duration_us
+from .base import LateRecord, ParameterError, Sink, duration_us, report_rows
 from .windows import Windowing, add_counts
 
 __all__ = ["BufferedCounter"]
@@ -212,8 +212,9 @@ class BufferedCounter:
         while shard.to_fire and shard.to_fire[0] + size <= watermark:
             start = heapq.heappop(shard.to_fire)
             cells = shard.windows[start]
-            for key in sorted(cells):
-                self._report(start, key, cells[key], now_us)
+            keys = sorted(cells)
+            self.emitted_rows += len(keys)
+            report_rows(self._sink, start, keys, list(map(cells.__getitem__, keys)), now_us)
             heapq.heappush(shard.to_evict, start)
         while shard.to_evict and shard.to_evict[0] + size + lateness <= watermark:
             self.state_cells -= len(shard.windows.pop(heapq.heappop(shard.to_evict)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from .base import LateRecord, Sink
+from .base import LateRecord, Sink, report_rows
 from .windows import Windowing, add_counts
 
 __all__ = ["NaiveCounter"]
@@ -56,11 +56,9 @@ class NaiveCounter:
         self.records_counted += len(keys)
         self.peak_state_cells = max(self.peak_state_cells, self.state_cells)
         self.emitted_rows += self.state_cells
-        sink = self._sink
         for start in sorted(changed):
-            cells = windows[start]
-            for key in sorted(changed[start]):
-                sink(start, key, cells[key], now_us)
+            keys = sorted(changed[start])
+            report_rows(self._sink, start, keys, list(map(windows[start].__getitem__, keys)), now_us)
 
     def close(self, now_us: int) -> None:
         """Nothing to flush: every count was printed when it changed."""

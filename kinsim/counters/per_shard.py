@@ -27,7 +27,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Callable, Optional, Sequence
 
-from .base import Counter, LateRecord, Sink
+from .base import Counter, LateRecord, Sink, report_rows
 from .windows import Windowing
 
 __all__ = ["PerShard", "Part"]
@@ -100,9 +100,10 @@ class PerShard:
         self.windowing: Windowing = self._template.windowing
         self.parts: list[Part] = []                      # in the order processors started
         self._first: dict[str, Part] = {}                # shard id → its first part (``process`` by shard id)
-        self._lineages: dict[str, Sink] = {}             # lineage → the sink its counters report to
-        self._totals: dict[tuple[int, str], int] = {}    # cell → the sum of each lineage's latest count
+        self._lineages: dict[str, _Lineage] = {}         # lineage → the sink its counters report to
+        self._totals: dict[int, dict[str, int]] = {}     # window start → key → the sum of each lineage's latest
         self._counts_cells = hasattr(self._template, "state_cells")
+        self._counts_rows = hasattr(self._template, "emitted_rows")
         self.state_cells = 0
         self._peak = 0
         self._reports = 0
@@ -121,7 +122,7 @@ class PerShard:
 
     @property
     def emitted_rows(self) -> int:
-        if not hasattr(self._template, "emitted_rows"):
+        if not self._counts_rows:
             return self._reports
         return sum(part.emitted_rows for part in self.parts)
 
@@ -205,27 +206,46 @@ class PerShard:
         return copy.deepcopy(counter, memo)
 
     def _sink_for(self, lineage: str) -> Sink:
-        """The sink of a lineage's counters: each cell's sum over lineages to the report's sink, kept as
-        the cell's total and this lineage's part of it."""
+        """The sink of a lineage's counters: each cell's sum over lineages to the report's sink."""
         found = self._lineages.get(lineage)
-        if found is not None:
-            return found
-        mine: dict[tuple[int, str], int] = {}
-        totals, sink = self._totals, self._sink
-
-        def report(start: int, key: str, count: int, at_us: int) -> None:
-            cell = (start, key)
-            total = totals.get(cell, 0) + count - mine.get(cell, 0)
-            mine[cell] = count
-            totals[cell] = total
-            sink(start, key, total, at_us)
-
-        if not hasattr(self._template, "emitted_rows"):
-            def counted(start: int, key: str, count: int, at_us: int) -> None:
-                self._reports += 1
-                report(start, key, count, at_us)
-            found = counted
-        else:
-            found = report
-        self._lineages[lineage] = found
+        if found is None:
+            found = self._lineages[lineage] = _Lineage(self)
         return found
+
+
+class _Lineage:
+    """A lineage's sink: it keeps the lineage's latest count per cell, and the cell's total over lineages
+    (``PerShard._totals``) moves by the change; the total goes on to the report's sink. Cells are kept
+    window by window (window start → key → count), and a window's reports go on in one call."""
+
+    __slots__ = ("owner", "latest")
+
+    def __init__(self, owner: PerShard) -> None:
+        self.owner = owner
+        self.latest: dict[int, dict[str, int]] = {}
+
+    def __call__(self, start: int, key: str, count: int, at_us: int) -> None:
+        self.rows(start, (key,), (count,), at_us)
+
+    def rows(self, start: int, keys: Sequence[str], counts: Sequence[int], at_us: int) -> None:
+        owner = self.owner
+        if not owner._counts_rows:
+            owner._reports += len(keys)
+        mine = self.latest.get(start)
+        if mine is None:
+            mine = self.latest[start] = {}
+        totals = owner._totals.get(start)
+        if totals is None:
+            totals = owner._totals[start] = {}
+        if totals.keys().isdisjoint(keys):  # cells no lineage has reported yet: each total is its count
+            mine.update(zip(keys, counts))
+            totals.update(zip(keys, counts))
+            sums: Sequence[int] = counts
+        else:
+            sums = []
+            for key, count in zip(keys, counts):
+                total = totals.get(key, 0) + count - mine.get(key, 0)
+                mine[key] = count
+                totals[key] = total
+                sums.append(total)
+        report_rows(owner._sink, start, keys, sums, at_us)

@@ -37,12 +37,15 @@ def read_file(path: Path) -> Any:
         raise ScenarioError(file, "", str(exc)) from None
 
 
+_LAG_WORDS = tuple(LAG_KINDS)
+
+
 def read_lag(node: Node) -> LagModel:
     if not isinstance(node.value, dict):
         return Constant(node.convert(duration))
     if len(node.value) != 1:
         raise node.error(f"expected one lag model of {', '.join(LAG_KINDS)}")
-    node.mapping(tuple(LAG_KINDS))
+    node.mapping(_LAG_WORDS)
     kind = next(iter(node.value))
     model, names, durations = LAG_KINDS[kind]
     spec = node.child(kind)
@@ -52,16 +55,15 @@ def read_lag(node: Node) -> LagModel:
         missing = [name for name in names if name not in raw]
         if missing:
             raise spec.error(f"'{missing[0]}' is required ({kind} takes {', '.join(names)})")
-        nodes = [spec.child(name) for name in names]
+        values = [spec.at(name, duration if name in durations else number) for name in names]
     elif isinstance(raw, list):
         if len(raw) != len(names):
             raise spec.error(f"{kind} takes {len(names)} values ({', '.join(names)}), got {len(raw)}")
-        nodes = spec.items()
+        values = [spec.at(i, duration if name in durations else number) for i, name in enumerate(names)]
     elif len(names) == 1:
-        nodes = [spec]
+        values = [spec.convert(duration if names[0] in durations else number)]
     else:
         raise spec.error(f"{kind} takes {', '.join(names)}, e.g. [{', '.join('20s' for _ in names)}]")
-    values = [n.convert(duration if name in durations else number) for n, name in zip(nodes, names)]
     return built(spec, lambda: model(*values))
 
 

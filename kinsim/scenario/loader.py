@@ -21,7 +21,7 @@ from .consuming import consumer_spec
 from .fault_items import MAX_FAULTS, read_fault, read_file
 from .kinds import counter_class, short_name
 from .model import CounterSpec, Scenario, StreamSpec
-from .producing import check_member_names, producer_spec
+from .producing import check_member_names, producer_specs
 from .values import Node, built, description, duration, integer, instant, name, positive_duration, shown, stream_name, text
 
 __all__ = ["load_scenario", "parse_scenario"]
@@ -142,7 +142,7 @@ def parse_scenario(document: Any, file: str, default_name: str, directory: Optio
     span = root.get("duration", positive_duration, required=True)
     stream_spec = _stream(root.child("stream")) if root.has("stream") else StreamSpec()
     producer_nodes = root.child("producers").items() if root.has("producers") else []
-    producers = [producer_spec(node) for node in producer_nodes]
+    producers = producer_specs(producer_nodes)
     _unique(producer_nodes, producers, "producer")
     check_member_names(producer_nodes, producers)
     consumer = consumer_spec(root.child("consumer") if root.has("consumer") else None, directory)

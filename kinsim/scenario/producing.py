@@ -9,10 +9,10 @@ group's member ``i`` writes key ``i`` only. A bad population is one message nami
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from ..errors import ScenarioError
-from ..lag import Constant
+from ..lag import Constant, LagModel
 from ..populations import Addresses, KeyList, Population, PopulationError, Zipf, parse_address
 from .fault_items import read_lag
 from .model import MAX_MEMBERS, Outage, Pacing, ProducerSpec
@@ -32,7 +32,7 @@ from .values import (
     text,
 )
 
-__all__ = ["producer_spec", "check_member_names"]
+__all__ = ["producer_spec", "producer_specs", "check_member_names"]
 
 _KEYS = ("name", "partition_key", "keys", "count", "interval", "rate", "offset", "jitter", "lag", "outages",
          "clock_skew", "pacing", "until")
@@ -68,12 +68,13 @@ def _zipf(node: Node) -> Zipf:
     return _built(node, lambda: Zipf(s), node.path.rsplit(".", 1)[0])
 
 
-def _built(node: Node, build, base: str):
-    """Build a population (or part of one); its ``PopulationError`` names the key under ``base``."""
+def _built(node: Node, build, base: Optional[str] = None):
+    """Build a population (or part of one); its ``PopulationError`` names the key under ``base`` (default:
+    the node's path, worked out only then)."""
     try:
         return build()
     except PopulationError as exc:
-        raise ScenarioError(node.file, f"{base}.{exc.field}", exc.problem) from None
+        raise ScenarioError(node.file, f"{node.path if base is None else base}.{exc.field}", exc.problem) from None
     except ValueError as exc:
         raise node.error(str(exc)) from None
 
@@ -92,17 +93,40 @@ def _population(node: Node) -> Population:
         weights = None
         if node.value.get("weights") is not None:
             weights = tuple(item.convert(number) for item in node.child("weights").items())
-        return _built(node, lambda: KeyList(keys, weights, each), node.path)
+        return _built(node, lambda: KeyList(keys, weights, each))
     if node.has("weights"):
         raise node.child("weights").error("weights go with a list of keys; addresses take a distribution")
     first = node.get("first", _address, required=True)
     count = node.get("count", integer, required=True)
     zipf = _zipf(node.child("distribution")) if node.value.get("distribution") is not None else None
-    return _built(node, lambda: Addresses(first, count, zipf, each), node.path)
+    return _built(node, lambda: Addresses(first, count, zipf, each))
 
 
-def producer_spec(node: Node) -> ProducerSpec:
-    """One item of ``producers``."""
+def producer_specs(nodes: list[Node]) -> list[ProducerSpec]:
+    """Every item of ``producers``. Producers that write their lag the same way share one lag model (a
+    frozen value): a file of 100,000 producers says a few lags 100,000 times."""
+    lags: dict[str, LagModel] = {}
+    return [producer_spec(node, lags) for node in nodes]
+
+
+def _lag(node: Node, known: dict[str, LagModel]) -> LagModel:
+    """``lag``, read once for each way it is written. A lag is a scalar or a one-key mapping of a few
+    scalars, and the ``repr`` of such a value tells any two apart (types included: ``1``, ``'1'``, ``True``,
+    ``1.0``, ``-0.0``); anything larger is read every time (it is an error)."""
+    value = node.value
+    if type(value) is dict and len(value) == 1:
+        inner = next(iter(value.values()))
+        if type(inner) in (dict, list) and len(inner) > 4:
+            return read_lag(node)
+    key = repr(value)
+    model = known.get(key)
+    if model is None:
+        model = known[key] = read_lag(node)
+    return model
+
+
+def producer_spec(node: Node, lags: Optional[dict[str, LagModel]] = None) -> ProducerSpec:
+    """One item of ``producers`` (``lags``: the lag models read so far, shared by ``producer_specs``)."""
     node.mapping(_KEYS)
     if node.has("interval") == node.has("rate"):
         raise node.error("give either 'interval' (e.g. 2s) or 'rate' (e.g. 30/min), not both or neither")
@@ -121,13 +145,14 @@ def producer_spec(node: Node) -> ProducerSpec:
         interval=interval,
         offset=node.get("offset", duration, 0.0),
         jitter=node.get("jitter", duration, 0.0),
-        lag=read_lag(node.child("lag")) if node.has("lag") else Constant(0.0),
+        lag=(read_lag(node.child("lag")) if lags is None else _lag(node.child("lag"), lags)) if node.has("lag") \
+        else Constant(0.0),
         outages=_outages(node.child("outages")) if node.has("outages") else (),
         clock_skew=node.get("clock_skew", signed_duration, 0.0),
         pacing=node.get("pacing", choice(Pacing), Pacing.FIXED),
         until=node.get("until", positive_duration, None),
     )
-    return _built(node, lambda: ProducerSpec(**fields), node.path)
+    return _built(node, lambda: ProducerSpec(**fields))
 
 
 def check_member_names(nodes: list[Node], specs: list[ProducerSpec]) -> None:

@@ -243,7 +243,7 @@ def _build(next_event, plain: _Plain) -> Optional[Any]:
     while True:
         event = next_event()
         kind = type(event)
-        if kind is scalar:
+        if kind is scalar:  # most events: a key or a value, put where it goes here
             if event.tag is not None:
                 raise _NotPlain(f"{_where(event.start_mark)}: a tag ({event.tag}); {_PLAIN_ONLY}")
             value = event.value
@@ -254,6 +254,17 @@ def _build(next_event, plain: _Plain) -> Optional[Any]:
             if event.anchor is not None:
                 _anchor(anchored, event.anchor, event, value, 1)
             expanded += 1
+            if is_list:
+                container.append(value)
+            elif key is waiting:
+                if value in marks:
+                    raise _NotPlain(_twice(event, value, marks[value]))
+                marks[value] = event.start_mark
+                key = value
+            else:
+                container[key] = value
+                key = waiting
+            continue
         elif kind is mapping_start or kind is sequence_start:
             if event.tag is not None:
                 raise _NotPlain(f"{_where(event.start_mark)}: a tag ({event.tag}); {_PLAIN_ONLY}")
@@ -286,21 +297,18 @@ def _build(next_event, plain: _Plain) -> Optional[Any]:
         if is_list:
             container.append(value)
         elif key is waiting:
-            if kind is not scalar:
-                raise _NotPlain(f"{_where(event.start_mark)}: a key that is not text or a number; {_PLAIN_ONLY}")
-            first = marks.get(value)
-            if first is not None:
-                shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-                raise _NotPlain(f"{_where(event.start_mark)}: the key {shown} is given twice in one mapping "
-                                f"(first at {_where(first)})")
-            marks[value] = event.start_mark
-            key = value
+            raise _NotPlain(f"{_where(event.start_mark)}: a key that is not text or a number; {_PLAIN_ONLY}")
         else:
             container[key] = value
             key = waiting
         if kind is mapping_start or kind is sequence_start:
             outer.append((container, is_list, key, marks, event.anchor, expanded - 1))
             container, is_list, key, marks = value, kind is sequence_start, waiting, {}
+
+
+def _twice(event, key: Any, first) -> str:
+    shown = repr(key) if len(repr(key)) <= 40 else repr(key)[:37] + "..."
+    return f"{_where(event.start_mark)}: the key {shown} is given twice in one mapping (first at {_where(first)})"
 
 
 def _anchor(anchored: dict, anchor: str, event, value: Any, size: int) -> None:

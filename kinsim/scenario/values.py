@@ -109,6 +109,14 @@ class Node:
         except (ValueError, TypeError, OverflowError) as exc:  # as convert() says it, at the child's path
             raise ScenarioError(self.file, self._path_of(key), str(exc)) from None
 
+    def at(self, key: Any, convert: Callable[[Any], T]) -> T:
+        """The value at ``key`` (a mapping's key or a list's index, there), converted: ``child(key).convert``
+        without a node for it."""
+        try:
+            return convert(self.value[key])
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise ScenarioError(self.file, self._path_of(key), str(exc)) from None
+
     def convert(self, convert: Callable[[Any], T]) -> T:
         try:
             return convert(self.value)

@@ -2,20 +2,25 @@
 
 Creation does not depend on delivery, so the traffic asks for every record due by some time and gets
 them ``CREATE_AHEAD_S`` further, as first attempts split by lane (``FreshAttempts``). Only the producers
-due in a chunk are visited (a heap of their next creation times), in scenario order.
+due in a chunk are visited, in scenario order: their next creation times wait in sorted runs, one run
+per chunk that made them, and a chunk takes a prefix of each run due by then (no heap operation and no
+object per producer and chunk).
 
-A producer with many records in a chunk makes them in columns, in C loops (``_run``); one with few
-(a group's member writing now and then) makes them one by one into columns shared by all such
-producers of the chunk (``_few``), so what each record costs does not grow with the producers. Both
-ways give the same records, to the bit: record ``k`` is created at ``offset + k x interval`` (plus
-its jitter), its lag drawn in record order, arriving at its creation (or its outage's end) plus its lag.
+A producer with many records in a chunk makes them in columns, in C loops (``_run``); one with few (a
+group's member, or one of many producers, writing now and then) makes them one by one, straight into
+its lane's columns (``_plain``, and inline for the most common case: one record in the chunk), or, when
+its records are not plain (jitter, outages, keys drawn from a population), in a loop of its own
+(``_few``). So what a record costs does not grow with the producers. Every way gives the same records,
+to the bit: record ``k`` is created at ``offset + k x interval`` (plus its jitter), its lag drawn in
+record order, arriving at its creation (or its outage's end) plus its lag.
 """
 
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_right
 from itertools import repeat
-from operator import add, itemgetter, mul
+from operator import add, mul
 from typing import Callable, Optional, Sequence
 
 from .lanes import FreshAttempts
@@ -24,12 +29,16 @@ from .members import KeyTable, Member
 __all__ = ["Schedule", "CREATE_AHEAD_S", "FEW_RECORDS"]
 
 CREATE_AHEAD_S = 30.0
-FEW_RECORDS = 4  # a producer with at most this many records in a chunk makes them one by one
+FEW_RECORDS = 12  # a producer with fewer records than this in a chunk makes them one by one
 _MILLION = 1_000_000.0
 
 
 class Schedule:
-    """The fixed-pacing producers' next creations, and the chunks of records they make."""
+    """The fixed-pacing producers' next creations, and the chunks of records they make.
+
+    The next creations wait in sorted runs (a run: the producers' next creation times from one chunk, in
+    time order, beside the producers'), in a heap by each run's first time: a chunk takes every run's
+    prefix due by its horizon, C slices and a bisection each, with no heap operation per record."""
 
     def __init__(self, producers: list[Member], start_us: int, keys: KeyTable,
                  on_created: Callable, lanes_of: Callable[[Sequence[int]], list[str]],
@@ -40,69 +49,148 @@ class Schedule:
         self._on_created = on_created
         self._lanes_of = lanes_of
         self._produced = produced
-        self._due: list[float] = []               # a heap of the producers' next creation times, each once
-        self._at: dict[float, list[int]] = {}     # creation time → the producers whose next record it is
-        self._created_until = float("-inf")       # records are created up to here
+        self._runs: list[tuple[float, int, _Run]] = []  # a heap: (the run's first time, its number, the run)
+        self._numbered = 0                               # runs made so far (ties in the heap go by number)
+        self._starting: tuple[list[float], list[int]] = ([], [])  # producers started, not yet in a run
+        self._created_until = float("-inf")              # records are created up to here
         self.few_records = FEW_RECORDS
 
     def start(self, producer: Member, first: float) -> None:
         """A producer whose first record is created at ``first`` (before it stops)."""
-        self._next(first, producer.index)
+        self._starting[0].append(first)
+        self._starting[1].append(producer.index)
 
-    def _next(self, created: float, index: int) -> None:
-        waiting = self._at.get(created)
-        if waiting is None:
-            self._at[created] = [index]
-            heapq.heappush(self._due, created)
-        else:
-            waiting.append(index)
+    def _add_run(self, times: list[float], producers: list[int]) -> None:
+        """Next creation times, and whose they are, as one run."""
+        if times:
+            order = sorted(range(len(times)), key=times.__getitem__)
+            run = _Run(list(map(times.__getitem__, order)), list(map(producers.__getitem__, order)))
+            heapq.heappush(self._runs, (run.times[0], self._numbered, run))
+            self._numbered += 1
 
     def next_due(self) -> Optional[float]:
-        return self._due[0] if self._due else None
+        if self._starting:
+            self._add_run(*self._starting)
+            self._starting = ([], [])
+        return self._runs[0][0] if self._runs else None
+
+    def _take(self, horizon: float) -> tuple[list[int], list[float]]:
+        """Every producer whose next creation is by ``horizon``, and when, in producer order (each producer
+        waits in one run, once)."""
+        runs, times, producers = self._runs, [], []
+        while runs and runs[0][0] <= horizon:
+            _, number, run = heapq.heappop(runs)
+            cut = bisect_right(run.times, horizon, run.head)
+            times += run.times[run.head:cut]
+            producers += run.producers[run.head:cut]
+            run.head = cut
+            if cut < len(run.times):
+                if cut > len(run.times) // 2:  # what was taken goes, so a run holds at most twice what waits
+                    run.times, run.producers, run.head = run.times[cut:], run.producers[cut:], 0
+                heapq.heappush(runs, (run.times[run.head], number, run))
+        order = sorted(range(len(producers)), key=producers.__getitem__)
+        return list(map(producers.__getitem__, order)), list(map(times.__getitem__, order))
 
     def create(self, until: float) -> dict[str, FreshAttempts]:
         """Every record due by ``until`` and not yet made, and those of the next ``CREATE_AHEAD_S``, as
         first attempts by lane."""
         if until < self._created_until:
             return {}
+        self.next_due()  # producers started since, into a run
         horizon = until + CREATE_AHEAD_S
-        due, heap = [], self._due
-        while heap and heap[0] <= horizon:
-            created = heapq.heappop(heap)
-            due += zip(repeat(created), self._at.pop(created))
         fresh: dict[str, FreshAttempts] = {}
-        few, events = FreshAttempts.empty(), []
-        for created, index in sorted(due, key=itemgetter(1)):
+        drawn, keys, events = FreshAttempts.empty(), [], []
+        next_times, next_producers = [], []
+        due, due_times = self._take(horizon)
+        # producer p's own key is key p (``KeyTable``): their lanes in one call (a drawing producer's is unused)
+        for index, created, lane in zip(due, due_times, self._lanes_of(due)):
             producer = self._producers[index]
-            if (horizon - created) / producer.group.spec.interval < self.few_records:
-                next_created = self._few(producer, created, horizon, few, events)
+            group = producer.group
+            if (horizon - created) / group.interval >= self.few_records:
+                after = self._run(producer, created, horizon, fresh)
+            elif group.plain and producer.key is not None:
+                attempts = fresh.get(lane)
+                if attempts is None:
+                    attempts = fresh[lane] = FreshAttempts.empty()
+                k = producer.next_record
+                after = group.offset + (k + 1) * group.interval
+                if after <= horizon and after < group.stops:  # more than one record in the chunk
+                    after = self._plain(producer, created, horizon, attempts, keys, events)
+                else:  # its one record of the chunk (a sparse producer's, most often), made here
+                    event = self._start_us + group.offset_us + k * group.whole_step_us
+                    attempts.times.append(created + producer.lag(k))
+                    attempts.producers.append(index)
+                    attempts.records.append(k)
+                    attempts.stamps_us.append(event + group.skew_us)
+                    attempts.keys.append(index)
+                    keys.append(index)
+                    events.append(event)
+                    producer.next_record = k + 1
+                    if after >= group.stops:
+                        after = None
             else:
-                next_created = self._run(producer, created, horizon, fresh)
-            if next_created is not None:
-                self._next(next_created, index)
+                after = self._few(producer, created, horizon, fresh, lane, drawn, keys, events)
+            if after is not None:
+                next_times.append(after)
+                next_producers.append(index)
+        self._add_run(next_times, next_producers)
         self._created_until = horizon
-        if few.times:
-            self._produced(len(few.times))
-            self._on_created(list(map(self._keys.texts.__getitem__, few.keys)), events)
-            self._split(few.keys, few.times, few.producers, few.records, few.stamps_us, fresh)
+        if keys:
+            self._produced(len(keys))
+            self._on_created(list(map(self._keys.texts.__getitem__, keys)), events)
+        if drawn.times:
+            self._split(drawn.keys, drawn.times, drawn.producers, drawn.records, drawn.stamps_us, fresh)
         return fresh
 
-    # -- one by one -------------------------------------------------------------------------------------
-    def _few(self, producer: Member, created: float, until: float, few: FreshAttempts,
-             events: list[int]) -> Optional[float]:
-        """A producer's records from the one created at ``created`` on, while created by ``until``, one by
-        one into ``few`` and ``events`` (the same values ``_run`` makes); when its next one is created."""
+    # -- a few at a time ---------------------------------------------------------------------------------
+    def _plain(self, producer: Member, created: float, until: float, attempts: FreshAttempts, keys: list[int],
+               events: list[int]) -> Optional[float]:
+        """``_few`` for a plain producer writing its own key (``Group.plain``: each record sent as it is
+        created, its event time in whole microseconds), record by record straight into its lane's
+        columns."""
+        group, index = producer.group, producer.index
+        offset, interval, stops, step, skew = group.offset, group.interval, group.stops, group.whole_step_us, \
+            group.skew_us
+        k = first = producer.next_record
+        event = self._start_us + group.offset_us + k * step  # type: ignore[operator]
+        producers, records, stamps = attempts.producers, attempts.records, attempts.stamps_us
+        made = []
+        next_created: Optional[float] = None
+        while True:
+            made.append(created)
+            producers.append(index)
+            records.append(k)
+            stamps.append(event + skew)
+            events.append(event)
+            k += 1
+            event += step  # type: ignore[operator]
+            created = offset + k * interval
+            if created >= stops:
+                break
+            if created > until:
+                next_created = created
+                break
+        count = k - first
+        producer.next_record = k
+        attempts.times.extend(map(add, made, producer.lags(first, count)))
+        attempts.keys.extend(repeat(index, count))
+        keys.extend(repeat(index, count))
+        return next_created
+
+    def _few(self, producer: Member, created: float, until: float, fresh: dict[str, FreshAttempts], lane: str,
+             drawn: FreshAttempts, keys: list[int], events: list[int]) -> Optional[float]:
+        """A producer's records from the one created at ``created`` on, while created by ``until`` (the
+        same values ``_run`` makes): their first attempts into their lane's columns (or, for keys drawn
+        from a population, into ``drawn``, split by lane at the end), their keys and event times into
+        ``keys`` and ``events``; when its next one is created. ``lane``: its own key's."""
         group, start_us = producer.group, self._start_us
         spec = group.spec
         offset, interval, stops, step = spec.offset, spec.interval, group.stops, group.whole_step_us
-        lag, rng = spec.lag, producer.lag_rng
         first_k = k = producer.next_record
         next_created: Optional[float] = created
+        times = []
         while created <= until:
-            event = start_us + group.offset_us + k * step if step is not None else start_us + round(created * _MILLION)
-            held = spec.outage_end(created) if spec.outages else None
-            few.times.append((created if held is None else held) + lag.sample(rng))
-            events.append(event)
+            times.append(created)
             k += 1
             created = offset + k * interval
             if spec.jitter:
@@ -113,10 +201,29 @@ class Schedule:
             next_created = created
         count = k - first_k
         producer.next_record = k
-        few.producers.extend(repeat(producer.index, count))
-        few.records.extend(range(first_k, k))
-        few.stamps_us.extend(events[-count:] if not group.skew_us else map(add, events[-count:], repeat(group.skew_us)))
-        few.keys.extend(repeat(producer.key, count) if producer.key is not None else producer.draw_keys(count))
+        lags = producer.lags(first_k, count)  # its own generators: jitter and lag drawn apart
+        sent = [c if (end := spec.outage_end(c)) is None else end for c in times] if spec.outages else times
+        if step is not None:
+            first = start_us + group.offset_us + first_k * step
+            made = range(first, first + count * step, step)
+        else:
+            made = [start_us + round(c * _MILLION) for c in times]
+        events += made
+        key = producer.key
+        if key is None:
+            attempts = drawn
+            attempts.keys.extend(producer.draw_keys(count))
+            keys += attempts.keys[-count:]
+        else:
+            attempts = fresh.get(lane)
+            if attempts is None:
+                attempts = fresh[lane] = FreshAttempts.empty()
+            attempts.keys.extend(repeat(key, count))
+            keys.extend(repeat(key, count))
+        attempts.times.extend(map(add, sent, lags))
+        attempts.producers.extend(repeat(producer.index, count))
+        attempts.records.extend(range(first_k, k))
+        attempts.stamps_us.extend(made if not group.skew_us else map(add, made, repeat(group.skew_us)))
         return next_created
 
     # -- in columns -------------------------------------------------------------------------------------
@@ -160,7 +267,7 @@ class Schedule:
         group, start_us = producer.group, self._start_us
         spec = group.spec
         offset, interval = spec.offset, spec.interval
-        lags = spec.lag.samples(producer.lag_rng, count)
+        lags = producer.lags(first_k, count)
         if times is None and (spec.outages or group.whole_step_us is None):
             times = [offset + j * interval for j in range(first_k, first_k + count)]
         if group.whole_step_us is not None and count:
@@ -213,3 +320,13 @@ class Schedule:
                 attempts = fresh[lane] = FreshAttempts.empty()
             for column, values in zip(attempts, (times, producers, records, stamps_us, keys)):
                 column.extend(map(values.__getitem__, picked))
+
+
+class _Run:
+    """Next creation times from one chunk, in time order, beside their producers; ``head``: the first
+    still waiting."""
+
+    __slots__ = ("times", "producers", "head")
+
+    def __init__(self, times: list[float], producers: list[int]) -> None:
+        self.times, self.producers, self.head = times, producers, 0

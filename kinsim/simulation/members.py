@@ -3,8 +3,14 @@ many), and the ``KeyTable`` that numbers every partition key the traffic writes.
 
 A member costs its state and no more: its random generators (lag, jitter, backoff and key draws, each
 seeded from the scenario's seed and the member's name, ``name-i`` in a group) are made when first drawn
-from (a producer that draws its keys has a backoff generator per record retried, while it is retried), and what all members of a group share (pace, stop, clock skew, key population) sits once in its
-``Group``. A group of ``count`` members is, draw for draw, the ``count`` producers it stands for.
+from (a producer that draws its keys has a backoff generator per record retried, while it is retried), and
+what all members of a group share (pace, stop, clock skew, key population) sits once in its ``Group``. A
+group of ``count`` members is, draw for draw, the ``count`` producers it stands for.
+
+A generator holds 2.5 KB of state, far more than a producer's parameters, and a producer with few
+records keeps it for the whole run. So a fixed-pacing producer without jitter, whose records are known
+from the start, draws the lags of all its records at once when it first needs one, if they are at most
+``PREDRAWN``, and keeps only those (8 bytes a record): the same draws in the same order.
 
 Keys are numbered in the order the traffic first writes them, so every per-key table is a list as long
 as the keys written so far, whatever the population's size: a producer's one key is numbered when it
@@ -14,16 +20,18 @@ starts, a population's keys as they are drawn (``KeyTable.population``).
 from __future__ import annotations
 
 import random
+from array import array
 from typing import Optional
 
 from ..lag import Constant
 from ..populations import Population, Sampler
 from ..scenario import Pacing, ProducerSpec
 
-__all__ = ["Group", "Member", "KeyTable", "backoff", "BACKOFF_BASE_S", "BACKOFF_CAP_S"]
+__all__ = ["Group", "Member", "KeyTable", "backoff", "BACKOFF_BASE_S", "BACKOFF_CAP_S", "PREDRAWN"]
 
 BACKOFF_BASE_S = 0.1
 BACKOFF_CAP_S = 5.0
+PREDRAWN = 32  # a producer of at most this many records (known ahead) draws all their lags at once
 
 
 class KeyTable:
@@ -66,11 +74,12 @@ class _Numbered(dict):
 class Group:
     """What the members of one producer spec share."""
 
-    __slots__ = ("spec", "stops", "skew_us", "offset_us", "whole_step_us", "numbered", "sampler", "chained",
-                 "draws_lag")
+    __slots__ = ("spec", "offset", "interval", "stops", "skew_us", "offset_us", "whole_step_us", "numbered",
+                 "sampler", "chained", "draws_lag", "records", "plain")
 
     def __init__(self, spec: ProducerSpec, duration: float, table: KeyTable) -> None:
         self.spec = spec
+        self.offset, self.interval = spec.offset, spec.interval
         self.stops = spec.stops(duration)  # records are created before this
         self.draws_lag = not isinstance(spec.lag, Constant)
         self.skew_us = round(spec.clock_skew * 1_000_000)
@@ -86,6 +95,21 @@ class Group:
                 self.numbered, self.sampler = table.population(spec.keys)
         # a put of one of its records creates the next, which may go to another lane (see ``Traffic``)
         self.chained = self.sampler is not None and spec.pacing is Pacing.AFTER_PUT
+        # fixed pacing, no jitter: record k is created at offset + k x interval, before ``stops``
+        self.records: Optional[int] = self._count_records() if spec.pacing is Pacing.FIXED and not spec.jitter \
+            else None
+        # ... each sent when it is created, its event time offset + k x interval in whole microseconds
+        self.plain = self.records is not None and not spec.outages and self.whole_step_us is not None
+
+    def _count_records(self) -> int:
+        """How many k >= 0 have offset + k x interval before ``stops``, by the float formula."""
+        offset, interval, stops = self.offset, self.interval, self.stops
+        k = max(0, int((stops - offset) / interval))
+        while offset + k * interval < stops:
+            k += 1
+        while k and offset + (k - 1) * interval >= stops:
+            k -= 1
+        return k
 
     def member_text(self, member: int) -> str:
         """The one key member ``member`` writes (for a producer that draws its keys: its population's
@@ -100,7 +124,8 @@ class Member:
     """One producer: its number in scenario order, its group, its one key (its own number; None: it
     draws them), its next record number, and its generators, made on first use."""
 
-    __slots__ = ("index", "group", "member", "key", "next_record", "_seed", "_lag", "_jitter", "_backoff", "_keys")
+    __slots__ = ("index", "group", "member", "key", "next_record", "_seed", "_lag", "_jitter", "_backoff", "_keys",
+                 "_lags")
 
     def __init__(self, index: int, group: Group, member: int, seed: int, key: Optional[int]) -> None:
         self.index = index
@@ -113,6 +138,7 @@ class Member:
         self._jitter: Optional[random.Random] = None
         self._backoff: Optional[random.Random] = None
         self._keys: Optional[random.Random] = None
+        self._lags: Optional[array] = None  # every record's lag, drawn at once (see the module's docstring)
 
     @property
     def name(self) -> str:
@@ -127,6 +153,20 @@ class Member:
         if self._lag is None and self.group.draws_lag:
             self._lag = self._generator("lag")
         return self._lag
+
+    def lags(self, first: int, count: int) -> list[float]:
+        """The lags of fixed-pacing records ``first`` to ``first + count - 1``, asked for in record order."""
+        lags, group = self._lags, self.group
+        if lags is None:
+            if not (first == 0 and group.draws_lag and group.records is not None and group.records <= PREDRAWN):
+                return group.spec.lag.samples(self.lag_rng, count)
+            lags = self._lags = array("d", group.spec.lag.samples(self._generator("lag"), group.records))
+        return lags[first:first + count].tolist()
+
+    def lag(self, record: int) -> float:
+        """The lag of fixed-pacing record ``record`` (``lags``, for one)."""
+        lags = self._lags
+        return lags[record] if lags is not None else self.lags(record, 1)[0]
 
     @property
     def backoff_rng(self) -> random.Random:

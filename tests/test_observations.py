@@ -1,0 +1,35 @@
+"""A counter's sink in the runner (``kinsim.metrics.Observations``) against a record of every row it is given,
+kept one row at a time by the test."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kinsim.metrics import CellReport, Observations
+
+cells = st.lists(st.tuples(st.sampled_from("abcd"), st.integers(0, 5)), max_size=6)
+calls = st.lists(st.tuples(st.sampled_from([0, 60, 120]), cells), max_size=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(calls, st.lists(st.booleans(), min_size=20, max_size=20))
+def test_a_windows_rows_at_once_are_kept_as_rows_one_by_one(given_calls, at_once):
+    """Rows given a window at a time (keys new to it or not, a key twice in one call) or one by one: each
+    cell keeps its first count and when, its last and when it last changed; every row is counted."""
+    observations, model, rows = Observations(), {}, 0
+    for at, ((start, cells), whole) in enumerate(zip(given_calls, at_once)):
+        keys, counts = [key for key, _ in cells], [count for _, count in cells]
+        if whole:
+            observations.rows(start, keys, counts, at)
+        else:
+            for key, count in cells:
+                observations(start, key, count, at)
+        for key, count in cells:
+            rows += 1
+            first = model.get((start, key))
+            if first is None:
+                model[(start, key)] = CellReport(count, at, count, at)
+            elif count != first.last:
+                model[(start, key)] = CellReport(first.first, first.first_at, count, at)
+    assert observations.cells == model and observations.reports == rows
