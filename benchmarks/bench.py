@@ -212,7 +212,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000, 10_000_000])
     parser.add_argument("--repeat", type=int, default=3, help="runs of each size; the fastest is reported")
-    parser.add_argument("--client-records", type=int, default=50_000)
+    parser.add_argument("--client-records", type=int, default=50_000, help="records through the clients (0: skip)")
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results.json"))
     parser.add_argument("--reshard-records", type=int, default=1_000_000,
                         help="records of the run measured without and with a split and a merge (0: skip)")
@@ -238,8 +238,10 @@ def main(argv=None) -> int:
     if args.workers_records:
         print("one consumer against 4 workers sharing the leases:", file=sys.stderr)
         workers = workers_cost(args.workers_records, args.repeat)
-    print(f"put {args.client_records:,} records in batches of 500, read them back:", file=sys.stderr)
-    through = clients(args.client_records)
+    through = None
+    if args.client_records:
+        print(f"put {args.client_records:,} records in batches of 500, read them back:", file=sys.stderr)
+        through = clients(args.client_records)
     endpoints = None
     if args.endpoint_records:
         from endpoints import measure
@@ -250,11 +252,12 @@ def main(argv=None) -> int:
     report = {"machine": machine(), "repeat": args.repeat, "end_to_end": rows, "scaling": scaling,
               "resharding": resharding, "workers": workers, "endpoints": endpoints,
               "client_records": args.client_records, "clients_records_per_s": through,
-              "ratios": {"kinsim_over_moto": round(through["kinsim_client_memory"] / through["moto_in_process"], 1),
-                         "kinsim_over_kinesalite": round(through["kinsim_client_memory"] / through["boto3_kinesalite"],
-                                                         1)}}
+              "ratios": through and {
+                  "kinsim_over_moto": round(through["kinsim_client_memory"] / through["moto_in_process"], 1),
+                  "kinsim_over_kinesalite": round(through["kinsim_client_memory"] / through["boto3_kinesalite"], 1)}}
     output = Path(args.output)
-    kept = json.loads(output.read_text()) if output.exists() else {}  # scale.py's figures stay
+    kept = json.loads(output.read_text()) if output.exists() else {}  # scale.py's figures stay, and parts skipped
+    report = {key: value for key, value in report.items() if value is not None}
     output.write_text(json.dumps({**kept, **report}, indent=2) + "\n")
     print()
     print(f"{'records':>12}  {'seconds':>8}  {'records/s':>10}  {'peak RSS MiB':>12}  {'bytes/record':>12}"
@@ -272,11 +275,12 @@ def main(argv=None) -> int:
         print(f"{workers['records']:,} records with 4 workers: {workers['time_x']['workers']}x the time of one "
               f"consumer ({workers['plain']['seconds']} s, {workers['workers']['seconds']} s); with checkpointed "
               f"state {workers['time_x']['workers-checkpointed']}x ({workers['workers-checkpointed']['seconds']} s)")
-    print()
-    for name, value in through.items():
-        print(f"{name:<22} {value:>10,} records/s")
-    print(f"kinsim / moto: {report['ratios']['kinsim_over_moto']}x; "
-          f"kinsim / kinesalite: {report['ratios']['kinsim_over_kinesalite']}x")
+    if through:
+        print()
+        for name, value in through.items():
+            print(f"{name:<22} {value:>10,} records/s")
+        print(f"kinsim / moto: {report['ratios']['kinsim_over_moto']}x; "
+              f"kinsim / kinesalite: {report['ratios']['kinsim_over_kinesalite']}x")
     if endpoints:
         for name, row in endpoints["servers"].items():
             print(f"{name:<22} put {row['put_records_per_s']:>9,} records/s, get {row['get_records_per_s']:>9,} records/s")
