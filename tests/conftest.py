@@ -7,6 +7,11 @@ SDK for JavaScript (``@aws-sdk/client-kinesis``) from npm into ``.cache/aws-sdk-
 the ``aws`` command on PATH (``tests/clients``). Where any of these cannot start, be fetched or be
 found, their tests skip on a developer's machine and fail under ``CI=true``. No test talks to AWS:
 tests marked ``aws`` run only with ``--aws``.
+
+The suite runs on every core (pytest-xdist, ``-n auto`` in setup.cfg; one file, or ``--pdb``, runs in
+one process: ``pytest_xdist_auto_num_workers``). Each worker starts its own servers on free ports when
+a test first needs one; what is installed into ``.cache`` is installed by one worker while the others
+wait (a file lock per folder, ``.cache/NAME.lock``), and so is a server's port taken and listened on.
 """
 
 from __future__ import annotations
@@ -18,15 +23,17 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.config import Config
+from filelock import FileLock
 
 import kinsim
 from kinsim.clock import ManualClock
 from kinsim.records import IteratorType
-from kinsim.servers import ServerError, start_kinesalite, start_moto_server
+from kinsim.servers import ServerError, install_kinesalite, start_kinesalite, start_moto_server
 from tests import clients
 from tests.kclpy_sdist import SdistUnavailable, importable
 
 ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / ".cache"
 START = 1_533_074_160.0  # 2018-07-31T21:56:00Z, the tutorial's first minute
 
 # Never let a test find real credentials or a real region by accident.
@@ -42,6 +49,21 @@ os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 def pytest_addoption(parser):
     parser.addoption("--aws", action="store_true", default=False,
                      help="also run tests marked 'aws', which talk to real AWS with your credentials")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config):
+    """How many workers ``-n auto`` starts: xdist's answer (the cores, or PYTEST_XDIST_AUTO_NUM_WORKERS)
+    for the suite or several files; none (one process, as without xdist) for one file or less, where
+    starting workers costs more than it saves, and under ``--pdb`` or ``--trace``."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    if config.getoption("usepdb") or config.getoption("trace"):
+        return 0
+    files = {str(arg).split("::")[0] for arg in config.args}
+    if len(files) <= 1 and all(Path(file).is_file() for file in files):
+        return 0
+    return None
 
 
 def pytest_collection_modifyitems(config, items):
@@ -72,6 +94,13 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def cache_lock(name: str) -> FileLock:
+    """The lock on ``.cache/NAME``: held while a worker installs into it, or starts a server (from a free
+    port to listening on it), so that other workers wait rather than install or take that port too."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    return FileLock(CACHE / f"{name}.lock")
+
+
 def _server(start, what: str):
     try:
         return start()
@@ -97,16 +126,30 @@ def kinesis(backend) -> kinsim.KinesisClient:
     return kinsim.client(backend)
 
 
+def _started_kinesalite():
+    with cache_lock("kinesalite"):
+        install_kinesalite(CACHE / "kinesalite")
+    with cache_lock("ports"):
+        return start_kinesalite(CACHE / "kinesalite")
+
+
+def _started_moto_server():
+    with cache_lock("ports"):
+        return start_moto_server()
+
+
 @pytest.fixture(scope="session")
 def kinesalite_server():
-    server = _server(lambda: start_kinesalite(ROOT / ".cache" / "kinesalite"), "kinesalite")
+    """kinesalite for this process (this worker), installed into ``.cache/kinesalite`` first if needed."""
+    server = _server(_started_kinesalite, "kinesalite")
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
 def moto_server():
-    server = _server(start_moto_server, "moto server")
+    """moto's server for this process (this worker)."""
+    server = _server(_started_moto_server, "moto server")
     yield server
     server.stop()
 
@@ -124,7 +167,8 @@ def kclpy() -> Path:
     """amazon-kclpy 3.2.0's pure-Python modules on sys.path (the sdist unpacked in ``.cache/kclpy``);
     the folder also holds the sdist's ``samples/``."""
     try:
-        return importable(ROOT / ".cache" / "kclpy")
+        with cache_lock("kclpy"):
+            return importable(CACHE / "kclpy")
     except (SdistUnavailable, ImportError) as exc:
         if in_ci():
             pytest.fail(f"amazon-kclpy unavailable under CI=true: {exc}", pytrace=False)
@@ -162,7 +206,8 @@ class AwsCli:
 def _installed_js_sdk() -> JsSdk:
     if shutil.which("node") is None:
         raise ServerError("the AWS SDK for JavaScript needs node, and node is not on PATH")
-    return JsSdk(clients.install_js_sdk(), clients.JS_SDK_VERSION)
+    with cache_lock("aws-sdk-js"):
+        return JsSdk(clients.install_js_sdk(), clients.JS_SDK_VERSION)
 
 
 @pytest.fixture(scope="session")

@@ -82,3 +82,29 @@ def test_an_installed_npm_package_is_not_installed_again(monkeypatch, tmp_path):
     assert servers.install_npm_package(tmp_path, "@scope/name", "1.2.3") == package
     with pytest.raises(ServerError, match="npm is not on PATH"):
         servers.install_npm_package(tmp_path, "@scope/name", "1.2.4")
+
+
+class _Options:
+    """What ``pytest_xdist_auto_num_workers`` reads of a pytest ``Config``."""
+
+    def __init__(self, *args: str, pdb: bool = False) -> None:
+        self.args = list(args)
+        self.pdb = pdb
+
+    def getoption(self, name: str):
+        return self.pdb if name in ("usepdb", "trace") else None
+
+
+def test_the_suite_runs_on_the_cores_and_one_file_in_one_process(monkeypatch):
+    """``-n auto``: xdist's own count (None here) for the suite, a folder or several files; no workers for
+    one file or one test of it, or under --pdb; PYTEST_XDIST_AUTO_NUM_WORKERS always has the last word."""
+    monkeypatch.delenv("PYTEST_XDIST_AUTO_NUM_WORKERS", raising=False)
+    monkeypatch.chdir(conftest.ROOT)
+    workers = conftest.pytest_xdist_auto_num_workers
+    assert workers(_Options("tests")) is None
+    assert workers(_Options("tests/test_cli.py", "tests/test_api.py")) is None
+    assert workers(_Options("tests/test_cli.py")) == 0
+    assert workers(_Options("tests/test_cli.py::test_help_lists_the_commands", "tests/test_cli.py")) == 0
+    assert workers(_Options("tests", pdb=True)) == 0
+    monkeypatch.setenv("PYTEST_XDIST_AUTO_NUM_WORKERS", "3")
+    assert workers(_Options("tests/test_cli.py")) is None

@@ -33,6 +33,7 @@ from kinsim.report import to_json, to_text
 from kinsim.runner import RunResult, run
 from kinsim.scenario import Fault, Scenario, parse_scenario
 from kinsim.scenario.reading import read_document
+from kinsim.strategies import once
 
 from .conftest import ROOT
 
@@ -83,7 +84,8 @@ def test_without_hypothesis_the_import_says_how_to_install_it():
 
 
 def test_every_module_and_every_exported_strategy_says_what_it_draws():
-    for name in ("records", "actions", "counters", "lags", "specs", "documents", "faults", "workers"):
+    for name in ("records", "actions", "counters", "lags", "specs", "documents", "faults", "workers", "populations",
+                 "once"):
         module = __import__(f"kinsim.strategies.{name}", fromlist=["__all__"])
         assert module.__doc__, name
     for name in ks.__all__:
@@ -151,6 +153,27 @@ def test_puts_keep_to_their_pool_and_each_put_is_accepted(pool, data):
 def test_a_batch_holds_at_most_500_records():
     with pytest.raises(ValueError, match="1 to 500"):
         ks.put_batches(["k"], max_entries=501)
+
+
+def test_a_strategy_is_built_once_per_arguments():
+    """What another strategy builds at each draw is kept (hypothesis checks each new strategy object
+    when first drawn from): the same arguments give the same object, told apart by type, lists by
+    their items; arguments that cannot be hashed build a new one each time."""
+    built = []
+
+    @once.built_once
+    def build(*args, **kwargs):
+        built.append(args)
+        return st.just(len(built))
+
+    assert build(1, pool=["a", "b"]) is build(1, pool=["a", "b"]) is not build(1, pool=["a", "c"])
+    assert build(1.0, pool=["a", "b"]) is not build(1, pool=["a", "b"]) is not build(1, pool=("a", "b"))
+    assert build({"a": 1}) is not build({"a": 1})
+    assert len(built) == 6
+    assert ks.seconds(0.5, 3.0) is ks.seconds(0.5, 3.0) and ks.puts(["k"]) is ks.puts(["k"])
+    for i in range(once.MAX_KEPT):  # at most MAX_KEPT kept: then it starts afresh
+        build(i)
+    assert build(0) is not build(1, pool=["a", "b"]) and build(1, pool=["a", "b"]) is build(1, pool=["a", "b"])
 
 
 # -- workloads and counters ---------------------------------------------------------------------------------------

@@ -23,7 +23,8 @@ from typing import NamedTuple, Union
 
 from hypothesis import strategies as st
 
-from .records import Put, PutBatch, clock_steps, partition_key_pools, put_actions
+from .once import built_once
+from .records import Put, PutBatch, clock_steps, new_put_actions, partition_key_pools, put_actions
 
 __all__ = [
     "Advance",
@@ -72,11 +73,18 @@ class Rescale(NamedTuple):
 Action = Union[Advance, Put, PutBatch, Split, Merge, Rescale]
 
 
+_PICKS = st.one_of(st.sampled_from([0, -1, 1, -2]), st.integers(-(2**130), 2**130))
+_SPLITS = st.builds(Split, _PICKS, _PICKS)
+_MERGES = st.builds(Merge, _PICKS, st.booleans())
+_RESCALES = st.builds(Rescale, _PICKS)
+
+
 def picks() -> st.SearchStrategy[int]:
     """An index into choices only known later (reduced modulo their number); 0 and -1 pick the ends."""
-    return st.one_of(st.sampled_from([0, -1, 1, -2]), st.integers(-(2**130), 2**130))
+    return _PICKS
 
 
+@built_once
 def advances(max_seconds: float = 2.0) -> st.SearchStrategy[Advance]:
     """A clock step (``clock_steps``) as an action."""
     return clock_steps(max_seconds).map(Advance)
@@ -84,19 +92,20 @@ def advances(max_seconds: float = 2.0) -> st.SearchStrategy[Advance]:
 
 def splits() -> st.SearchStrategy[Split]:
     """A SplitShard, as picks."""
-    return st.builds(Split, picks(), picks())
+    return _SPLITS
 
 
 def merges() -> st.SearchStrategy[Merge]:
     """A MergeShards, as a pick and an order."""
-    return st.builds(Merge, picks(), st.booleans())
+    return _MERGES
 
 
 def rescales() -> st.SearchStrategy[Rescale]:
     """An UpdateShardCount, as a pick."""
-    return st.builds(Rescale, picks())
+    return _RESCALES
 
 
+@built_once
 def reshard_actions(update_shard_count: bool = True) -> st.SearchStrategy[Union[Split, Merge, Rescale]]:
     """SplitShard, MergeShards and (unless told not to) UpdateShardCount, as picks."""
     kinds = [splits(), merges()]
@@ -111,10 +120,17 @@ def workloads(draw, *, explicit: bool = True, reshards: bool = True, update_shar
     """An interleaving of puts (PutRecord and PutRecords over a pool of partition keys), clock steps
     (including zero) and, with ``reshards``, splits and merges (and UpdateShardCount)."""
     pool = draw(partition_key_pools())
-    kinds = [put_actions(pool, explicit), put_actions(pool, explicit), advances()]
+    return draw(_workload_steps(pool, explicit, reshards, update_shard_count, min_size, max_size))
+
+
+@built_once
+def _workload_steps(pool: list[str], explicit: bool, reshards: bool, update_shard_count: bool, min_size: int,
+                    max_size: int) -> st.SearchStrategy[list[Action]]:
+    # two strategies of puts, not one given twice: puts are two branches in three or four
+    kinds = [new_put_actions(pool, explicit), new_put_actions(pool, explicit), advances()]
     if reshards:
         kinds.append(reshard_actions(update_shard_count))
-    return draw(st.lists(st.one_of(*kinds), min_size=min_size, max_size=max_size))
+    return st.lists(st.one_of(*kinds), min_size=min_size, max_size=max_size)
 
 
 @st.composite
@@ -124,9 +140,18 @@ def reshard_workloads(draw, *, min_before: int = 0, max_before: int = 12, min_af
     steps and further reshards. No ExplicitHashKey, so each partition key keeps one hash key and the
     order of its records is defined across the reshards."""
     pool = draw(partition_key_pools())
-    writes = put_actions(pool, explicit=False)
-    before = draw(st.lists(st.one_of(writes, writes, advances()), min_size=min_before, max_size=max_before))
-    first = draw(st.one_of(splits(), merges()))
-    after = draw(st.lists(st.one_of(writes, writes, advances(), reshard_actions()),
-                          min_size=min_after, max_size=max_after))
+    before = draw(_writes_and_steps(pool, False, min_before, max_before))
+    first = draw(_FIRST_RESHARDS)
+    after = draw(_writes_and_steps(pool, True, min_after, max_after))
     return [*before, first, *after]
+
+
+_FIRST_RESHARDS = st.one_of(_SPLITS, _MERGES)
+
+
+@built_once
+def _writes_and_steps(pool: list[str], reshards: bool, min_size: int, max_size: int) -> st.SearchStrategy[list[Action]]:
+    """Puts without an ExplicitHashKey and clock steps, and with ``reshards`` reshards too."""
+    writes = put_actions(pool, explicit=False)
+    kinds = (writes, writes, advances(), reshard_actions()) if reshards else (writes, writes, advances())
+    return st.lists(st.one_of(*kinds), min_size=min_size, max_size=max_size)

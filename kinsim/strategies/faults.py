@@ -35,6 +35,8 @@ from kinsim.clock import ManualClock
 from kinsim.records import StreamStatus
 from kinsim.scenario.schedule import Crash, Fault, Merge, Pause, Restart, ShardCount, Split, Throttle, split_point
 
+from .once import built_once
+
 __all__ = ["FaultSchedule", "fault_schedules", "reshard_schedules", "worker_schedules", "worker_lists",
            "fault_document", "shard_name", "numbered_faults", "down_at_end"]
 
@@ -57,11 +59,14 @@ def shard_name(index: int) -> str:
     return f"shardId-{index:012d}"
 
 
+_NAMED = st.lists(st.from_regex(r"[a-z][a-z0-9-]{0,5}", fullmatch=True), min_size=1, max_size=4, unique=True)
+_WORKER_LISTS = st.one_of(st.just(("consumer",)),
+                          st.integers(1, 4).map(lambda n: tuple(f"w{i}" for i in range(1, n + 1))), _NAMED.map(tuple))
+
+
 def worker_lists() -> st.SearchStrategy[tuple[str, ...]]:
     """``consumer.workers``: the single consumer, w1 to wN (a scenario writes N), or names of one's own."""
-    named = st.lists(st.from_regex(r"[a-z][a-z0-9-]{0,5}", fullmatch=True), min_size=1, max_size=4, unique=True)
-    return st.one_of(st.just(("consumer",)), st.integers(1, 4).map(lambda n: tuple(f"w{i}" for i in range(1, n + 1))),
-                     named.map(tuple))
+    return _WORKER_LISTS
 
 
 def _worker(action) -> str:
@@ -116,11 +121,11 @@ def _reshard(draw, tracker: _Tracker):
         kinds.append("shard_count")
     if not kinds:
         return None
-    kind = draw(st.sampled_from(kinds))
+    kind = draw(_sampled(tuple(kinds)))
     if kind == "split":
         shard = draw(st.sampled_from(splittable))
         low, high = shard.hash_key_range.start + 2, shard.hash_key_range.end - 1
-        key = draw(st.one_of(st.none(), st.sampled_from([low, high]), st.integers(low, high)))
+        key = draw(_split_keys(low, high))
         return Split(shard.shard_id, key)
     if kind == "merge":
         i = draw(st.integers(0, len(shards) - 2))
@@ -130,6 +135,37 @@ def _reshard(draw, tracker: _Tracker):
     return ShardCount(draw(st.integers((count + 1) // 2, min(2 * count, MAX_OPEN))))
 
 
+@built_once
+def _sampled(choices: tuple) -> st.SearchStrategy:
+    return st.sampled_from(choices)
+
+
+@built_once
+def _split_keys(low: int, high: int) -> st.SearchStrategy[Optional[int]]:
+    """Where to split a shard: at its middle (None), at either end of the valid keys, or anywhere between."""
+    return st.one_of(st.none(), st.sampled_from([low, high]), st.integers(low, high))
+
+
+@built_once
+def _reshard_times(ready: int) -> st.SearchStrategy[int]:
+    return st.one_of(st.just(ready), st.integers(ready, ready + 60))
+
+
+_UP_TO_30 = st.integers(0, 30)
+_PAUSE_WAITS = st.one_of(st.just(0), st.integers(0, 30))
+_LIMITS = st.fixed_dictionaries({}, optional={
+    "records_per_s": st.integers(1, 1000), "bytes_per_s": st.integers(1, 1024 * 1024),
+    "reads_per_s": st.integers(1, 5), "read_bytes_per_s": st.integers(1, 2 * 1024 * 1024)})
+_SPAN_KINDS = ("reshard", "reshard", "throttle", "pause", "crash", "restart")
+
+
+@built_once
+def _throttled_shards(open_ids: tuple[str, ...]) -> st.SearchStrategy[Optional[tuple[str, ...]]]:
+    """The shards a throttle names: all (None), or one to three of those open."""
+    return st.one_of(st.none(), st.lists(st.sampled_from(open_ids), min_size=1, max_size=3, unique=True).map(tuple))
+
+
+@built_once
 @st.composite
 def fault_schedules(draw, *, duration: float = 600.0, max_faults: int = 8, max_shards: int = 4,
                     spans: bool = True, delays: tuple[float, ...] = (0.0, 1.0, 30.0),
@@ -138,31 +174,31 @@ def fault_schedules(draw, *, duration: float = 600.0, max_faults: int = 8, max_s
     ``spans``, throttles and the workers' pauses, crashes and restarts too, over ``workers`` (default
     ``worker_lists()``)."""
     shards = draw(st.integers(1, max_shards))
-    update_delay = draw(st.sampled_from(delays))
-    workers = draw(worker_lists() if workers is None else workers) if spans else ("consumer",)
+    update_delay = draw(_sampled(tuple(delays)))
+    workers = draw(_WORKER_LISTS if workers is None else workers) if spans else ("consumer",)
     tracker = _Tracker(shards, update_delay)
     last = int(duration) - 1          # the last whole second a fault may start at
     faults: list[Fault] = []
     now, throttle_free = 0, 0
     pause_free = {worker: 0 for worker in workers}  # when each worker's latest pause ends
     crashed: list[str] = []                          # the workers down now, in the order they crashed
-    kinds = ["reshard", "reshard", "throttle", "pause", "crash", "restart"] if spans else ["reshard"]
+    kinds = _sampled(_SPAN_KINDS if spans else ("reshard",))
     for _ in range(draw(st.integers(0, max_faults))):
-        kind = draw(st.sampled_from(kinds))
+        kind = draw(kinds)
         alive = [worker for worker in workers if worker not in crashed]
         if kind == "restart" and not crashed or kind in ("pause", "crash") and not alive:
             continue
         worker = None if kind in ("reshard", "throttle") else \
-            draw(st.sampled_from(crashed if kind == "restart" else alive))
+            draw(_sampled(tuple(crashed if kind == "restart" else alive)))
         if kind == "reshard":
             ready = max(now, int(tracker.ready_at))
-            now = draw(st.one_of(st.just(ready), st.integers(ready, ready + 60)))
+            now = draw(_reshard_times(ready))
         elif kind == "throttle":
-            now = max(now, throttle_free) + draw(st.integers(0, 30))
+            now = max(now, throttle_free) + draw(_UP_TO_30)
         elif kind == "pause":
-            now = max(now, pause_free[worker]) + draw(st.one_of(st.just(0), st.integers(0, 30)))
+            now = max(now, pause_free[worker]) + draw(_PAUSE_WAITS)
         else:
-            now += draw(st.integers(0, 30))
+            now += draw(_UP_TO_30)
         if now > last:
             break
         tracker.clock.set(float(now))
@@ -183,12 +219,8 @@ def fault_schedules(draw, *, duration: float = 600.0, max_faults: int = 8, max_s
             continue
         length = draw(st.integers(1, max(1, min(120, int(duration) - now))))
         if kind == "throttle":
-            open_ids = [s.shard_id for s in tracker.open_shards()]
-            listed = draw(st.one_of(st.none(), st.lists(st.sampled_from(open_ids), min_size=1, max_size=3,
-                                                        unique=True).map(tuple)))
-            limits = draw(st.fixed_dictionaries({}, optional={
-                "records_per_s": st.integers(1, 1000), "bytes_per_s": st.integers(1, 1024 * 1024),
-                "reads_per_s": st.integers(1, 5), "read_bytes_per_s": st.integers(1, 2 * 1024 * 1024)}))
+            listed = draw(_throttled_shards(tuple(s.shard_id for s in tracker.open_shards())))
+            limits = draw(_LIMITS)
             if not limits:
                 limits = {"records_per_s": 1}
             faults.append(Fault(float(now), Throttle(listed, **limits), float(length)))
@@ -198,8 +230,29 @@ def fault_schedules(draw, *, duration: float = 600.0, max_faults: int = 8, max_s
             pause_free[worker] = now + length
     if crashed and len(crashed) == len(workers):  # nobody left to read: one comes back, last in the file
         last_crash = max(f.at for f in faults if isinstance(f.action, Crash))
-        faults.append(Fault(float(draw(st.integers(int(last_crash), last))), Restart(draw(st.sampled_from(crashed)))))
+        faults.append(Fault(float(draw(st.integers(int(last_crash), last))), Restart(draw(_sampled(tuple(crashed))))))
     return FaultSchedule(shards, update_delay, numbered_faults(faults), workers)
+
+
+_RESHARD_HOWS = st.sampled_from(["valid", "moved", "retargeted", "blind"])
+_WORKER_HOWS = st.sampled_from(["valid", "moved", "retargeted", "rekinded", "blind", "downed"])
+_WORKER_KINDS = st.sampled_from(["pause", "crash", "restart"])
+_NUDGES = st.sampled_from([-60, -30, -1, 1, 30]) | st.integers(-300, 300)
+_ONE_EITHER_WAY = st.sampled_from([-1, 1])
+_TWO_EITHER_WAY = st.sampled_from([-2, -1, 1, 2])
+_BLIND_SHARDS = st.integers(1, 4)
+_BLIND_DELAYS = st.sampled_from([0.0, 1.0, 30.0])
+_BLIND_IDS = st.integers(0, 8).map(shard_name)
+_BLIND_ACTIONS = st.one_of(
+    st.builds(Split, _BLIND_IDS, st.one_of(st.none(), st.none(), st.integers(0, 2**128 - 1))),
+    st.tuples(_BLIND_IDS, _BLIND_IDS).filter(lambda pair: pair[0] != pair[1]).map(Merge),
+    st.integers(1, 8).map(ShardCount))
+
+
+@built_once
+def _blind_reshards(duration: float, max_faults: int) -> st.SearchStrategy[list[Fault]]:
+    """Splits, merges and UpdateShardCount of any of the first shard ids, at any whole second."""
+    return st.lists(st.builds(Fault, st.integers(0, int(duration) - 1).map(float), _BLIND_ACTIONS), max_size=max_faults)
 
 
 @st.composite
@@ -207,34 +260,28 @@ def reshard_schedules(draw, *, duration: float = 600.0, max_faults: int = 8) -> 
     """Splits, merges and UpdateShardCount that may or may not be valid: a valid schedule as it is, or
     with one fault moved in time (into an update, before the shard it names exists) or pointed at a
     neighbouring shard or count, or one drawn blind (any of the first shard ids, at any whole second)."""
-    valid = fault_schedules(duration=duration, max_faults=max_faults, spans=False)
-    how = draw(st.sampled_from(["valid", "moved", "retargeted", "blind"]))
+    how = draw(_RESHARD_HOWS)
     if how == "blind":
-        ids = st.integers(0, 8).map(shard_name)
-        at = st.integers(0, int(duration) - 1).map(float)
-        split = st.builds(Split, ids, st.one_of(st.none(), st.none(), st.integers(0, 2**128 - 1)))
-        merge = st.tuples(ids, ids).filter(lambda pair: pair[0] != pair[1]).map(Merge)
-        count = st.integers(1, 8).map(ShardCount)
-        faults = draw(st.lists(st.builds(Fault, at, st.one_of(split, merge, count)), max_size=max_faults))
-        return FaultSchedule(draw(st.integers(1, 4)), draw(st.sampled_from([0.0, 1.0, 30.0])), numbered_faults(faults))
-    schedule = draw(valid)
+        faults = draw(_blind_reshards(duration, max_faults))
+        return FaultSchedule(draw(_BLIND_SHARDS), draw(_BLIND_DELAYS), numbered_faults(faults))
+    schedule = draw(fault_schedules(duration=duration, max_faults=max_faults, spans=False))
     faults = list(schedule.faults)
     if how == "valid" or not faults:
         return schedule
     i = draw(st.integers(0, len(faults) - 1))
     fault = faults[i]
     if how == "moved":
-        at = fault.at + draw(st.sampled_from([-60, -30, -1, 1, 30]) | st.integers(-300, 300))
+        at = fault.at + draw(_NUDGES)
         faults[i] = Fault(float(min(max(at, 0), int(duration) - 1)), fault.action)
     elif isinstance(fault.action, Split):
-        other = shard_name(abs(int(fault.action.shard_id[8:]) + draw(st.sampled_from([-1, 1]))))
+        other = shard_name(abs(int(fault.action.shard_id[8:]) + draw(_ONE_EITHER_WAY)))
         faults[i] = Fault(fault.at, Split(other, fault.action.hash_key))
     elif isinstance(fault.action, Merge):
         first, second = fault.action.shard_ids
-        other = shard_name(max(0, int(second[8:]) + draw(st.sampled_from([-2, -1, 1, 2]))))
+        other = shard_name(max(0, int(second[8:]) + draw(_TWO_EITHER_WAY)))
         faults[i] = Fault(fault.at, Merge((first, other))) if other != first else fault
     else:
-        faults[i] = Fault(fault.at, ShardCount(max(1, fault.action.target + draw(st.sampled_from([-2, -1, 1, 2])))))
+        faults[i] = Fault(fault.at, ShardCount(max(1, fault.action.target + draw(_TWO_EITHER_WAY))))
     return FaultSchedule(schedule.shards, schedule.update_delay, numbered_faults(faults))
 
 
@@ -245,14 +292,14 @@ def worker_schedules(draw, *, duration: float = 600.0, max_faults: int = 8) -> F
     turned into another kind, or with every worker still up crashed after it all (and sometimes one
     restarted); or worker faults drawn blind over the workers (any kind, any worker, any whole second).
     Every pause ends within ``duration``."""
-    how = draw(st.sampled_from(["valid", "moved", "retargeted", "rekinded", "blind", "downed"]))
+    how = draw(_WORKER_HOWS)
     if how == "blind":
-        workers = draw(worker_lists())
+        workers = draw(_WORKER_LISTS)
         faults = []
         for _ in range(draw(st.integers(0, max_faults))):
             at = draw(st.integers(0, int(duration) - 1))
-            worker = draw(st.sampled_from(workers))
-            kind = draw(st.sampled_from(["pause", "crash", "restart"]))
+            worker = draw(_sampled(workers))
+            kind = draw(_WORKER_KINDS)
             if kind == "pause":
                 faults.append(Fault(float(at), Pause(worker), float(draw(st.integers(1, int(duration) - at)))))
             else:
@@ -267,25 +314,25 @@ def worker_schedules(draw, *, duration: float = 600.0, max_faults: int = 8) -> F
                    for worker in draw(st.permutations(schedule.workers)) if not down.get(worker)}
         faults += [Fault(float(at), Crash(worker)) for worker, at in crashes.items()]
         if crashes and draw(st.booleans()):
-            worker = draw(st.sampled_from(sorted(crashes)))
+            worker = draw(_sampled(tuple(sorted(crashes))))
             faults.append(Fault(float(draw(st.integers(crashes[worker], int(duration) - 1))), Restart(worker)))
         return FaultSchedule(schedule.shards, schedule.update_delay, numbered_faults(faults), schedule.workers)
     mine = [i for i, f in enumerate(faults) if isinstance(f.action, (Pause, Crash, Restart))]
     if how == "valid" or not mine:
         return schedule
-    i = draw(st.sampled_from(mine))
+    i = draw(_sampled(tuple(mine)))
     fault, worker = faults[i], _worker(faults[i].action)
     if how == "moved":
-        at = min(max(fault.at + draw(st.sampled_from([-60, -30, -1, 1, 30]) | st.integers(-300, 300)), 0),
+        at = min(max(fault.at + draw(_NUDGES), 0),
                  duration - 1)
         length = None if fault.duration is None else min(fault.duration, duration - at)
         faults[i] = Fault(float(at), fault.action, length)
     elif how == "retargeted":
-        other = draw(st.sampled_from(schedule.workers))
+        other = draw(_sampled(schedule.workers))
         action = Pause(other) if isinstance(fault.action, Pause) else type(fault.action)(other)
         faults[i] = Fault(fault.at, action, fault.duration)
     else:
-        kind = draw(st.sampled_from([k for k in (Pause, Crash, Restart) if not isinstance(fault.action, k)]))
+        kind = draw(_sampled(tuple(k for k in (Pause, Crash, Restart) if not isinstance(fault.action, k))))
         length = float(draw(st.integers(1, int(duration - fault.at)))) if kind is Pause else None
         faults[i] = Fault(fault.at, kind(worker), length)
     return FaultSchedule(schedule.shards, schedule.update_delay, numbered_faults(faults), schedule.workers)

@@ -18,9 +18,12 @@ from hypothesis import strategies as st
 from kinsim.durations import MAX_DURATION_S, duration_text
 from kinsim.lag import LAG_KINDS, Constant, Exponential, LagModel, LogNormal, Normal, Pareto, Uniform
 
+from .once import built_once
+
 __all__ = ["lag_models", "lag_document", "seconds"]
 
 
+@built_once
 def seconds(low: float = 0.0, high: float = 60.0) -> st.SearchStrategy[float]:
     """Whole milliseconds from ``low`` to ``high`` seconds, as floats, often one of the ends. Each is the
     float a scenario file's ``"1.25s"`` or ``1.25`` reads as."""
@@ -30,10 +33,12 @@ def seconds(low: float = 0.0, high: float = 60.0) -> st.SearchStrategy[float]:
     return st.one_of(st.sampled_from([low_ms, high_ms]), st.integers(low_ms, high_ms)).map(lambda ms: ms / 1000)
 
 
+@built_once
 def _hundredths(low: float, high: float) -> st.SearchStrategy[float]:
     return st.integers(round(low * 100), round(high * 100)).map(lambda h: h / 100)
 
 
+@built_once
 def lag_models(kinds: Optional[Iterable[str]] = None, *, max_seconds: float = 60.0, max_sigma: float = 2.0,
                min_shape: float = 0.5) -> st.SearchStrategy[LagModel]:
     """A lag model of one of ``kinds`` (the scenario file's words: constant, uniform, exponential, normal,

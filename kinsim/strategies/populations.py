@@ -17,46 +17,63 @@ from hypothesis import strategies as st
 from kinsim.populations import Addresses, KeyList, Population, Zipf, address_text
 from kinsim.scenario import ProducerSpec
 
+from .once import built_once
+
 __all__ = ["address_ranges", "key_lists", "key_populations", "each_populations", "producer_groups",
            "population_document"]
 
 _FIRSTS = (0x0A000001, 0x08080808, 0xC0000201, 0xFFFFFF00)  # 10.0.0.1, 8.8.8.8, 192.0.2.1, 255.255.255.0
 
 
-def _weights() -> st.SearchStrategy[float]:
-    return st.one_of(st.just(0.0), st.integers(1, 100).map(float), st.sampled_from([0.5, 0.001, 1e6]))
+_WEIGHTS = st.one_of(st.just(0.0), st.integers(1, 100).map(float), st.sampled_from([0.5, 0.001, 1e6]))
+_FIRST_ADDRESSES = st.one_of(st.sampled_from(_FIRSTS), st.integers(0, 2**32 - 1))
+_ZIPF_HUNDREDTHS = st.integers(1, 300)
 
 
+@built_once
+def _weight_lists(length: int) -> st.SearchStrategy[list[float]]:
+    return st.lists(_WEIGHTS, min_size=length, max_size=length)
+
+
+@built_once
+def _distinct_keys(keys: Optional[st.SearchStrategy[str]], max_keys: int) -> st.SearchStrategy[list[str]]:
+    return st.lists(keys if keys is not None else st.ip_addresses(v=4).map(str), min_size=1, max_size=max_keys,
+                    unique=True)
+
+
+@built_once
 @st.composite
 def address_ranges(draw, max_keys: int = 1000, each: bool = False) -> Addresses:
     """``1`` to ``max_keys`` addresses from a usual first address or any one with room for them, uniform
     or Zipf (s from 0.01 to 3), or with ``each`` one per member."""
     count = draw(st.integers(1, max_keys))
-    first = draw(st.one_of(st.sampled_from(_FIRSTS), st.integers(0, 2**32 - 1)))
+    first = draw(_FIRST_ADDRESSES)
     first = min(first, 2**32 - count)
-    zipf = None if each or draw(st.booleans()) else Zipf(draw(st.integers(1, 300)) / 100)
+    zipf = None if each or draw(st.booleans()) else Zipf(draw(_ZIPF_HUNDREDTHS) / 100)
     return Addresses(first, count, zipf, each)
 
 
+@built_once
 @st.composite
 def key_lists(draw, max_keys: int = 8, keys: Optional[st.SearchStrategy[str]] = None, each: bool = False) -> KeyList:
     """One to ``max_keys`` distinct keys (``keys`` draws them: default addresses), uniform or weighted
     (one weight in three 0, at least one above 0), or with ``each`` one per member."""
-    drawn = draw(st.lists(keys if keys is not None else st.ip_addresses(v=4).map(str),
-                          min_size=1, max_size=max_keys, unique=True))
+    drawn = draw(_distinct_keys(keys, max_keys))
     if each or draw(st.booleans()):
         return KeyList(tuple(drawn), None, each)
-    weights = draw(st.lists(_weights(), min_size=len(drawn), max_size=len(drawn)))
+    weights = draw(_weight_lists(len(drawn)))
     if not any(weights):
         weights[draw(st.integers(0, len(weights) - 1))] = 1.0
     return KeyList(tuple(drawn), tuple(weights))
 
 
+@built_once
 def key_populations(max_keys: int = 1000, keys: Optional[st.SearchStrategy[str]] = None) -> st.SearchStrategy[Population]:
     """A population to draw keys from: addresses (up to ``max_keys``) or a list (up to 8 keys)."""
     return st.one_of(address_ranges(max_keys), key_lists(min(8, max_keys), keys))
 
 
+@built_once
 def each_populations(members: int, keys: Optional[st.SearchStrategy[str]] = None) -> st.SearchStrategy[Population]:
     """A population of exactly ``members`` keys with ``each``: member ``i`` writes key ``i``."""
     addresses = st.one_of(st.sampled_from(_FIRSTS), st.integers(0, 2**32 - members)).map(
@@ -66,6 +83,15 @@ def each_populations(members: int, keys: Optional[st.SearchStrategy[str]] = None
     return st.one_of(addresses, listed)
 
 
+_HOW_ONE = st.sampled_from(["key", "drawn", "drawn"])
+_HOW_GROUP = st.sampled_from(["key", "drawn", "drawn", "each"])
+
+
+@built_once
+def _member_counts(max_members: int) -> st.SearchStrategy[Optional[int]]:
+    return st.one_of(st.none(), st.integers(1, max_members))
+
+
 @st.composite
 def producer_groups(draw, producer: ProducerSpec, max_members: int = 4, max_keys: int = 1000,
                     keys: Optional[st.SearchStrategy[str]] = None, stretch: bool = True) -> ProducerSpec:
@@ -73,9 +99,9 @@ def producer_groups(draw, producer: ProducerSpec, max_members: int = 4, max_keys
     key per member (``each``), or keys drawn from a population of up to ``max_keys`` (``keys`` draws a
     list's keys); with ``stretch``, its interval times the members, so the group writes about as often
     as the producer did."""
-    count = draw(st.one_of(st.none(), st.integers(1, max_members)))
+    count = draw(_member_counts(max_members))
     members = 1 if count is None else count
-    how = draw(st.sampled_from(["key", "drawn", "drawn"] + ["each"] * (count is not None)))
+    how = draw(_HOW_ONE if count is None else _HOW_GROUP)
     if how == "key":
         population = None
     elif how == "each":
