@@ -20,6 +20,8 @@ from kinsim.report.as_csv import CSV_COLUMNS
 from kinsim.runner import run
 from kinsim.scenario import load_scenario
 
+from .test_report import Recording
+
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ["lagged_producers", "hopping_windows", "reshard_midway", "failover", "user_counter"]
 
@@ -86,17 +88,6 @@ def test_a_field_is_quoted_only_when_it_must_be(results):
             del part.observations.cells[(start, key)]
     assert '"comma,key"' in text and '"quote""key"' in text and '"line\nkey"' in text
     assert ",plain-key," in text and ",8.8.8.8," in text  # nothing to quote: bare
-
-
-class Recording:
-    """An output that keeps what each write was given."""
-
-    def __init__(self) -> None:
-        self.writes: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.writes.append(text)
-        return len(text)
 
 
 def test_the_csv_is_written_in_pieces_not_built_whole(results, monkeypatch):
