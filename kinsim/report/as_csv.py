@@ -25,10 +25,10 @@ __all__ = ["CSV_COLUMNS", "to_csv", "write_csv"]
 CSV_COLUMNS = ("counter", "kind", "window_start", "window_end", "key", "truth", "count")
 
 
-def _rows(part: CounterResult) -> Iterator[tuple]:
+def _rows(part: CounterResult, truths: base.TruthWindows) -> Iterator[tuple]:
     """A counter's rows, in order: the JSON report's rows, led by the counter's name and kind."""
     name, kind, size = part.spec.name, counter_kind(part), part.truth.windowing.size_us
-    for start, text, keys, truth, [counts] in base.windows([part]):
+    for start, text, keys, truth, [counts] in base.windows([part], truths):
         end = utc_text(start + size)
         for key in keys:
             yield name, kind, text, end, key, truth.get(key, 0), counts.get(key, 0)
@@ -40,9 +40,9 @@ def write_csv(result: RunResult, out: TextIO) -> None:
     piece = io.StringIO()
     writer = csv.writer(piece)  # RFC 4180: minimal quoting, "" for a quote, \r\n after each row
     writer.writerow(CSV_COLUMNS)
-    rows = 0
+    rows, truths = 0, base.TruthWindows()
     for part in result.counters:
-        for row in _rows(part):
+        for row in _rows(part, truths):
             writer.writerow(row)
             rows += 1
             if rows == base.CHUNK:

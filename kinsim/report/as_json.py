@@ -22,13 +22,13 @@ LATE_EXAMPLES = 20
 class _Rows:
     """One counter's rows, made as they are written: as dictionaries (``report_dict``) or as JSON text."""
 
-    def __init__(self, part: CounterResult) -> None:
-        self.part = part
+    def __init__(self, part: CounterResult, truths: base.TruthWindows) -> None:
+        self.part, self.truths = part, truths
 
     def _values(self) -> Iterator[tuple]:
         """(window start, window end, key, truth, count) per cell, in order, times as text."""
         size = self.part.truth.windowing.size_us
-        for start, text, keys, truth, [counts] in base.windows([self.part]):
+        for start, text, keys, truth, [counts] in base.windows([self.part], self.truths):
             end = utc_text(start + size)
             for key in keys:
                 yield text, end, key, truth.get(key, 0), counts.get(key, 0)
@@ -154,7 +154,9 @@ class _Open(dict):
 
 
 def _report(result: RunResult) -> _Open:
-    """The report, with each counter's rows still to be made."""
+    """The report, with each counter's rows still to be made (the truth grouped once for the counters
+    that share it one after another)."""
+    truths = base.TruthWindows()
     return _Open({
         "kinsim": __version__,
         "scenario": result.scenario.name,
@@ -165,7 +167,7 @@ def _report(result: RunResult) -> _Open:
         "stream": _stream(result),
         "counters": [
             _Open({"name": part.spec.name, "kind": counter_kind(part), "params": _params(part),
-                   "metrics": part.metrics, "rows": _Rows(part), "late": _late(part)})
+                   "metrics": part.metrics, "rows": _Rows(part, truths), "late": _late(part)})
             for part in result.counters
         ],
     })
