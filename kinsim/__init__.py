@@ -12,7 +12,18 @@ clock you give it, so five minutes of iterator expiry cost no waiting. ``kinsim.
 
 from __future__ import annotations
 
+import sys
 from typing import Optional
+
+try:  # imported below in any case; a Python without them is told which, and how to install them
+    import botocore  # noqa: F401
+    import dateutil  # noqa: F401
+    import simpy  # noqa: F401
+    import yaml  # noqa: F401
+except ModuleNotFoundError as missing:
+    raise ModuleNotFoundError(f"kinsim needs {missing.name}, which {sys.executable} does not have: python -m pip "
+                              "install kinsim (or python -m pip install . in kinsim's folder)",
+                              name=missing.name) from None
 
 from .backends import Backend, MemoryBackend
 from .client import KinesisClient
