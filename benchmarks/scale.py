@@ -10,7 +10,11 @@ nowhere). For each step it prints the seconds of each stage and in all, the peak
 grew from the step before (the goal: each step x10 costs at most x1.5 in time).
 
 - ``producers``: 10 to 100,000 producers, one key each (as scenarios allow without key populations),
-  over 8 shards, all together at the same pace: 1,667 records/s.
+  over 8 shards, all together at the same pace: 1,667 records/s. Past about 1,700 producers each writes
+  less than a record a minute, so every step makes ten times the (minute, key) cells: the keys grow with
+  the producers.
+- ``producers_shared``: the same producers, but producer ``i`` writes key ``i mod 1,000``: from 1,000
+  producers on the keys and cells stay, and only the producers grow.
 - ``shards``: 1 to 2,000 shards (the account's ``shard_limit`` raised past 500), 10,000 producers at
   800 records/s in all (one shard takes 1,000); every shard is polled every second, so the polls grow
   with the shards: that is the cost of shards themselves, not of the records.
@@ -46,17 +50,19 @@ sys.path.insert(0, str(ROOT))
 START = "2018-07-31T21:56:00Z"
 PACE = 1_667.0        # records/s in all, as bench.py's scenario: about 208 a shard on 8 shards
 NARROW_PACE = 800.0   # the shards dimension: one shard takes 1,000 records/s
+SHARED_KEYS = 1_000   # the producers_shared dimension: the keys all its producers write
 
 
 def _ip(i: int) -> str:
     return f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
 
 
-def _producers(count: int, pace: float) -> list[dict]:
-    """``count`` producers, one key each, at ``pace`` records/s together, their first records spread over
-    one interval (so no shard is offered a burst); every tenth behind a slow link."""
+def _producers(count: int, pace: float, keys: Optional[int] = None) -> list[dict]:
+    """``count`` producers at ``pace`` records/s together, their first records spread over one interval (so
+    no shard is offered a burst); every tenth behind a slow link. One key each, or (``keys``) producer
+    ``i`` writes key ``i mod keys``."""
     interval = count / pace
-    return [{"name": f"p{i}", "partition_key": _ip(i), "interval": f"{interval:.6f}s",
+    return [{"name": f"p{i}", "partition_key": _ip(i if keys is None else i % keys), "interval": f"{interval:.6f}s",
              "offset": f"{interval * ((i * 7919) % 1000) / 1000:.6f}s",
              "lag": {"uniform": ["5s", "60s"]} if i % 10 == 9 else {"exponential": {"mean": "200ms"}}}
             for i in range(count)]
@@ -72,6 +78,10 @@ def _document(name: str, records: int, pace: float, shards: int, producers: list
 
 def producers_document(records: int, count: int) -> dict:
     return _document(f"producers-{count}", records, PACE, 8, _producers(count, PACE))
+
+
+def shared_producers_document(records: int, count: int) -> dict:
+    return _document(f"producers-shared-{count}", records, PACE, 8, _producers(count, PACE, SHARED_KEYS))
 
 
 def shards_document(records: int, shards: int) -> dict:
@@ -109,6 +119,8 @@ def keys_supported() -> Optional[str]:
 
 DIMENSIONS: dict[str, tuple[Callable[[int, int], dict], list[int], str]] = {
     "producers": (producers_document, [10, 100, 1_000, 10_000, 100_000], "producers, one key each, 8 shards"),
+    "producers_shared": (shared_producers_document, [10, 100, 1_000, 10_000, 100_000],
+                         f"producers writing at most {SHARED_KEYS:,} keys in all, 8 shards"),
     "shards": (shards_document, [1, 10, 100, 1_000, 2_000], "shards, 10,000 producers at 800 records/s"),
     "slide": (slide_document, [60, 30, 10, 5, 1], "s of slide, one-minute windows, 100 producers"),
     "keys": (keys_document, [10, 100, 1_000, 10_000, 100_000, 1_000_000], "keys in one population, 8 shards"),
@@ -138,6 +150,7 @@ def run_step(dimension: str, step: int, records: int) -> dict:
         write_json(result, nowhere)
     reported = time.perf_counter()
     return {"step": step, "records": result.produced, "polls": result.polls, "shards_read": len(result.shards),
+            "cells": len(result.counters[0].truth.cells),
             "parse_s": round(parsed - started, 3), "run_s": round(ran - parsed, 3),
             "report_s": round(reported - ran, 3), "seconds": round(reported - started, 3),
             "peak_rss_mib": peak_rss_mib()}
@@ -217,11 +230,12 @@ def print_dimension(name: str, figures: dict) -> None:
         print(f"\n{name}: left out: {figures['skipped']}")
         return
     print(f"\n{name} ({figures['what']}; about {figures['records']:,} records)")
-    print(f"{'step':>9}  {'records':>9}  {'polls':>9}  {'parse s':>7}  {'run s':>7}  {'report s':>8}  {'total s':>7}"
+    print(f"{'step':>9}  {'records':>9}  {'polls':>9}  {'cells':>9}  {'parse s':>7}  {'run s':>7}  {'report s':>8}  {'total s':>7}"
           f"  {'peak RSS MiB':>12}  {'time x':>6}  {'RSS x':>5}")
     growth = [None] + figures["growth"]
     for row, step in zip(figures["steps"], growth):
-        print(f"{row['step']:>9,}  {row['records']:>9,}  {row['polls']:>9,}  {row['parse_s']:>7.3f}  "
+        print(f"{row['step']:>9,}  {row['records']:>9,}  {row['polls']:>9,}  {row.get('cells', 0):>9,}  "
+              f"{row['parse_s']:>7.3f}  "
               f"{row['run_s']:>7.3f}  {row['report_s']:>8.3f}  {row['seconds']:>7.3f}  {row['peak_rss_mib']:>12}  "
               + (f"{step['time_x']:>6}  {step['rss_x']:>5}" if step else f"{'-':>6}  {'-':>5}"))
 
@@ -257,7 +271,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--records", type=int, default=1_000_000, help="records of every run (default 1M)")
     parser.add_argument("--dimensions", nargs="+", default=[*DIMENSIONS, "load"], choices=[*DIMENSIONS, "load"])
     for name, (_, steps, _) in DIMENSIONS.items():
-        parser.add_argument(f"--{name}", type=int, nargs="+", default=steps, metavar="N",
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, nargs="+", default=steps, metavar="N",
                             help=f"the steps of {name} (default {' '.join(map(str, steps))})")
     parser.add_argument("--load-producers", type=int, nargs="+", default=[1_000, 10_000, 100_000], metavar="N")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each step; the fastest is kept")

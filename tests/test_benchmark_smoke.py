@@ -51,7 +51,8 @@ def test_the_scale_benchmark_runs_each_dimension_and_keeps_what_else_is_there(tm
     output = tmp_path / "results.json"
     output.write_text(json.dumps({"end_to_end": [{"records": 1}], "scale": {"slide": "an older run"}}))
     done = subprocess.run([sys.executable, "benchmarks/scale.py", "--records", "3000", "--dimensions", "producers",
-                           "shards", "keys", "load", "--producers", "10", "100", "--shards", "1", "600",
+                           "producers_shared", "shards", "keys", "load", "--producers", "10", "100",
+                           "--producers-shared", "10", "2000", "--shards", "1", "600",
                            "--keys", "10", "100", "--load-producers", "100", "1000", "--output", str(output)],
                           capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert done.returncode == 0, done.stderr
@@ -65,6 +66,10 @@ def test_the_scale_benchmark_runs_each_dimension_and_keeps_what_else_is_there(tm
         [growth] = figures["growth"]
         assert growth["time_x"] == round(figures["steps"][1]["seconds"] / figures["steps"][0]["seconds"], 2)
     assert scale["shards"]["steps"][1]["shards_read"] == 600  # past the default account limit of 500
+    assert [row["step"] for row in scale["producers_shared"]["steps"]] == [10, 2000]
+    # 3,000 records are 1.8 s, within one minute: a cell per key, one key per producer, or 1,000 keys shared
+    assert [row["cells"] for row in scale["producers"]["steps"]] == [10, 100]
+    assert [row["cells"] for row in scale["producers_shared"]["steps"]] == [10, 1000]
     assert len({row["records"] for row in scale["shards"]["steps"]}) == 1  # the same producers, the same records
     assert "skipped" in scale["keys"] or [row["step"] for row in scale["keys"]["steps"]] == [10, 100]
     assert [(row["producers"], row["file"]) for row in scale["load"]] == \
