@@ -17,7 +17,10 @@ grew from the step before (the goal: each step x10 costs at most x1.5 in time).
   producers on the keys and cells stay, and only the producers grow.
 - ``shards``: 1 to 2,000 shards (the account's ``shard_limit`` raised past 500), 10,000 producers at
   800 records/s in all (one shard takes 1,000); every shard is polled every second, so the polls grow
-  with the shards: that is the cost of shards themselves, not of the records.
+  with the shards: that is the cost of shards themselves, not of the records. Each step also runs the
+  same stream, span and consumer with one producer writing a record a minute, which gives what a poll
+  costs alone; the step's polls at that cost, taken off its run time, leave what its records cost
+  (``records_s``, and ``records_x`` from the step before).
 - ``slide``: one-minute windows sliding by 1 minute down to 1 second (a record counts in 60 windows),
   100 producers over 8 shards, one buffered counter.
 - ``keys``: 10 to 1,000,000 keys drawn by one producer's population (zipf 1.1), 8 shards. It runs once
@@ -88,6 +91,13 @@ def shards_document(records: int, shards: int) -> dict:
     return _document(f"shards-{shards}", records, NARROW_PACE, shards, _producers(10_000, NARROW_PACE))
 
 
+def polls_document(records: int, shards: int) -> dict:
+    """The shards dimension's stream, span and polls, with one producer writing a record a minute: what
+    the polls cost by themselves."""
+    lone = {"name": "lone", "partition_key": _ip(0), "interval": "60s", "lag": {"uniform": ["5s", "60s"]}}
+    return _document(f"polls-{shards}", records, NARROW_PACE, shards, [lone])
+
+
 def slide_document(records: int, slide_s: int) -> dict:
     counter = {"kind": "buffered", "name": "buffered-90s", "grace": "90s", "size": "60s", "slide": f"{slide_s}s"}
     return _document(f"slide-{slide_s}s", records, PACE, 8, _producers(100, PACE), [counter])
@@ -127,6 +137,11 @@ DIMENSIONS: dict[str, tuple[Callable[[int, int], dict], list[int], str]] = {
 }
 
 
+#: what a step of a dimension runs, and the shards dimension's polls alone (run beside it, not on its own)
+DOCUMENTS: dict[str, Callable[[int, int], dict]] = {name: make for name, (make, _, _) in DIMENSIONS.items()}
+DOCUMENTS["polls"] = polls_document
+
+
 def peak_rss_mib() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
@@ -142,7 +157,7 @@ def run_step(dimension: str, step: int, records: int) -> dict:
 
     gc.disable()
     started = time.perf_counter()
-    scenario = parse_scenario(DIMENSIONS[dimension][0](records, step), "<scale>", "scale")
+    scenario = parse_scenario(DOCUMENTS[dimension](records, step), "<scale>", "scale")
     parsed = time.perf_counter()
     result = run(scenario, budget=None)
     ran = time.perf_counter()
@@ -219,10 +234,26 @@ def dimension_runs(dimension: str, steps: list[int], records: int, repeat: int) 
             runs[step].append(_child("--one", dimension, str(step), "--records", str(records)))
     rows = [dict(min(runs[step], key=lambda row: row["seconds"]),
                  runs_seconds=[row["seconds"] for row in runs[step]]) for step in steps]
+    if dimension == "shards":
+        _apart_from_polls(rows, records, repeat)
     growth = [{"from": a["step"], "to": b["step"], "time_x": round(b["seconds"] / a["seconds"], 2),
                "run_x": round(b["run_s"] / a["run_s"], 2), "rss_x": round(b["peak_rss_mib"] / a["peak_rss_mib"], 2)}
               for a, b in zip(rows, rows[1:])]
+    if dimension == "shards":
+        for change, a, b in zip(growth, rows, rows[1:]):
+            change["records_x"] = round(b["records_s"] / a["records_s"], 2)
     return {"what": DIMENSIONS[dimension][2], "records": records, "steps": rows, "growth": growth}
+
+
+def _apart_from_polls(rows: list[dict], records: int, repeat: int) -> None:
+    """Each shards step's run time apart from its polls: the same stream, span and consumer with one
+    producer writing a record a minute (``polls_document``) gives what a poll costs by itself; its
+    polls at that cost are taken off the step's run time (``records_s``: what the records cost)."""
+    for row in rows:
+        alone = min((_child("--one", "polls", str(row["step"]), "--records", str(records)) for _ in range(repeat)),
+                    key=lambda figures: figures["run_s"])
+        row["polls_alone_s"] = round(alone["run_s"] / alone["polls"] * row["polls"], 3)
+        row["records_s"] = round(row["run_s"] - row["polls_alone_s"], 3)
 
 
 def print_dimension(name: str, figures: dict) -> None:
@@ -230,14 +261,19 @@ def print_dimension(name: str, figures: dict) -> None:
         print(f"\n{name}: left out: {figures['skipped']}")
         return
     print(f"\n{name} ({figures['what']}; about {figures['records']:,} records)")
-    print(f"{'step':>9}  {'records':>9}  {'polls':>9}  {'cells':>9}  {'parse s':>7}  {'run s':>7}  {'report s':>8}  {'total s':>7}"
-          f"  {'peak RSS MiB':>12}  {'time x':>6}  {'RSS x':>5}")
+    print(f"{'step':>9}  {'records':>9}  {'polls':>9}  {'cells':>9}  {'parse s':>7}  {'run s':>7}  {'report s':>8}  "
+          f"{'total s':>7}  {'peak RSS MiB':>12}  {'time x':>6}  {'RSS x':>5}")
     growth = [None] + figures["growth"]
     for row, step in zip(figures["steps"], growth):
         print(f"{row['step']:>9,}  {row['records']:>9,}  {row['polls']:>9,}  {row.get('cells', 0):>9,}  "
               f"{row['parse_s']:>7.3f}  "
               f"{row['run_s']:>7.3f}  {row['report_s']:>8.3f}  {row['seconds']:>7.3f}  {row['peak_rss_mib']:>12}  "
               + (f"{step['time_x']:>6}  {step['rss_x']:>5}" if step else f"{'-':>6}  {'-':>5}"))
+    if "records_s" in figures["steps"][0]:
+        print(f"\n{'step':>9}  {'polls alone s':>13}  {'records s':>9}  {'records x':>9}   (the run apart from its polls)")
+        for row, step in zip(figures["steps"], growth):
+            print(f"{row['step']:>9,}  {row['polls_alone_s']:>13.3f}  {row['records_s']:>9.3f}  "
+                  + (f"{step['records_x']:>9}" if step else f"{'-':>9}"))
 
 
 def print_load(rows: list[dict]) -> None:

@@ -66,6 +66,10 @@ def test_the_scale_benchmark_runs_each_dimension_and_keeps_what_else_is_there(tm
         [growth] = figures["growth"]
         assert growth["time_x"] == round(figures["steps"][1]["seconds"] / figures["steps"][0]["seconds"], 2)
     assert scale["shards"]["steps"][1]["shards_read"] == 600  # past the default account limit of 500
+    for row in scale["shards"]["steps"]:  # the run apart from its polls, each timed alone on the same stream
+        assert 0 < row["polls_alone_s"] and row["records_s"] == round(row["run_s"] - row["polls_alone_s"], 3)
+    assert scale["shards"]["growth"][0]["records_x"] == \
+        round(scale["shards"]["steps"][1]["records_s"] / scale["shards"]["steps"][0]["records_s"], 2)
     assert [row["step"] for row in scale["producers_shared"]["steps"]] == [10, 2000]
     # 3,000 records are 1.8 s, within one minute: a cell per key, one key per producer, or 1,000 keys shared
     assert [row["cells"] for row in scale["producers"]["steps"]] == [10, 100]
