@@ -20,7 +20,7 @@ from kinsim.report.as_csv import CSV_COLUMNS
 from kinsim.runner import run
 from kinsim.scenario import load_scenario
 
-from .test_report import Recording
+from .test_report import Recording, windows_cells, with_cells
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ["lagged_producers", "hopping_windows", "reshard_midway", "failover", "user_counter"]
@@ -74,20 +74,28 @@ def test_any_key_comes_back_from_a_spreadsheet_reader_as_it_was(results, keys):
     assert all(int(row[6]) == keys.index(row[4]) + 1 and row[5] == "0" for row in mine)
 
 
+@settings(max_examples=150, deadline=None)
+@given(cells=windows_cells())
+def test_any_rows_are_written_as_the_csv_module_writes_the_json_reports_rows(results, cells):
+    """Rows of any keys and values, windows written from a template and through the csv module alike: the
+    bytes the csv module writes for the JSON report's rows."""
+    result = with_cells(results["lagged_producers"], *cells)
+    expected = io.StringIO()
+    writer = csv.writer(expected)
+    writer.writerow(CSV_COLUMNS)
+    for counter in report_dict(result)["counters"]:
+        writer.writerows([counter["name"], counter["kind"], *row.values()] for row in counter["rows"])
+    assert to_csv(result) == expected.getvalue()
+
+
 def test_a_field_is_quoted_only_when_it_must_be(results):
-    result = results["lagged_producers"]
-    part = result.counters[0]
-    start = min(part.truth.cells)[0] - 3600 * 1_000_000
-    odd = ['comma,key', 'quote"key', 'line\nkey', 'plain-key']
-    try:
-        for key in odd:
-            part.observations.cells[(start, key)] = CellReport(1, 0, 1, 0)
-        text = to_csv(result)
-    finally:
-        for key in odd:
-            del part.observations.cells[(start, key)]
-    assert '"comma,key"' in text and '"quote""key"' in text and '"line\nkey"' in text
-    assert ",plain-key," in text and ",8.8.8.8," in text  # nothing to quote: bare
+    """Each key to quote in a window of its own, with one that needs nothing, all counted in whole numbers:
+    a window the report writes from a template, were it not for that key."""
+    odd = ['comma,key', 'quote"key', 'line\nkey', 'return\rkey']
+    truth = {(number, key): 1 for number, mark in enumerate(odd) for key in [mark, "plain-key"]}
+    text = to_csv(with_cells(results["lagged_producers"], truth, [truth] * 3))
+    assert '"comma,key"' in text and '"quote""key"' in text and '"line\nkey"' in text and '"return\rkey"' in text
+    assert text.count(",plain-key,") == 4 * 3 and ",8.8.8.8," in text  # nothing to quote: bare
 
 
 def test_the_csv_is_written_in_pieces_not_built_whole(results, monkeypatch):

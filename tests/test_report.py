@@ -4,13 +4,17 @@ command line writes it to a file or standard output, failing as it always has.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import kinsim.report.base
 from kinsim.metrics import CellReport
@@ -75,6 +79,59 @@ def test_odd_keys_and_counts_are_written_as_json_writes_them(results):
     finally:
         for i, key in enumerate(odd):
             del part.observations.cells[(start, key)], part.truth.cells[(start + i, "k")]
+
+
+WHOLE = st.integers(-3, 60) | st.integers(min_value=2**63) | st.integers(max_value=-10**7)
+ODD = st.floats(allow_nan=False) | st.booleans() | st.none() | st.text(max_size=3)  # what a user's counter may report
+
+
+@st.composite
+def windows_cells(draw) -> tuple[dict, list[dict]]:
+    """Cells of a few windows (window number, key) with a truth, and per counter its counts: keys all text
+    (quotes, escapes, any script) or all whole numbers; values whole numbers, or odd ones too; counters that
+    reported only cells with a truth, or others as well."""
+    keys = draw(st.lists(st.text(st.sampled_from(',"\\\r\n\t\x00\x7f\u2028é鍵🙂') | st.characters(), max_size=6),
+                         min_size=1, max_size=6, unique=True)
+                | st.lists(st.integers(-9, 99), min_size=1, max_size=6, unique=True))
+    values = WHOLE | ODD if draw(st.booleans()) else WHOLE
+    cells = st.tuples(st.integers(0, 3), st.sampled_from(keys))
+    truth = draw(st.dictionaries(cells, values, max_size=16))
+    counted = st.sampled_from(sorted(truth)) if truth and draw(st.booleans()) else cells
+    return truth, draw(st.lists(st.dictionaries(counted, values, max_size=16), min_size=3, max_size=3))
+
+
+def with_cells(result, truth: dict, counts: list[dict]):
+    """``result`` with the cells of the counters that share its first counter's truth given instead: window
+    numbers as window starts from the first one on, counts as the counters' last reports."""
+    size = result.counters[0].truth.windowing.size_us
+    first = min(result.counters[0].truth.cells)[0]
+    cells = {*truth, *(cell for of in counts for cell in of)}
+    starts = {(number, key): (first + number * size, key) for number, key in cells}
+    shared = SimpleNamespace(cells={starts[cell]: value for cell, value in truth.items()},
+                             windowing=result.counters[0].truth.windowing)
+    parts = [dataclasses.replace(part, truth=shared, observations=SimpleNamespace(
+                 cells={starts[cell]: CellReport(count, 0, count, 0) for cell, count in of.items()}))
+             for part, of in zip(result.counters, counts)]
+    assert all(part.truth is result.counters[0].truth for part in result.counters[:len(counts)])
+    return dataclasses.replace(result, counters=(*parts, *result.counters[len(counts):]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(cells=windows_cells())
+def test_any_rows_are_written_as_json_dumps_and_the_plain_tables_write_them(results, cells):
+    """Rows of any keys and values, windows written from a template and row by row alike: the JSON is
+    ``json.dumps(report_dict(...))``, its rows every cell with a truth or a count in order, and the text
+    tables those built at once."""
+    result = with_cells(results["lagged_producers"], *cells)
+    size = result.counters[0].truth.windowing.size_us
+    for part, counter in zip(result.counters[:3], report_dict(result)["counters"]):
+        truth, reports = part.truth.cells, part.observations.cells
+        assert counter["rows"] == [
+            {"window_start": utc_text(start), "window_end": utc_text(start + size), "key": key,
+             "truth": truth.get((start, key), 0), "count": reports[start, key].last if (start, key) in reports else 0}
+            for start, key in sorted({*truth, *reports})]
+    assert to_json(result) == plain_json(result)
+    assert to_text(result).endswith(plain_window_tables(result))
 
 
 class Recording:

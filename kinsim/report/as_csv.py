@@ -23,34 +23,43 @@ from .base import counter_kind, utc_text
 __all__ = ["CSV_COLUMNS", "to_csv", "write_csv"]
 
 CSV_COLUMNS = ("counter", "kind", "window_start", "window_end", "key", "truth", "count")
+_QUOTED = ',"\r\n'  # the characters for which the csv module quotes a field (found trying every one)
 
 
-def _rows(part: CounterResult, truths: base.TruthWindows) -> Iterator[tuple]:
-    """A counter's rows, in order: the JSON report's rows, led by the counter's name and kind."""
+def _pieces(part: CounterResult, truths: base.TruthWindows) -> Iterator[str]:
+    """A counter's rows, in order, ``base.CHUNK`` at most in a piece: the JSON report's rows, led by the
+    counter's name and kind; those of a plain window (whole numbers, text keys) with nothing to quote in
+    its keys from an f-string at once, else through the ``csv`` module."""
     name, kind, size = part.spec.name, counter_kind(part), part.truth.windowing.size_us
-    for start, text, keys, truth, [counts] in base.windows([part], truths):
-        end = utc_text(start + size)
-        for key in keys:
-            yield name, kind, text, end, key, truth.get(key, 0), counts.get(key, 0)
+    piece = io.StringIO()
+    writer = csv.writer(piece)  # RFC 4180: minimal quoting, "" for a quote, \r\n after each row
+    for window in base.windows([part], truths):
+        lead = (name, kind, window.text, utc_text(window.start + size))
+        if window.plain and not any(map("".join(window.keys).__contains__, _QUOTED)):
+            writer.writerow(lead + ("",))  # the fields before the key, as the csv module writes them
+            head = piece.getvalue()[:-2]
+            piece.seek(0)
+            piece.truncate()
+            for rows in window.chunks():
+                yield "".join([f"{head}{key},{truth},{count}\r\n" for key, truth, count in rows])
+        else:
+            for rows in window.chunks():
+                writer.writerows([lead + row for row in rows])
+                yield piece.getvalue()
+                piece.seek(0)
+                piece.truncate()
 
 
 def write_csv(result: RunResult, out: TextIO) -> None:
-    """Write the CSV to ``out`` as it is made, a thousand rows a write (a file for it is best opened with
-    ``newline=""``, as for any CSV)."""
-    piece = io.StringIO()
-    writer = csv.writer(piece)  # RFC 4180: minimal quoting, "" for a quote, \r\n after each row
-    writer.writerow(CSV_COLUMNS)
-    rows, truths = 0, base.TruthWindows()
+    """Write the CSV to ``out`` as it is made, a thousand rows a write at most (a file for it is best
+    opened with ``newline=""``, as for any CSV)."""
+    header = io.StringIO()
+    csv.writer(header).writerow(CSV_COLUMNS)
+    out.write(header.getvalue())
+    truths = base.TruthWindows()
     for part in result.counters:
-        for row in _rows(part, truths):
-            writer.writerow(row)
-            rows += 1
-            if rows == base.CHUNK:
-                out.write(piece.getvalue())
-                piece.seek(0)
-                piece.truncate()
-                rows = 0
-    out.write(piece.getvalue())
+        for piece in _pieces(part, truths):
+            out.write(piece)
 
 
 def to_csv(result: RunResult) -> str:

@@ -25,34 +25,36 @@ class _Rows:
     def __init__(self, part: CounterResult, truths: base.TruthWindows) -> None:
         self.part, self.truths = part, truths
 
-    def _values(self) -> Iterator[tuple]:
-        """(window start, window end, key, truth, count) per cell, in order, times as text."""
+    def _windows(self) -> Iterator[tuple[base.Window, str]]:
+        """The counter's windows in order, each with its end as text."""
         size = self.part.truth.windowing.size_us
-        for start, text, keys, truth, [counts] in base.windows([self.part], self.truths):
-            end = utc_text(start + size)
-            for key in keys:
-                yield text, end, key, truth.get(key, 0), counts.get(key, 0)
+        for window in base.windows([self.part], self.truths):
+            yield window, utc_text(window.start + size)
 
     def __iter__(self) -> Iterator[dict]:
-        for start, end, key, truth, count in self._values():
-            yield {"window_start": start, "window_end": end, "key": key, "truth": truth, "count": count}
+        for window, end in self._windows():
+            for key, truth, count in zip(window.keys, window.truths, *window.counts):
+                yield {"window_start": window.text, "window_end": end, "key": key, "truth": truth, "count": count}
 
     def write_json(self, out: TextIO, level: int) -> None:
-        """The rows as ``_dumps`` writes a list at ``level``: each row a fixed shape, its times ASCII."""
+        """The rows as ``_dumps`` writes a list at ``level``: each row a fixed shape, its times ASCII; the
+        rows of a plain window (text keys, whole numbers) from an f-string at once, else value by value."""
         pad, inner = "\n" + "  " * (level + 1), ",\n" + "  " * (level + 2)
-        chunk, written = [], False
-        for start, end, key, truth, count in self._values():
-            key = encode_basestring(key) if type(key) is str else _scalar(key, level + 2)
-            truth = str(truth) if type(truth) is int else _scalar(truth, level + 2)
-            count = str(count) if type(count) is int else _scalar(count, level + 2)
-            chunk.append(f'{pad}{{{inner[1:]}"window_start": "{start}"{inner}"window_end": "{end}"{inner}"key": '
-                         f'{key}{inner}"truth": {truth}{inner}"count": {count}{pad}}}')
-            if len(chunk) == base.CHUNK:
-                out.write(("," if written else "[") + ",".join(chunk))
-                chunk, written = [], True
-        if chunk:
-            out.write(("," if written else "[") + ",".join(chunk))
-        out.write("\n" + "  " * level + "]" if chunk or written else "[]")
+        truth_at, count_at, close = f'{inner}"truth": ', f'{inner}"count": ', pad + "}"
+        written = False
+        for window, end in self._windows():
+            head = f'{pad}{{{inner[1:]}"window_start": "{window.text}"{inner}"window_end": "{end}"{inner}"key": '
+            if window.plain:
+                chunks = ([f"{head}{encode_basestring(key)}{truth_at}{truth}{count_at}{count}{close}"
+                           for key, truth, count in rows] for rows in window.chunks())
+            else:
+                chunks = ([f"{head}{_scalar(key, level + 2)}{truth_at}{_scalar(truth, level + 2)}{count_at}"
+                           f"{_scalar(count, level + 2)}{close}" for key, truth, count in rows]
+                          for rows in window.chunks())
+            for rows in chunks:
+                out.write(("," if written else "[") + ",".join(rows))
+                written = True
+        out.write("\n" + "  " * level + "]" if written else "[]")
 
 
 def _scalar(value: Any, level: int) -> str:

@@ -34,9 +34,13 @@ def _table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[s
 def _liner(widths: list[int], right: set[int]) -> Callable[[list[str]], str]:
     """A table's line: its cells as text, padded to the column widths (on the left for the columns in
     ``right``), two spaces apart, with no space at its end."""
-    template = "  ".join("{:" + (">" if i in right else "<") + (str(w) if w else "") + "}"
-                         for i, w in enumerate(widths))
+    template = "  ".join(_fields(widths, right))
     return lambda cells: template.format(*map(str, cells)).rstrip()
+
+
+def _fields(widths: list[int], right: set[int]) -> list[str]:
+    """Each column's field in a line's template."""
+    return ["{:" + (">" if i in right else "<") + (str(w) if w else "") + "}" for i, w in enumerate(widths)]
 
 
 def _metrics_table(result: RunResult) -> list[str]:
@@ -109,40 +113,51 @@ def _worker_tables(result: RunResult) -> list[str]:
 
 def _write_window_tables(result: RunResult, out: TextIO) -> None:
     """A table per windowing: each cell's truth and each counter's count, written row by row once the
-    columns' widths are known."""
+    columns' widths are known; a window's lines from one template where its keys are text and its
+    numbers whole (its time in the template, the last column a number: no space to strip)."""
     groups: dict = {}
     for part in result.counters:
         groups.setdefault(part.truth.windowing, []).append(part)
     for windowing, parts in groups.items():
         size, slide = windowing.size_us / 1e6, windowing.slide_us / 1e6
         title = f"windows of {size:g} s" + (f" every {slide:g} s" if slide != size else "")
-        windows = base.windows(parts)
+        windows = list(base.windows(parts))
 
         headers = ["window", "key", "truth"] + [p.spec.name for p in parts]
         widths = _column_widths(headers, windows)
-        line = _liner(widths, set(range(2, 3 + len(parts))))
+        right = set(range(2, 3 + len(parts)))
+        line = _liner(widths, right)
         out.write(f"\n{title}\n{line(headers)}\n{line(['-' * w for w in widths])}\n")
-        chunk = []
-        for _, text, keys, truth, counts in windows:
-            for key in keys:
-                chunk.append(line([text, key, truth.get(key, 0)] + [of.get(key, 0) for of in counts]))
-            if len(chunk) == base.CHUNK:
-                out.write("\n".join(chunk) + "\n")
-                chunk = []
-        if chunk:
-            out.write("\n".join(chunk) + "\n")
+        for window in windows:
+            plain = _plain_line(window.text, widths, right).__mod__ if window.plain else None
+            for rows in window.chunks():
+                out.write("\n".join(map(plain, rows) if plain else [line([window.text, *row]) for row in rows])
+                          + "\n")
 
 
-def _column_widths(headers: list[str], windows: list[tuple[int, str, list, dict, list[dict]]]) -> list[int]:
-    """The widths of a windows table's columns: its headers', or the longest text of a column's cells (a
-    number missing from a window's truth or counts is a 0, one character)."""
+def _plain_line(text: str, widths: list[int], right: set[int]) -> str:
+    """The %-template of the lines of a plain window (text keys, whole numbers) starting at ``text``:
+    ``_liner``'s line for them, its last column a number (no space at its end to strip)."""
+    fields = [("%" if i in right else "%-") + (str(w) if w else "") + "s" for i, w in enumerate(widths)]
+    return "  ".join([_fields(widths, right)[0].format(text).replace("%", "%%")] + fields[1:])
+
+
+def _column_widths(headers: list[str], windows: list[base.Window]) -> list[int]:
+    """The widths of a windows table's columns: its headers', or the longest text of a column's cells."""
     widths = [len(header) for header in headers]
-    for _, text, keys, truth, counts in windows:
-        longest = [len(text), max(map(len, map(str, keys)), default=0)]
-        longest += [max(max(map(len, map(str, of.values())), default=0), int(len(of) < len(keys)))
-                    for of in [truth] + counts]
+    for window in windows:
+        longest = [len(window.text), _longest(window.keys)] + [_longest(values) for values in [window.truths,
+                                                                                                *window.counts]]
         widths = list(map(max, widths, longest))
     return widths
+
+
+def _longest(values: list) -> int:
+    """The length of the longest text of ``values`` (of whole numbers, the highest's or the lowest's)."""
+    kinds = set(map(type, values))
+    if kinds == {int}:
+        return max(len(str(max(values))), len(str(min(values))))
+    return max(map(len, values if kinds == {str} else map(str, values)), default=0)
 
 
 def write_text(result: RunResult, out: TextIO) -> None:

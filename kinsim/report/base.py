@@ -4,14 +4,20 @@ window by window."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Iterator, Optional
+from itertools import repeat
+from operator import attrgetter, is_not
+from typing import Any, Iterable, Iterator, NamedTuple, Optional
 
+from ..metrics import CellReport
 from ..runner import CounterResult
 
-__all__ = ["CHUNK", "utc_text", "windows", "TruthWindows", "counter_kind"]
+__all__ = ["CHUNK", "utc_text", "windows", "Window", "TruthWindows", "counter_kind"]
 
 _EPOCH = datetime(1970, 1, 1)
 CHUNK = 1000  # rows joined into one write
+_TEXT, _WHOLE = frozenset([str]), frozenset([int])  # a value's type in them: not a subclass's (bool)
+_NEVER = CellReport(0, 0, 0, 0)  # a cell a counter never reported: its count 0
+_LAST = attrgetter("last")
 
 
 def utc_text(us: int) -> str:
@@ -46,44 +52,105 @@ def _far_date(days: int) -> str:
     return f"{'+' if year > 0 else '-'}{abs(year):04d}-{month:02d}-{day:02d}"
 
 
+class Window(NamedTuple):
+    """One window's rows: its start, as text too; its keys in order; the truth per key; and per counter
+    its last count per key (0 where it never reported the cell), each list in the keys' order. ``plain``:
+    its keys are all text and its truths and counts all whole numbers (not booleans), rows a report can
+    write from one template, without asking ``json.dumps`` or ``str`` about each value."""
+    start: int
+    text: str
+    keys: list
+    truths: list
+    counts: list[list]
+    plain: bool
+
+    def chunks(self) -> Iterator[Iterator[tuple]]:
+        """The window's rows, (key, truth, count of each counter), ``CHUNK`` rows at a time."""
+        size = CHUNK
+        for i in range(0, len(self.keys), size):
+            yield zip(self.keys[i:i + size], self.truths[i:i + size], *(of[i:i + size] for of in self.counts))
+
+
 class TruthWindows:
     """The truth's cells by window for a report's counters taken in turn: grouped once for counters that
-    share a truth one after another (a scenario's counters of one windowing), and only the last grouping
-    held."""
+    share a truth one after another (a scenario's counters of one windowing), each window's keys sorted
+    once too, and only the last truth's held."""
 
     def __init__(self) -> None:
         self._truth: Any = None
         self._grouped: dict[int, dict] = {}
+        self._sorted: dict[int, Optional[tuple[list, list, bool]]] = {}
 
     def of(self, truth: Any) -> dict[int, dict]:
         if truth is not self._truth:
-            self._truth, self._grouped = truth, {}  # the last one let go before the next is grouped
+            self._truth, self._grouped, self._sorted = truth, {}, {}  # the last one let go first
             self._grouped = _by_window(truth.cells.items())
         return self._grouped
 
+    def in_order(self, truth: Any, start: int) -> Optional[tuple[list, list, bool]]:
+        """A window of ``truth``, if its keys are all text: its keys in order, the truth per key, and
+        whether those are all whole numbers. None if its keys are not all text: keys of other types are
+        sorted as they always were, with the counts'."""
+        cells = self.of(truth)[start]
+        if start not in self._sorted:
+            if _TEXT.issuperset(map(type, cells)):
+                keys = sorted(cells)  # in the dict's order, nearly sorted: several times faster than a set's
+                values = list(map(cells.__getitem__, keys))
+                self._sorted[start] = keys, values, _WHOLE.issuperset(map(type, values))
+            else:
+                self._sorted[start] = None
+        return self._sorted[start]
 
-def windows(parts: list[CounterResult], truths: Optional[TruthWindows] = None) -> list[tuple[int, str, list, dict,
-                                                                                            list[dict]]]:
-    """The cells with truth or a count in any of ``parts`` (one windowing), window by window in order:
-    its start, as text too; its keys in order; the truth per key, and each part's last count per key.
-    Grouped from the cells' items (a million cells: no lookup of a (start, key) pair per row) and sorted
-    window by window (text sorts several times faster than pairs: 1.4 s for the pairs). ``truths``: the
-    truth grouped by an earlier call, where it was the same."""
-    truth = (truths or TruthWindows()).of(parts[0].truth)
-    counts = [_by_window((cell, report.last) for cell, report in part.observations.cells.items()) for part in parts]
-    return [(start, utc_text(start),
-             sorted(set(truth.get(start, ())).union(*(of.get(start, ()) for of in counts))),
-             truth.get(start, {}), [of.get(start, {}) for of in counts])
-            for start in sorted(set(truth).union(*counts))]
+
+def windows(parts: list[CounterResult], truths: Optional[TruthWindows] = None) -> Iterator[Window]:
+    """The cells with truth or a count in any of ``parts`` (one windowing), window by window in order.
+    Grouped from the cells' items (a million cells: no lookup of a (start, key) pair in them per row,
+    each a miss of the processor's cache) and sorted window by window. ``truths``: the truth grouped by
+    an earlier call, where it was the same."""
+    truth, truths = parts[0].truth, truths or TruthWindows()
+    grouped = truths.of(truth)
+    reports = [_by_window(part.observations.cells.items()) for part in parts]
+    for start in sorted(set(grouped).union(*reports)):
+        cells = grouped.get(start)
+        found = None if cells is None else truths.in_order(truth, start)
+        yield _window(start, cells, found, [of.get(start, {}) for of in reports])
 
 
-def _by_window(items: Iterator[tuple[tuple, Any]]) -> dict[int, dict]:
-    """((window start, key), value) pairs as window start → key → value."""
+def _window(start: int, cells: Optional[dict], found: Optional[tuple[list, list, bool]],
+            reports: list[dict]) -> Window:
+    """One window's rows from its truth (None if it has none), its keys in order as ``in_order`` has
+    them, and each counter's reports by key. Its keys are the truth's, sorted once for all the counters,
+    where they are text and every counter reported only cells with a truth (as a counter does that
+    counts what it is given); else the keys of all, sorted as they always were."""
+    if found is not None:
+        keys, values, whole = found
+        got = [list(map(of.get, keys, repeat(_NEVER))) for of in reports]
+        if all(sum(map(is_not, mine, repeat(_NEVER))) == len(of) for mine, of in zip(got, reports)):
+            counts = [list(map(_LAST, mine)) for mine in got]
+            return Window(start, utc_text(start), keys, values, counts, whole and _all_whole(counts))
+    cells = cells or {}
+    keys = sorted(set(cells).union(*reports))
+    values = list(map(cells.get, keys, repeat(0)))
+    counts = [list(map(_LAST, map(of.get, keys, repeat(_NEVER)))) for of in reports]
+    return Window(start, utc_text(start), keys, values, counts,
+                  _TEXT.issuperset(map(type, keys)) and _all_whole([values, *counts]))
+
+
+def _all_whole(columns: list[list]) -> bool:
+    return all(_WHOLE.issuperset(map(type, column)) for column in columns)
+
+
+def _by_window(items: Iterable[tuple[tuple, Any]]) -> dict[int, dict]:
+    """((window start, key), value) pairs as window start → key → value (a window's cells mostly come
+    one after another: its dict looked up only when the window changes)."""
     windows: dict[int, dict] = {}
+    last, found = None, None
     for (start, key), value in items:
-        found = windows.get(start)
-        if found is None:
-            found = windows[start] = {}
+        if start != last:
+            found = windows.get(start)
+            if found is None:
+                found = windows[start] = {}
+            last = start
         found[key] = value
     return windows
 
