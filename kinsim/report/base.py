@@ -1,5 +1,5 @@
-"""What both reports are made of: instants as UTC text, a counter's kind, and the cells of one windowing
-window by window."""
+"""What the reports (JSON, text, CSV) are made of: instants as UTC text, a counter's kind, and the cells
+of one windowing window by window."""
 
 from __future__ import annotations
 
