@@ -10,14 +10,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kinsim.report.base
-from kinsim.metrics import CellReport
+from kinsim.metrics import CellReport, Observations, Truth
 from kinsim.report import report_dict, to_json, to_text, utc_text, write_json, write_text
 from kinsim.runner import run
 from kinsim.scenario import load_scenario
@@ -107,11 +106,13 @@ def with_cells(result, truth: dict, counts: list[dict]):
     first = min(result.counters[0].truth.cells)[0]
     cells = {*truth, *(cell for of in counts for cell in of)}
     starts = {(number, key): (first + number * size, key) for number, key in cells}
-    shared = SimpleNamespace(cells={starts[cell]: value for cell, value in truth.items()},
-                             windowing=result.counters[0].truth.windowing)
-    parts = [dataclasses.replace(part, truth=shared, observations=SimpleNamespace(
-                 cells={starts[cell]: CellReport(count, 0, count, 0) for cell, count in of.items()}))
-             for part, of in zip(result.counters, counts)]
+    shared = Truth(result.counters[0].truth.windowing)
+    shared.cells.update((starts[cell], value) for cell, value in truth.items())
+    parts = []
+    for part, of in zip(result.counters, counts):
+        observations = Observations()
+        observations.cells.update((starts[cell], CellReport(count, 0, count, 0)) for cell, count in of.items())
+        parts.append(dataclasses.replace(part, truth=shared, observations=observations))
     assert all(part.truth is result.counters[0].truth for part in result.counters[:len(counts)])
     return dataclasses.replace(result, counters=(*parts, *result.counters[len(counts):]))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from itertools import repeat
 from operator import attrgetter, is_not
-from typing import Any, Iterable, Iterator, NamedTuple, Optional
+from typing import Any, Iterator, NamedTuple, Optional
 
 from ..metrics import CellReport
 from ..runner import CounterResult
@@ -72,9 +72,9 @@ class Window(NamedTuple):
 
 
 class TruthWindows:
-    """The truth's cells by window for a report's counters taken in turn: grouped once for counters that
-    share a truth one after another (a scenario's counters of one windowing), each window's keys sorted
-    once too, and only the last truth's held."""
+    """The truth's windows for a report's counters taken in turn: each window's keys sorted once for
+    counters that share a truth one after another (a scenario's counters of one windowing), and only the
+    last truth's held."""
 
     def __init__(self) -> None:
         self._truth: Any = None
@@ -84,7 +84,7 @@ class TruthWindows:
     def of(self, truth: Any) -> dict[int, dict]:
         if truth is not self._truth:
             self._truth, self._grouped, self._sorted = truth, {}, {}  # the last one let go first
-            self._grouped = _by_window(truth.cells.items())
+            self._grouped = truth.windows
         return self._grouped
 
     def in_order(self, truth: Any, start: int) -> Optional[tuple[list, list, bool]]:
@@ -103,13 +103,13 @@ class TruthWindows:
 
 
 def windows(parts: list[CounterResult], truths: Optional[TruthWindows] = None) -> Iterator[Window]:
-    """The cells with truth or a count in any of ``parts`` (one windowing), window by window in order.
-    Grouped from the cells' items (a million cells: no lookup of a (start, key) pair in them per row,
-    each a miss of the processor's cache) and sorted window by window. ``truths``: the truth grouped by
-    an earlier call, where it was the same."""
+    """The cells with truth or a count in any of ``parts`` (one windowing), window by window in order,
+    as the truth and the observations keep them (``windows``: no lookup of a (start, key) pair per row),
+    sorted window by window. ``truths``: the truth's windows sorted by an earlier call, where it was the
+    same."""
     truth, truths = parts[0].truth, truths or TruthWindows()
     grouped = truths.of(truth)
-    reports = [_by_window(part.observations.cells.items()) for part in parts]
+    reports = [part.observations.windows for part in parts]
     for start in sorted(set(grouped).union(*reports)):
         cells = grouped.get(start)
         found = None if cells is None else truths.in_order(truth, start)
@@ -138,21 +138,6 @@ def _window(start: int, cells: Optional[dict], found: Optional[tuple[list, list,
 
 def _all_whole(columns: list[list]) -> bool:
     return all(_WHOLE.issuperset(map(type, column)) for column in columns)
-
-
-def _by_window(items: Iterable[tuple[tuple, Any]]) -> dict[int, dict]:
-    """((window start, key), value) pairs as window start → key → value (a window's cells mostly come
-    one after another: its dict looked up only when the window changes)."""
-    windows: dict[int, dict] = {}
-    last, found = None, None
-    for (start, key), value in items:
-        if start != last:
-            found = windows.get(start)
-            if found is None:
-                found = windows[start] = {}
-            last = start
-        found[key] = value
-    return windows
 
 
 def counter_kind(part: CounterResult) -> str:
