@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kinsim.scenario.producing import _COMMON, _REPEATED, _common_spec, producer_spec, producer_specs
+from kinsim.scenario.reading import read_document
 from kinsim.scenario.values import Node
 
 DURATIONS = ["1s", "60.0000s", "1.5s", "200ms", "2m", "1m30s", "0.001s", 3, 2.5]
@@ -119,3 +120,20 @@ def test_common_producers_take_the_fast_path():
     fast = [_common_spec(item, lags, readers) for item in items]
     assert None not in fast and fast == producer_specs(Node(items, "producers", "f.yaml")) and fast[0] == first
     assert fast[1].lag is fast[0].lag and fast[1].offset == 1.5 and fast[3].interval == 2.0
+
+
+def test_a_file_of_many_producers_reads_as_each_producer_alone():
+    """Producers written one by one as a large file writes them (``benchmarks/scale.py``'s lagged file: an
+    offset each, a few lags, a few with groups and other keys among them), read from YAML: the file's
+    producers equal ``producer_spec``'s reading of each."""
+    lines = []
+    for i in range(20_000):
+        more = f", offset: {(i * 7919) % 1000 / 100:.2f}s, lag: " + \
+            ("{uniform: [5s, 60s]}" if i % 10 == 9 else "{exponential: {mean: 200ms}}")
+        if i % 1000 == 7:
+            more += ", count: 3, outages: [{at: 1s, for: 2s}]"
+        lines.append(f"  - {{name: p{i}, partition_key: 10.0.{i >> 8 & 255}.{i & 255}, interval: 12.0000s{more}}}")
+    items = read_document(("producers:\n" + "\n".join(lines) + "\n").encode())["producers"]
+    fast = producer_specs(Node(items, "producers", "f.yaml"))
+    assert fast == [producer_spec(node) for node in Node(items, "producers", "f.yaml").items()]
+    assert fast[19].lag is fast[9].lag and fast[7].count == 3 and fast[19_999].offset == (19_999 * 7919) % 1000 / 100
