@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kinsim.scenario import load_scenario
-from kinsim.scenario.reading import MAX_FULL_BYTES, _NotPlain, _read_full, _read_plain, read_document
+from kinsim.scenario.reading import (MAX_FULL_BYTES, _build_from, _NotPlain, _Plain, _read_full, _read_plain,
+                                      _StrictLoader, read_document)
 from kinsim.strategies import scenario_documents
 
 from .conftest import ROOT
@@ -48,7 +49,7 @@ SCALARS = ["1", "-0", "+5", "0x1F", "0o17", "017", "0b101", "1_000", "1:30", "19
            "6.8523015e+5", "685.230_15e+03", "190:20:30.15", ".inf", "-.Inf", ".NaN", "yes", "No", "on", "OFF", "y",
            "n", "true", "False", "~", "null", "Null", "", ".", "0x", "9" * 600, "1.2.3", "2018-07-31T21:56:00Z",
            "2018-07-31", "8.8.8.8", "10.0.0.1", "500ms", "1m30s", "30/min", "'quoted 1'", '"2"', '"a\\tb"', "=",
-           "ünïcödé", "a b  c", "--", "-x"]
+           "ünïcödé", "a b  c", "--", "-x", "+1.2.3", "-1.5.0", ".5.5", "1:30.5.1", "1_0.0.1", "1.2e+3.4", "0.0.0.0"]
 
 
 @pytest.mark.parametrize("scalar", SCALARS)
@@ -112,6 +113,12 @@ def big(lines: str) -> bytes:
      + "".join(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]\n" for i in range(1, 8)),
      "line 5, column 45: its aliases add more than 100,000 values once expanded"),
     ("a: [\n", "not valid YAML: line 1051, column 1: did not find expected node content"),
+    ("l: [{a: 1, b: 2, b: 3}]\n",
+     "line 1, column 18: the key 'b' is given twice in one mapping (first at line 1, column 12)"),
+    ("x:\n  - {a: 1}\n  - a: 1\n    m: {k: v, 1: 2, 1.0: 3}\n",
+     "line 4, column 21: the key 1.0 is given twice in one mapping (first at line 4, column 15)"),
+    ("a: {b: {c: 1, d: 2}}\nb: {b: {c: 1, c: 2}}\n",
+     "line 2, column 15: the key 'c' is given twice in one mapping (first at line 2, column 9)"),
 ])
 def test_a_large_file_the_one_pass_reader_will_not_take_is_one_clear_line(lines, problem):
     with pytest.raises(ValueError) as excinfo:
@@ -154,3 +161,30 @@ def test_any_text_reads_alike_or_is_left_to_the_full_reader(text):
     except _NotPlain:
         return  # the full reader reads it (or says what is wrong), as read_document does for a small file
     assert expected is not ValueError and same(plain, expected), text
+
+
+def outcome(read, text: str):
+    """What ``read`` makes of ``text``: ("read", the document) or ("not plain", the problem)."""
+    try:
+        return "read", read(text)
+    except _NotPlain as exc:
+        return "not plain", exc.problem
+
+
+@settings(max_examples=300, deadline=None)
+@given(flow_texts())
+def test_the_pass_that_keeps_where_each_key_was_given_reads_alike(text):
+    """The one-pass reader keeps no place for a key, and reads a file again, keeping them, to say where a
+    key given twice was first given: both passes make one document, or say one problem."""
+    fast, kept = outcome(_read_plain, text), outcome(lambda t: _build_from(t, marked=True), text)
+    assert fast[0] == kept[0] and (same(fast[1], kept[1]) if fast[0] == "read" else fast[1] == kept[1]), text
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="0123456789.+-_:eExXbo", max_size=12) | st.from_regex(r"\A[0-9]{1,3}(\.[0-9]{1,3}){1,4}\Z")
+       | st.text(max_size=6))
+def test_text_taken_at_once_is_text_to_the_strict_loader(text):
+    """What the one-pass reader takes as text without trying the resolvers (by its first character, or
+    as a number has at most one '.'), the strict loader resolves to text too."""
+    if _Plain.is_text(text):
+        assert _StrictLoader("").resolve(yaml.ScalarNode, text, (True, False)) == "tag:yaml.org,2002:str"

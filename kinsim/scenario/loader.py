@@ -99,10 +99,14 @@ def _check_builds(node: Node, where: Node, spec: CounterSpec) -> None:
                          f"as its attribute windowing, and kinsim counts the truth in those windows")
 
 
-def _unique(nodes: list[Node], specs: list, what: str) -> None:
+def _unique(items: Optional[Node], specs: list, what: str) -> None:
+    """No two of ``specs`` (one for each of ``items``, a list) have one name."""
+    if len({spec.name for spec in specs}) == len(specs):
+        return
     seen: dict[str, int] = {}
-    for i, (node, spec) in enumerate(zip(nodes, specs)):
+    for i, spec in enumerate(specs):
         if spec.name in seen:
+            node = items.child(i)
             path = f"{node.path}.name" if isinstance(node.value, dict) else node.path
             raise ScenarioError(node.file, path, f"{what} name '{spec.name}' is already used by "
                                                  f"{what}s[{seen[spec.name]}]")
@@ -141,14 +145,16 @@ def parse_scenario(document: Any, file: str, default_name: str, directory: Optio
     window = root.get("window", positive_duration, 60.0)
     span = root.get("duration", positive_duration, required=True)
     stream_spec = _stream(root.child("stream")) if root.has("stream") else StreamSpec()
-    producer_nodes = root.child("producers").items() if root.has("producers") else []
-    producers = producer_specs(producer_nodes)
-    _unique(producer_nodes, producers, "producer")
-    check_member_names(producer_nodes, producers)
+    producers_node = root.child("producers") if root.has("producers") else None
+    producers = producer_specs(producers_node) if producers_node is not None else []
+    _unique(producers_node, producers, "producer")
+    if producers_node is not None:
+        check_member_names(producers_node, producers)
     consumer = consumer_spec(root.child("consumer") if root.has("consumer") else None, directory)
-    counter_nodes = root.child("counters").items() if root.has("counters") else []
+    counters_node = root.child("counters") if root.has("counters") else None
+    counter_nodes = counters_node.items() if counters_node is not None else []
     counters = [_counter(node, window, i, directory) for i, node in enumerate(counter_nodes)]
-    _unique(counter_nodes, counters, "counter")
+    _unique(counters_node, counters, "counter")
     for key, found in (("producers", producers), ("counters", counters)):
         if not found:
             raise ScenarioError(file, key, "at least one is required")

@@ -9,7 +9,7 @@ group's member ``i`` writes key ``i`` only. A bad population is one message nami
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from ..errors import ScenarioError
 from ..lag import Constant, LagModel
@@ -34,6 +34,7 @@ from .values import (
 
 __all__ = ["producer_spec", "producer_specs", "check_member_names"]
 
+_NO_LAG = Constant(0.0)  # a frozen value: every producer without a lag shares it
 _KEYS = ("name", "partition_key", "keys", "count", "interval", "rate", "offset", "jitter", "lag", "outages",
          "clock_skew", "pacing", "until")
 
@@ -102,11 +103,18 @@ def _population(node: Node) -> Population:
     return _built(node, lambda: Addresses(first, count, zipf, each))
 
 
-def producer_specs(nodes: list[Node]) -> list[ProducerSpec]:
-    """Every item of ``producers``. Producers that write their lag the same way share one lag model (a
-    frozen value): a file of 100,000 producers says a few lags 100,000 times."""
+def producer_specs(node: Node) -> list[ProducerSpec]:
+    """Every item of ``producers`` (``node``). Producers that write their lag the same way share one lag
+    model (a frozen value), and a duration, rate or pacing written the same way is read once: a file of
+    100,000 producers says a few of each 100,000 times. A producer of only the common keys is read by
+    ``_common_spec``; any other, or one it finds anything wrong with, by ``producer_spec``."""
     lags: dict[str, LagModel] = {}
-    return [producer_spec(node, lags) for node in nodes]
+    readers = {key: (field, convert, {} if key in _REPEATED else None) for key, (field, convert) in _COMMON.items()}
+    specs = []
+    for i, value in enumerate(node.item_values()):
+        spec = _common_spec(value, lags, readers)
+        specs.append(producer_spec(node.child(i), lags) if spec is None else spec)
+    return specs
 
 
 def _lag(node: Node, known: dict[str, LagModel]) -> LagModel:
@@ -123,6 +131,56 @@ def _lag(node: Node, known: dict[str, LagModel]) -> LagModel:
     if model is None:
         model = known[key] = read_lag(node)
     return model
+
+
+def _no_outages(value: Any) -> tuple:
+    """``outages: []``, as a file that writes every key says none (others: ``_outages``)."""
+    if type(value) is not list or value:
+        raise ValueError("outages for _outages to read")
+    return ()
+
+
+# A producer's common keys: the field each gives and how its value is read. Those in _REPEATED are read
+# once for each way they are written (each converter is a function of the value alone); a lag, as its
+# repr, names the model ``_lag`` has read for it (a larger lag than ``_lag`` keeps is an error: its repr is
+# taken once, before ``producer_spec`` says what is wrong).
+_COMMON: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "name": ("name", name), "partition_key": ("partition_key", partition_key), "count": ("count", integer),
+    "interval": ("interval", positive_duration), "rate": ("interval", rate), "offset": ("offset", duration),
+    "jitter": ("jitter", duration), "clock_skew": ("clock_skew", signed_duration), "pacing": ("pacing", Pacing),
+    "until": ("until", positive_duration), "lag": ("lag", repr), "outages": ("outages", _no_outages)}
+_REPEATED = ("interval", "rate", "offset", "jitter", "clock_skew", "pacing", "until")
+
+
+def _common_spec(value: Any, lags: dict[str, LagModel], readers: dict[str, tuple]) -> Optional[ProducerSpec]:
+    """The producer that a mapping of only common keys (no ``keys``, no outages), each given a value,
+    says, read as ``producer_spec`` reads it, with a lag ``producer_spec`` has read before; None for any
+    other mapping, or anything it finds wrong (``producer_spec`` then says what, and where). ``readers``:
+    per common key, its field, its converter and the values it has read (None: each is read anew)."""
+    if type(value) is not dict or not value.keys() <= _COMMON.keys() or "name" not in value \
+            or "partition_key" not in value or ("interval" in value) == ("rate" in value):
+        return None
+    fields: dict[str, Any] = {"lag": _NO_LAG}
+    try:
+        for key, given in value.items():
+            if given is None:  # the default, or an error: producer_spec says which
+                return None
+            field, convert, known = readers[key]
+            if known is None or type(given) is not str:
+                fields[field] = convert(given)
+                continue
+            result = known.get(given)
+            if result is None:
+                result = known[given] = convert(given)
+            fields[field] = result
+        if "lag" in value:
+            fields["lag"] = lags[fields["lag"]]  # a KeyError for a lag not read yet
+        count = fields.get("count")
+        if count is not None and not 1 <= count <= MAX_MEMBERS:
+            return None
+        return ProducerSpec(**fields)
+    except Exception:  # noqa: BLE001 - whatever it is, producer_spec says it as it always has
+        return None
 
 
 def producer_spec(node: Node, lags: Optional[dict[str, LagModel]] = None) -> ProducerSpec:
@@ -146,7 +204,7 @@ def producer_spec(node: Node, lags: Optional[dict[str, LagModel]] = None) -> Pro
         offset=node.get("offset", duration, 0.0),
         jitter=node.get("jitter", duration, 0.0),
         lag=(read_lag(node.child("lag")) if lags is None else _lag(node.child("lag"), lags)) if node.has("lag") \
-        else Constant(0.0),
+        else _NO_LAG,
         outages=_outages(node.child("outages")) if node.has("outages") else (),
         clock_skew=node.get("clock_skew", signed_duration, 0.0),
         pacing=node.get("pacing", choice(Pacing), Pacing.FIXED),
@@ -155,17 +213,20 @@ def producer_spec(node: Node, lags: Optional[dict[str, LagModel]] = None) -> Pro
     return _built(node, lambda: ProducerSpec(**fields))
 
 
-def check_member_names(nodes: list[Node], specs: list[ProducerSpec]) -> None:
-    """No producer is named as a member of a group (``edge-3`` beside a group ``edge`` of more than 3):
-    both would be one producer, with the same generators. Members of two groups never share a name
-    (a member's name ends in ``-`` and digits; the groups' names differ)."""
+def check_member_names(node: Node, specs: list[ProducerSpec]) -> None:
+    """No producer (an item of ``node``, ``producers``) is named as a member of a group (``edge-3`` beside a
+    group ``edge`` of more than 3): both would be one producer, with the same generators. Members of two
+    groups never share a name (a member's name ends in ``-`` and digits; the groups' names differ)."""
     groups = {spec.name: i for i, spec in enumerate(specs) if spec.count is not None}
-    for node, spec in zip(nodes, specs):
+    if not groups:
+        return
+    for i, spec in enumerate(specs):
         stem, _, number_text = spec.name.rpartition("-")
         group = groups.get(stem)
         if group is None or not (number_text.isascii() and number_text.isdigit()) or number_text != str(int(number_text)):
             continue
         if int(number_text) < specs[group].members:
-            path = f"{node.path}.name" if isinstance(node.value, dict) else node.path
-            raise ScenarioError(node.file, path, f"'{spec.name}' is the name of a member of producers[{group}] "
+            item = node.child(i)
+            path = f"{item.path}.name" if isinstance(item.value, dict) else item.path
+            raise ScenarioError(item.file, path, f"'{spec.name}' is the name of a member of producers[{group}] "
                                                  f"(a group of {specs[group].members:,}): use another name")

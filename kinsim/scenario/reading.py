@@ -181,16 +181,33 @@ _STR, _INT, _FLOAT, _BOOL, _NULL = (f"tag:yaml.org,2002:{name}" for name in ("st
 _RESOLVERS = _StrictLoader.yaml_implicit_resolvers
 
 
+# per first character of a plain scalar that any resolver may take: the strict loader's resolvers, in its order
+_FIRST_RESOLVERS = {first: tuple(resolvers + _RESOLVERS.get(None, [])) for first, resolvers in _RESOLVERS.items()
+                    if first is not None}
+_ANY_RESOLVERS = tuple(_RESOLVERS.get(None, []))
+# the first characters only numbers may start with; a number has at most one '.' (IPv4 addresses are text)
+_NUMBER_FIRSTS = frozenset(first for first, resolvers in _FIRST_RESOLVERS.items()
+                           if all(tag in (_INT, _FLOAT) for tag, _ in resolvers))
+
+
 class _Plain:
     """Plain scalars to values, as the strict loader's resolver and constructors make them; each text
-    once (a scenario file says the same few values many times)."""
+    once (a scenario file says the same few values many times). A text that no resolver takes, by its
+    first character or as no number has two dots, is text at once: ``_build`` sees to that itself, for
+    most texts seen once (names, IPv4 addresses)."""
 
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}  # each text seen, and its value
         self._constructor = _StrictLoader("")
 
+    @staticmethod
+    def is_text(text: str) -> bool:
+        """Whether ``text`` is text at once (what ``_build`` checks inline)."""
+        first = text[:1]
+        return first not in _FIRST_RESOLVERS or first in _NUMBER_FIRSTS and text.count(".") > 1
+
     def __call__(self, text: str, event) -> Any:
-        for tag, regexp in _RESOLVERS.get(text[0] if text else "", []) + _RESOLVERS.get(None, []):
+        for tag, regexp in _FIRST_RESOLVERS.get(text[:1], _ANY_RESOLVERS):
             if regexp.match(text):
                 break
         else:
@@ -210,31 +227,48 @@ _PLAIN_ONLY = (f"a file of more than {MAX_FULL_BYTES:,} bytes is read as plain Y
                "keys that are not text or numbers")
 
 
+class _GivenTwice(Exception):
+    """A key given twice in one mapping, found by a pass that did not keep where each key was given."""
+
+
 def _read_plain(text: str) -> Optional[Any]:
     """The one-pass reader: the document built from the parser's events, within the limits; a
-    ``_NotPlain`` for anything it does not read (the full reader may), or finds wrong."""
+    ``_NotPlain`` for anything it does not read (the full reader may), or finds wrong. A key given twice
+    is found without keeping where each key was: the file is then read again, keeping that, to say both
+    places (a key's place is an object of its own, one for each key read: 700,000 for 100,000 producers
+    with a lag)."""
+    try:
+        return _build_from(text, marked=False)
+    except _GivenTwice:
+        return _build_from(text, marked=True)
+
+
+def _build_from(text: str, marked: bool) -> Optional[Any]:
     parser = _Base(text)
     try:
-        return _build(parser.get_event, _Plain())
+        return _build(parser.get_event, _Plain(), marked)
     except yaml.YAMLError as exc:
         raise _NotPlain(_yaml_problem(exc)) from None
     finally:
         parser.dispose()
 
 
-def _build(next_event, plain: _Plain) -> Optional[Any]:
+def _build(next_event, plain: _Plain, marked: bool = False) -> Optional[Any]:
     """Values go into the innermost open collection as they come (an open mapping waits for a key, then
     its value); a collection is put in its parent when it opens, and filled in place. What the open
     collections hold is kept in locals, and on a stack for the outer ones: this loop is most of the
-    reading's own time."""
+    reading's own time. With ``marked``, where each key of a mapping was given is kept, to say where a
+    key given twice was first given; without, such a key is a ``_GivenTwice``."""
     scalar, alias, mapping_start, sequence_start = (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent,
                                                     yaml.SequenceStartEvent)
-    closing = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
-    known, waiting = plain.values.get, object()  # ``waiting``: an open mapping's key, while it waits for one
-    outer: list[tuple] = []  # per enclosing collection: its (container, is_list, key, key marks), and the
-    #                          inner one's anchor and values counted before it
+    mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+    values, resolved, number_firsts = plain.values, _FIRST_RESOLVERS, _NUMBER_FIRSTS
+    known = values.get
+    waiting, in_list = object(), object()  # ``key`` in an open mapping that waits for a key; in an open list
+    outer: list[tuple] = []  # per enclosing collection: its (container, key, key marks), and the inner one's
+    #                          anchor and values counted before it
     container: Any = []      # the innermost open collection; at the top, a list that takes the document
-    is_list, key, marks = True, waiting, None  # marks: where each key of an open mapping was given
+    key, marks = in_list, None  # marks: with ``marked``, where each key of an open mapping was given
     anchored: dict[str, tuple[Any, int]] = {}  # anchor → (the value, how many values it holds)
     aliases = expanded = added = 0
     next_event()  # the stream's start
@@ -248,19 +282,26 @@ def _build(next_event, plain: _Plain) -> Optional[Any]:
                 raise _NotPlain(f"{_where(event.start_mark)}: a tag ({event.tag}); {_PLAIN_ONLY}")
             value = event.value
             if event.implicit[0]:
-                value = known(value, plain)
-                if value is plain:
-                    value = plain(event.value, event)
+                text, value = value, known(value, plain)
+                if value is plain:  # a text not seen before: text at once as _Plain.is_text says (inline)
+                    first = text[:1]
+                    if first not in resolved or first in number_firsts and text.count(".") > 1:
+                        value = values[text] = text
+                    else:
+                        value = plain(text, event)
             if event.anchor is not None:
                 _anchor(anchored, event.anchor, event, value, 1)
             expanded += 1
-            if is_list:
-                container.append(value)
-            elif key is waiting:
-                if value in marks:
+            if key is waiting:  # the keys given so far are the container's: their values came before this
+                if value in container:
+                    if marks is None:
+                        raise _GivenTwice()
                     raise _NotPlain(_twice(event, value, marks[value]))
-                marks[value] = event.start_mark
+                if marks is not None:
+                    marks[value] = event.start_mark
                 key = value
+            elif key is in_list:
+                container.append(value)
             else:
                 container[key] = value
                 key = waiting
@@ -272,9 +313,9 @@ def _build(next_event, plain: _Plain) -> Optional[Any]:
                 raise _NotPlain(f"{_where(event.start_mark)}: nested more than {MAX_DEPTH} levels deep")
             value = {} if kind is mapping_start else []
             expanded += 1
-        elif kind in closing:
+        elif kind is mapping_end or kind is sequence_end:
             done = container
-            container, is_list, key, marks, anchor, start = outer.pop()
+            container, key, marks, anchor, start = outer.pop()
             if anchor is not None:
                 _anchor(anchored, anchor, event, done, expanded - start)
             continue
@@ -294,16 +335,19 @@ def _build(next_event, plain: _Plain) -> Optional[Any]:
             return container[0]
         else:
             raise _NotPlain(f"{_where(event.start_mark)}: {kind.__name__}; {_PLAIN_ONLY}")
-        if is_list:
+        if key is in_list:
             container.append(value)
         elif key is waiting:
             raise _NotPlain(f"{_where(event.start_mark)}: a key that is not text or a number; {_PLAIN_ONLY}")
         else:
             container[key] = value
             key = waiting
-        if kind is mapping_start or kind is sequence_start:
-            outer.append((container, is_list, key, marks, event.anchor, expanded - 1))
-            container, is_list, key, marks = value, kind is sequence_start, waiting, {}
+        if kind is mapping_start:
+            outer.append((container, key, marks, event.anchor, expanded - 1))
+            container, key, marks = value, waiting, {} if marked else None
+        elif kind is sequence_start:
+            outer.append((container, key, marks, event.anchor, expanded - 1))
+            container, key, marks = value, in_list, None
 
 
 def _twice(event, key: Any, first) -> str:

@@ -91,9 +91,14 @@ class Node:
         return self
 
     def items(self) -> list["Node"]:
+        return [Node(item, None, self.file, self, i) for i, item in enumerate(self.item_values())]  # child(i) of each
+
+    def item_values(self) -> list:
+        """A list's items as they are: ``items()`` without a node for each (``child(i)`` makes one when a
+        message needs it: a list of 100,000 producers needs none)."""
         if not isinstance(self.value, list):
             raise self.error(f"expected a list, got {shown(self.value)}")
-        return [self.child(i) for i in range(len(self.value))]
+        return self.value
 
     def has(self, key: str) -> bool:
         return key in self.value
@@ -144,6 +149,8 @@ def choice(enum_type):
 
 def text(value: Any, most: int = 1000) -> str:
     """Text (a number is taken as its text): printable, valid Unicode, at most ``most`` characters."""
+    if type(value) is str and len(value) <= most and value.isprintable():  # most text: what the checks below pass
+        return value
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ValueError(f"expected text, got {shown(value)}")
     result = str(value)
