@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter as Tally
-from dataclasses import dataclass
 from collections.abc import Iterator, MutableMapping
+from dataclasses import dataclass
 from itertools import islice, repeat
 from operator import le
 from typing import Any, Optional, Sequence
@@ -27,6 +27,14 @@ __all__ = ["Truth", "Observations", "CountHistory", "CellReport", "Cells", "coun
            "nearest_rank"]
 
 Cell = tuple[int, str]  # (window start in microseconds, key)
+
+
+def _window(windows: dict[int, dict], start: int) -> dict:
+    """The window at ``start``, made empty if there is none yet."""
+    window = windows.get(start)
+    if window is None:
+        window = windows[start] = {}
+    return window
 
 
 class Cells(MutableMapping):
@@ -56,10 +64,7 @@ class Cells(MutableMapping):
 
     def __setitem__(self, cell: Cell, value: Any) -> None:
         start, key = cell
-        window = self.windows.get(start)
-        if window is None:
-            window = self.windows[start] = {}
-        window[key] = value
+        _window(self.windows, start)[key] = value
 
     def __delitem__(self, cell: Cell) -> None:
         start, key = cell
@@ -89,10 +94,7 @@ class Truth:
         self.cells = Cells(self.windows)
 
     def _window(self, start: int) -> dict[str, int]:
-        window = self.windows.get(start)
-        if window is None:
-            window = self.windows[start] = {}
-        return window
+        return _window(self.windows, start)
 
     def add(self, key: str, event_us: Sequence[int]) -> None:
         """Count events of ``key`` at these times (in time order, as a producer makes them, is fastest)."""
@@ -148,10 +150,7 @@ class Observations:
         self.rows(start, (key,), (count,), at_us)
 
     def _window(self, start: int) -> dict[str, CellReport]:
-        window = self.windows.get(start)
-        if window is None:
-            window = self.windows[start] = {}
-        return window
+        return _window(self.windows, start)
 
     def rows(self, start: int, keys: Sequence[str], counts: Sequence[int], at_us: int) -> None:
         """One window's reports at once (``kinsim.counters.report_rows``): cells reported for the first
