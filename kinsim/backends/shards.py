@@ -31,6 +31,7 @@ __all__ = [
 DATA_HELD_AS_BYTES = -(2**63)  # in the values column: this record's data is stored as bytes
 _SEQ_PREFIX = 49 * 10**54
 _SHARD_SPAN = 10**48
+_NO_RECORDS = Records((), (), (), ())  # what an empty read returns (nothing changes a Records)
 
 
 def partition_key_hash(partition_key: str) -> int:
@@ -226,7 +227,7 @@ class ShardLog:
         if self.arrivals and self.arrivals[0] <= retention_cutoff:
             start = max(start, bisect_right(self.arrivals, retention_cutoff))
         stop = min(len(self.counters), start + limit)
-        size = sum(self.sizes[start:stop])
+        size = sum(self.sizes[start:stop]) if stop > start else 0
         if size > max_bytes:
             sizes, stop, size = self.sizes, start, 0
             while size + sizes[stop] <= max_bytes:
@@ -239,11 +240,11 @@ class ShardLog:
     def records(self, start: int, stop: int, codec: Optional[PayloadCodec]) -> Records:
         """Records ``start`` to ``stop``, as columns."""
         if stop <= start:
-            return Records((), (), (), ())
+            return _NO_RECORDS
         counters = self.counters[start:stop]
         values = self.values[start:stop]
         ids = self.key_ids[start:stop]
-        keys = itemgetter(*ids)(self.key_table) if len(ids) > 1 else tuple(self.key_table[i] for i in ids)
+        keys = itemgetter(*ids)(self.key_table) if len(ids) > 1 else (self.key_table[ids[0]],)
         numbers = SequenceNumbers(self.base, counters)
         arrivals = self.arrivals[start:stop]
         if not self.datas or DATA_HELD_AS_BYTES not in values:  # every record is held as a value
