@@ -33,6 +33,7 @@ _known_before: dict[str, "IteratorPosition"] = {}  # the generation before, unti
 _HEADS_LIMIT = 65_536
 # (stream, uid, shard) → [checksum of its payloads' head, the head, a floor, checksum and text to that floor]
 _heads: dict[tuple[str, int, str], list] = {}
+_last_issued: tuple[float, bytes] = (math.nan, b"nan")  # the last time a token was issued at, and its text
 
 
 class IteratorPosition(NamedTuple):  # immutable, and quicker to make than a frozen dataclass (one a read)
@@ -51,7 +52,7 @@ def encode_iterator(position: IteratorPosition) -> str:
     """``base64("<crc32 of payload>|<payload>")``, payload ``k2|stream|uid|shard|floor|issued``: its text
     up to the floor, and that text's checksum, are kept per shard (a shard's floor changes only when a
     read returns records); the checksum goes on over the time issued."""
-    global _known, _known_before
+    global _known, _known_before, _last_issued
     where = (position.stream_name, position.stream_uid, position.shard_id)
     head = _heads.get(where)
     if head is None:
@@ -63,7 +64,13 @@ def encode_iterator(position: IteratorPosition) -> str:
     if head[2] != floor:
         floor_text = f"{floor}|".encode("utf-8")
         head[2:] = floor, zlib.crc32(floor_text, head[0]), head[1] + floor_text
-    issued = repr(position.issued_at).encode("utf-8")
+    at = position.issued_at
+    if type(at) is float and at == _last_issued[0] and at:  # the instant the last token was issued at
+        issued = _last_issued[1]                          # (at a nonzero float's, the same text)
+    else:
+        issued = repr(at).encode("utf-8")
+        if type(at) is float:
+            _last_issued = (at, issued)
     token = binascii.b2a_base64(b"%08x|%b%b" % (zlib.crc32(issued, head[3]), head[4], issued),
                                 newline=False).decode("ascii")
     if len(_known) >= _KNOWN_LIMIT:

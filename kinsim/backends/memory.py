@@ -36,7 +36,7 @@ from .account import Account
 from .appender import Appender
 from .base import Backend
 from .iterators import IteratorPosition, check_expiry, decode_iterator, encode_iterator, starting_floor
-from .shards import partition_key_hash
+from .shards import NO_RECORDS, partition_key_hash
 from .stream_state import StreamState
 from .throughput import SERVICE_LIMITS, ShardLimits
 from .validation import Constraints, check_record, check_stream_name, plain_sizes, record_size
@@ -288,8 +288,11 @@ class MemoryBackend(Backend):
         if span is None:
             raise errors.ProvisionedThroughputExceededException(self.account.throttled(stream, shard))
         start, stop = span
-        records = shard.records(start, stop, stream.codec)
-        floor = shard.base + shard.counters[stop - 1] + 1 if stop > start else position.sequence_floor
+        if stop > start:
+            records = shard.records(start, stop, stream.codec)
+            floor = shard.base + shard.counters[stop - 1] + 1
+        else:
+            records, floor = NO_RECORDS, position.sequence_floor
         remaining = stop < len(shard.counters)
         behind = round((now - shard.arrivals[stop]) * 1000) if remaining else 0
         if shard.closed_at is not None and not remaining:

@@ -261,10 +261,16 @@ class _Lineage:
         totals = owner._totals.get(start)
         if totals is None:
             totals = owner._totals[start] = {}
-        if totals.keys().isdisjoint(keys):  # cells no lineage has reported yet: each total is its count
+        if len(keys) == 1:  # one cell (a quiet shard's poll), as below
+            key, count = keys[0], counts[0]
+            total = totals.get(key)
+            sums: Sequence[int] = counts if total is None else [total + count - mine.get(key, 0)]
+            mine[key] = count
+            totals[key] = sums[0]
+        elif totals.keys().isdisjoint(keys):  # cells no lineage has reported yet: each total is its count
             mine.update(zip(keys, counts))
             totals.update(zip(keys, counts))
-            sums: Sequence[int] = counts
+            sums = counts
         else:
             sums = []
             for key, count in zip(keys, counts):

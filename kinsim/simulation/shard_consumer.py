@@ -138,11 +138,11 @@ class ShardConsumer:
         iterator = self._iterator()
         end, incarnation, processor, checkpointer = fleet.end, self.incarnation, self.processor, self.checkpointer
         limit, poll_interval, get_records = spec.limit, spec.poll_interval, backend.get_records
-        leases = fleet.table
+        leases, timeout = fleet.table, timeline.timeout
         while worker.incarnation == incarnation and end.at is None:  # not self.stopped
             now = timeline.now
             if worker.paused_until > now:
-                yield timeline.timeout(worker.paused_until - now)
+                yield timeout(worker.paused_until - now)
                 continue
             if self.lost or not worker.holder.holds(shard_id):
                 self._lost()
@@ -153,10 +153,10 @@ class ShardConsumer:
                 stats.throttled_polls += 1
                 reading.throttled_polls += 1
                 stats.throttled.add(now)
-                yield timeline.timeout(THROTTLED_SLEEP_S)
+                yield timeout(THROTTLED_SLEEP_S)
                 continue
             except AnswerLostError:
-                yield timeline.timeout(THROTTLED_SLEEP_S)
+                yield timeout(THROTTLED_SLEEP_S)
                 continue
             except ExpiredIteratorException:
                 iterator = self._renew(issued_at)
@@ -186,7 +186,7 @@ class ShardConsumer:
                 self._children = result.child_shards
                 while fleet.children_blocked(shard_id, self._children_of()):
                     end.reading(shard_id)  # not done: its children are still to come
-                    yield timeline.timeout(poll_interval)
+                    yield timeout(poll_interval)
                     if self.stopped:
                         return
                     if self.lost:
@@ -200,7 +200,7 @@ class ShardConsumer:
             if lease is not None and lease.owner == worker.identity:
                 end.polled(shard_id, behind == 0 and count < limit, now)
             if end.at is None:
-                yield timeline.timeout(poll_interval)
+                yield timeout(poll_interval)
 
     def _owned(self) -> bool:
         """Whether the lease table says this consumer's worker owns the lease now."""
