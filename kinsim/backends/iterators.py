@@ -4,7 +4,9 @@ A token names the stream (and which incarnation of that name), the shard, the lo
 still to read and the time it was issued, so it expires on the injected clock 5 minutes later without
 the backend keeping a table of live iterators. A checksum makes a mangled token an
 ``InvalidArgumentException`` rather than a wrong read. Decoding is pure, so the tokens issued lately
-are remembered with what they say, and a poller's next read skips the parsing.
+are remembered with what they say (in two generations: a token issued just before the newer one filled
+up is still known), and a poller's next read skips the parsing. Encoding keeps, per shard, what its
+payloads begin with (the stream, its incarnation, the shard, the floor last issued) and their checksum.
 """
 
 from __future__ import annotations
@@ -13,9 +15,8 @@ import base64
 import binascii
 import math
 import zlib
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Optional, Union
+from typing import NamedTuple, Optional, Union
 
 from ..errors import ExpiredIteratorException, InvalidArgumentException
 from ..records import IteratorType
@@ -28,10 +29,14 @@ __all__ = ["IteratorPosition", "encode_iterator", "decode_iterator", "check_expi
 _VERSION = "k2"
 _KNOWN_LIMIT = 4096
 _known: dict[str, "IteratorPosition"] = {}  # tokens issued lately and what they say: decoding is pure
+_known_before: dict[str, "IteratorPosition"] = {}  # the generation before, until _known fills up again
+_HEADS_LIMIT = 65_536
+# (stream, uid, shard) → [checksum of its payloads' head, the head, a floor, checksum and text to that floor]
+_heads: dict[tuple[str, int, str], list] = {}
+_last_issued: tuple[float, bytes] = (math.nan, b"nan")  # the last time a token was issued at, and its text
 
 
-@dataclass(frozen=True)
-class IteratorPosition:
+class IteratorPosition(NamedTuple):  # immutable, and quicker to make than a frozen dataclass (one a read)
     stream_name: str
     stream_uid: int
     shard_id: str
@@ -44,19 +49,41 @@ def _checksum(payload: str) -> str:
 
 
 def encode_iterator(position: IteratorPosition) -> str:
-    payload = "|".join(
-        (_VERSION, position.stream_name, str(position.stream_uid), position.shard_id,
-         str(position.sequence_floor), repr(position.issued_at))
-    )
-    token = base64.b64encode(f"{_checksum(payload)}|{payload}".encode("utf-8")).decode("ascii")
+    """``base64("<crc32 of payload>|<payload>")``, payload ``k2|stream|uid|shard|floor|issued``: its text
+    up to the floor, and that text's checksum, are kept per shard (a shard's floor changes only when a
+    read returns records); the checksum goes on over the time issued."""
+    global _known, _known_before, _last_issued
+    where = (position.stream_name, position.stream_uid, position.shard_id)
+    head = _heads.get(where)
+    if head is None:
+        if len(_heads) >= _HEADS_LIMIT:
+            _heads.clear()
+        text = "|".join((_VERSION, *map(str, where), "")).encode("utf-8")
+        head = _heads[where] = [zlib.crc32(text), text, None, 0, b""]
+    floor = position.sequence_floor
+    if head[2] != floor:
+        floor_text = f"{floor}|".encode("utf-8")
+        head[2:] = floor, zlib.crc32(floor_text, head[0]), head[1] + floor_text
+    at = position.issued_at
+    if type(at) is float and at == _last_issued[0] and at:  # the instant the last token was issued at
+        issued = _last_issued[1]                          # (at a nonzero float's, the same text)
+    else:
+        issued = repr(at).encode("utf-8")
+        if type(at) is float:
+            _last_issued = (at, issued)
+    token = binascii.b2a_base64(b"%08x|%b%b" % (zlib.crc32(issued, head[3]), head[4], issued),
+                                newline=False).decode("ascii")
     if len(_known) >= _KNOWN_LIMIT:
-        _known.clear()
+        _known_before, _known = _known, {}
     _known[token] = position
     return token
 
 
 def decode_iterator(token: str) -> IteratorPosition:
     known = _known.get(token)
+    if known is not None:
+        return known
+    known = _known_before.get(token)
     if known is not None:
         return known
     try:

@@ -36,7 +36,7 @@ from .account import Account
 from .appender import Appender
 from .base import Backend
 from .iterators import IteratorPosition, check_expiry, decode_iterator, encode_iterator, starting_floor
-from .shards import partition_key_hash
+from .shards import NO_RECORDS, partition_key_hash
 from .stream_state import StreamState
 from .throughput import SERVICE_LIMITS, ShardLimits
 from .validation import Constraints, check_record, check_stream_name, plain_sizes, record_size
@@ -263,29 +263,39 @@ class MemoryBackend(Backend):
         return encode_iterator(IteratorPosition(stream.name, stream.uid, shard.shard_id, floor, now))
 
     def get_records(self, shard_iterator: str, limit: Optional[int] = None) -> GetRecordsResult:
-        check = Constraints()
-        if check.required("shardIterator", shard_iterator):
-            check.length("shardIterator", shard_iterator, 1, limits.MAX_SHARD_ITERATOR_CHARS)
-        check.value("limit", limit, 1, limits.MAX_GET_RECORDS_LIMIT)
-        check.check()
+        if not (type(shard_iterator) is str and 0 < len(shard_iterator) <= limits.MAX_SHARD_ITERATOR_CHARS and
+                (limit is None or type(limit) is int and 0 < limit <= limits.MAX_GET_RECORDS_LIMIT)):
+            check = Constraints()  # something may be amiss (what certainly is not skips this)
+            if check.required("shardIterator", shard_iterator):
+                check.length("shardIterator", shard_iterator, 1, limits.MAX_SHARD_ITERATOR_CHARS)
+            check.value("limit", limit, 1, limits.MAX_GET_RECORDS_LIMIT)
+            check.check()
         position = decode_iterator(shard_iterator)
-        now = self._now()
-        check_expiry(position, now)
+        now = self.clock.now()
+        if not EARLIEST_S <= now <= LATEST_S:
+            now = self._now()  # which says what is wrong
+        if now - position.issued_at > limits.ITERATOR_LIFETIME_S:
+            check_expiry(position, now)
         stream = self.account.streams.get(position.stream_name)
         if stream is None or stream.uid != position.stream_uid:
             raise errors.ResourceNotFoundException(f"Shard {position.shard_id} in stream {position.stream_name} "
                                                    f"under account {self.account_id} does not exist")
-        shard = self.account.shard(stream, position.shard_id, now)
+        shard = stream.shards.get(position.shard_id)
+        if shard is None or shard.closed_at is not None:  # an open shard is listed; else ask
+            shard = self.account.shard(stream, position.shard_id, now)
         span = shard.read(position.sequence_floor, limit or limits.MAX_GET_RECORDS_LIMIT,
                           limits.MAX_GET_RECORDS_BYTES, now, now - stream.retention_s)
         if span is None:
             raise errors.ProvisionedThroughputExceededException(self.account.throttled(stream, shard))
         start, stop = span
-        records = shard.records(start, stop, stream.codec)
-        floor = shard.sequence_number(stop - 1) + 1 if stop > start else position.sequence_floor
-        remaining = stop < len(shard)
+        if stop > start:
+            records = shard.records(start, stop, stream.codec)
+            floor = shard.base + shard.counters[stop - 1] + 1
+        else:
+            records, floor = NO_RECORDS, position.sequence_floor
+        remaining = stop < len(shard.counters)
         behind = round((now - shard.arrivals[stop]) * 1000) if remaining else 0
-        if not shard.is_open and not remaining:
+        if shard.closed_at is not None and not remaining:
             return GetRecordsResult(records, None, behind, shard.child_shards())
         next_iterator = encode_iterator(IteratorPosition(stream.name, stream.uid, shard.shard_id, floor, now))
         return GetRecordsResult(records, next_iterator, behind)

@@ -26,11 +26,13 @@ __all__ = [
     "encode_sequence_number",
     "sequence_number_shard_index",
     "shard_id_for",
+    "NO_RECORDS",
 ]
 
 DATA_HELD_AS_BYTES = -(2**63)  # in the values column: this record's data is stored as bytes
 _SEQ_PREFIX = 49 * 10**54
 _SHARD_SPAN = 10**48
+NO_RECORDS = Records((), (), (), ())  # what an empty read returns (nothing changes a Records)
 
 
 def partition_key_hash(partition_key: str) -> int:
@@ -220,30 +222,31 @@ class ShardLog:
         """(start, stop) indexes of what one GetRecords from ``sequence_floor`` returns at ``now``: at most
         ``limit`` records and ``max_bytes`` bytes, none that arrived at or before ``retention_cutoff``;
         None if the shard's read limits refuse the call."""
-        if self.limits is not None and not self.reads.admit(now, self.limits):
+        shard_limits, counters, arrivals = self.limits, self.counters, self.arrivals
+        if shard_limits is not None and not self.reads.admit(now, shard_limits):
             return None
-        start = bisect_left(self.counters, sequence_floor - self.base)
-        if self.arrivals and self.arrivals[0] <= retention_cutoff:
-            start = max(start, bisect_right(self.arrivals, retention_cutoff))
-        stop = min(len(self.counters), start + limit)
-        size = sum(self.sizes[start:stop])
+        start = bisect_left(counters, sequence_floor - self.base)
+        if arrivals and arrivals[0] <= retention_cutoff:
+            start = max(start, bisect_right(arrivals, retention_cutoff))
+        stop = min(len(counters), start + limit)
+        size = sum(self.sizes[start:stop]) if stop > start else 0
         if size > max_bytes:
             sizes, stop, size = self.sizes, start, 0
             while size + sizes[stop] <= max_bytes:
                 size += sizes[stop]
                 stop += 1
-        if self.limits is not None:
-            self.reads.charge(now, size, self.limits)
+        if shard_limits is not None:
+            self.reads.charge(now, size, shard_limits)
         return start, stop
 
     def records(self, start: int, stop: int, codec: Optional[PayloadCodec]) -> Records:
         """Records ``start`` to ``stop``, as columns."""
         if stop <= start:
-            return Records((), (), (), ())
+            return NO_RECORDS
         counters = self.counters[start:stop]
         values = self.values[start:stop]
         ids = self.key_ids[start:stop]
-        keys = itemgetter(*ids)(self.key_table) if len(ids) > 1 else tuple(self.key_table[i] for i in ids)
+        keys = itemgetter(*ids)(self.key_table) if len(ids) > 1 else (self.key_table[ids[0]],)
         numbers = SequenceNumbers(self.base, counters)
         arrivals = self.arrivals[start:stop]
         if not self.datas or DATA_HELD_AS_BYTES not in values:  # every record is held as a value

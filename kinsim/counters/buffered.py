@@ -83,6 +83,11 @@ class BufferedCounter:
             params["idle_timeout"] = self.idle_timeout_us / 1e6
         return params
 
+    @property
+    def wants_empty_polls(self) -> bool:
+        """Whether a poll with no records may change anything: only the idle timeout acts on one."""
+        return self.idle_timeout_us is not None
+
     def watermark(self, shard_id: str) -> Optional[int]:
         """The shard's watermark in microseconds, or None before its first record."""
         shard = self._shards.get(shard_id)
@@ -105,7 +110,16 @@ class BufferedCounter:
         highest = high if shard.max_ts is None else max(shard.max_ts, high)
         if highest < min(self._limit(shard), low - low % slide + slide + grace):
             # no record meets a watermark at its earliest window's end, and nothing fires: one segment
-            self._count_segment(shard, self.windowing.tally(event_us, keys, low, high), len(keys))
+            if len(keys) == 1 and self.windowing.tumbling:  # one record: its one cell (``_count_segment``)
+                cells, key = self._window(shard, low - low % slide, passed=False), keys[0]
+                held = cells.get(key, 0)
+                cells[key] = held + 1
+                if not held:
+                    self.state_cells += 1
+                self.records_counted += 1
+                self.peak_state_cells = max(self.peak_state_cells, self.state_cells)
+            else:
+                self._count_segment(shard, self.windowing.tally(event_us, keys, low, high), len(keys))
             shard.max_ts = highest
         else:
             self._in_segments(shard_id, shard, keys, event_us, now_us)

@@ -19,6 +19,7 @@ __all__ = ["NaiveCounter"]
 class NaiveCounter:
     kind = "naive"
     parameters: tuple[str, ...] = ()  # none beyond its windows
+    wants_empty_polls = False  # a poll with no records changes nothing
 
     def __init__(self, name: str, windowing: Windowing, sink: Sink) -> None:
         self.name = name
@@ -40,9 +41,24 @@ class NaiveCounter:
         return params
 
     def process(self, shard_id: str, keys: Sequence[str], event_us: Sequence[int], now_us: int) -> None:
-        if not len(keys):
+        count = len(keys)
+        if not count:
             return
         windows, windowing, tumbling = self._windows, self.windowing, self.windowing.tumbling
+        if count == 1 and tumbling:  # one record (a poll of a quiet shard): its one cell, as below
+            key, ts = keys[0], event_us[0]
+            start = ts - ts % windowing.slide_us
+            cells = windows.get(start)
+            if cells is None:
+                cells = windows[start] = {}
+            total = cells[key] = cells.get(key, 0) + 1
+            if total == 1:
+                self.state_cells += 1
+            self.records_counted += 1
+            self.peak_state_cells = max(self.peak_state_cells, self.state_cells)
+            self.emitted_rows += self.state_cells
+            report_rows(self._sink, start, [key], [total], now_us)
+            return
         tally = windowing.tally(event_us, keys)
         changed: dict[int, Iterable[str]] = tally if tumbling else {}  # window start → its keys counted now
         for latest, counts in tally.items():

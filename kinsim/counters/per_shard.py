@@ -66,7 +66,21 @@ class Part:
 
     def process(self, keys: Sequence[str], event_us: Sequence[int], now_us: int) -> None:
         """One poll's records (maybe none) to this part's counter."""
-        self.owner._run(self.counter, self.counter.process, self.shard_id, keys, event_us, now_us)
+        counter, owner = self.counter, self.owner
+        if not owner._plain_peak:
+            owner._run(counter, counter.process, self.shard_id, keys, event_us, now_us)
+            return
+        # ``PerShard._run``, inline, for a counter whose peak is a plain attribute (the built-in ones)
+        before, saved = counter.state_cells, counter.peak_state_cells
+        counter.peak_state_cells = before
+        counter.process(self.shard_id, keys, event_us, now_us)
+        after, peak = counter.state_cells, counter.peak_state_cells
+        held = peak if peak > after else after          # max(after, peak), as _run has it
+        counter.peak_state_cells = held if held > saved else saved
+        owner.state_cells += after - before
+        total = owner.state_cells - after + held
+        if total > owner._peak:
+            owner._peak = total
 
     def end(self, now_us: int) -> None:
         """The shard was read to its end (or input ended): the counter fires what it holds."""
@@ -104,6 +118,10 @@ class PerShard:
         self._totals: dict[int, dict[str, int]] = {}     # window start → key → the sum of each lineage's latest
         self._counts_cells = hasattr(self._template, "state_cells")
         self._counts_rows = hasattr(self._template, "emitted_rows")
+        # the counter keeps its cells and its peak as plain attributes (Part.process measures it inline)
+        self._plain_peak = self._counts_cells and _plain_attributes(self._template, "state_cells", "peak_state_cells")
+        # False: the counter says a poll with no records changes nothing (then none is handed to it)
+        self.wants_empty_polls: bool = getattr(self._template, "wants_empty_polls", True)
         self.state_cells = 0
         self._peak = 0
         self._reports = 0
@@ -213,6 +231,12 @@ class PerShard:
         return found
 
 
+def _plain_attributes(counter: Counter, *names: str) -> bool:
+    """Whether these are the counter's own attributes, int values, none a property of its class."""
+    held = getattr(counter, "__dict__", {})
+    return all(type(held.get(name)) is int and not hasattr(type(counter), name) for name in names)
+
+
 class _Lineage:
     """A lineage's sink: it keeps the lineage's latest count per cell, and the cell's total over lineages
     (``PerShard._totals``) moves by the change; the total goes on to the report's sink. Cells are kept
@@ -237,10 +261,16 @@ class _Lineage:
         totals = owner._totals.get(start)
         if totals is None:
             totals = owner._totals[start] = {}
-        if totals.keys().isdisjoint(keys):  # cells no lineage has reported yet: each total is its count
+        if len(keys) == 1:  # one cell (a quiet shard's poll), as below
+            key, count = keys[0], counts[0]
+            total = totals.get(key)
+            sums: Sequence[int] = counts if total is None else [total + count - mine.get(key, 0)]
+            mine[key] = count
+            totals[key] = sums[0]
+        elif totals.keys().isdisjoint(keys):  # cells no lineage has reported yet: each total is its count
             mine.update(zip(keys, counts))
             totals.update(zip(keys, counts))
-            sums: Sequence[int] = counts
+            sums = counts
         else:
             sums = []
             for key, count in zip(keys, counts):

@@ -55,7 +55,7 @@ class Windowing:
             low, high = min(event_us), max(event_us)
         earliest, latest = low - low % slide, high - high % slide
         if earliest == latest:
-            return {latest: Tally(keys)}
+            return {latest: {keys[0]: 1} if len(keys) == 1 else Tally(keys)}
         if earliest == latest - slide:
             earlier, in_latest = Tally(compress(keys, map(lt, event_us, repeat(latest)))), Tally(keys)
             for key, count in earlier.items():

@@ -27,9 +27,9 @@ class Delivery:
 
     def batch(self, shard_id: str, sequence_numbers: Sequence[int]) -> int:
         """Count one batch delivered from ``shard_id``; returns how many of it were delivered before."""
-        if not sequence_numbers:
-            return 0
         count = len(sequence_numbers)
+        if not count:
+            return 0
         self.delivered += count
         highest = self.highest.get(shard_id)
         again = 0

@@ -51,12 +51,14 @@ class InputEnd:
     def is_reading(self, shard_id: str) -> bool:
         return shard_id in self._caught_up_at
 
-    def polled(self, shard_id: str, caught_up: bool) -> None:
+    def polled(self, shard_id: str, caught_up: bool, now: Optional[float] = None) -> None:
         """A poll of an open shard, which did or did not reach its tip (of a finished one: a zombie's, which
-        another worker has read to its end already; it changes nothing)."""
+        another worker has read to its end already; it changes nothing). ``now``: the timeline's now, if
+        the caller has it."""
         if shard_id not in self.finished:
-            self._caught_up_at[shard_id] = self._now() if caught_up else None
-        self.check()
+            self._caught_up_at[shard_id] = (self._now() if now is None else now) if caught_up else None
+        if self.at is None and self._traffic.done:
+            self.check()
 
     def shard_finished(self, shard_id: str) -> None:
         """A closed shard has been read to its end."""

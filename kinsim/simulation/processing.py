@@ -21,6 +21,7 @@ given again.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Optional, Sequence
 
 from ..counters import Part, PerShard
@@ -44,11 +45,13 @@ class LeaseProcessor:
             self.parts: list[Part] = [counter.open(shard_id, restore=state) for counter, state in zip(counters, restore)]
         else:
             self.parts = [counter.open(shard_id, lineage) for counter in counters]
+        self._woken_by_empty = [part for part in self.parts if part.owner.wants_empty_polls]
         self.policy = policy
         self.user = user
         self.echo = echo
         self._checkpointed_at = started_at
         self._since_checkpoint = 0
+        self.quiet_until = self._quiet_until()
 
     def snapshot(self) -> tuple:
         """The counters' state now, to save with a checkpoint."""
@@ -62,22 +65,30 @@ class LeaseProcessor:
             self.user.initialize(InitializeInput(self.shard_id, checkpoint))
 
     def process(self, result: GetRecordsResult, now_s: float, now_us: int, checkpointer: Checkpointer) -> None:
+        """One poll's result; an empty one changes nothing before ``quiet_until`` (the caller may leave it
+        out then)."""
         records = result.records
-        if self.echo is not None:
-            for record in records:
-                self.echo(record)
-        keys, times = records.partition_keys, records.values(EVENT_TIMES)
-        for part in self.parts:
-            part.process(keys, times, now_us)
+        count = len(records)
+        if count:
+            if self.echo is not None:
+                for record in records:
+                    self.echo(record)
+            keys, times = records.partition_keys, records.values(EVENT_TIMES)
+            for part in self.parts:
+                part.process(keys, times, now_us)
+        else:
+            for part in self._woken_by_empty:
+                part.process((), (), now_us)
         if self.user is not None:
-            if records:  # as the KCL: no processRecords for an empty poll (callProcessRecordsEvenForEmptyRecordList)
+            if count:  # as the KCL: no processRecords for an empty poll (callProcessRecordsEvenForEmptyRecordList)
                 _passed_over(self.user.process_records,
                              ProcessRecordsInput.of(records, checkpointer, result.millis_behind_latest))
             return
-        self._since_checkpoint += len(records)
+        self._since_checkpoint += count
         if self._due(now_s):
             self._checkpointed_at = now_s
             self._since_checkpoint = 0
+            self.quiet_until = self._quiet_until()
             _passed_over(checkpointer.checkpoint)  # at the last record delivered
 
     def shard_ended(self, now_us: int, checkpointer: Checkpointer) -> None:
@@ -104,6 +115,18 @@ class LeaseProcessor:
         """The worker crashed: nothing is called, the state is gone."""
         for part in self.parts:
             part.drop()
+
+    def _quiet_until(self) -> float:
+        """Before when an empty poll changes nothing: no counter acts on one, and no checkpoint falls due
+        (a user's processor is not given one; a records policy falls due only after records; ``every``
+        a little before the instant ``_due`` says, far more than the rounding of its subtraction)."""
+        policy = self.policy
+        if self._woken_by_empty or self.user is None and policy.each_batch:
+            return -math.inf
+        if self.user is None and policy.every is not None:
+            due = self._checkpointed_at + policy.every
+            return due - 1e-9 * (abs(due) + 1.0)
+        return math.inf
 
     def _due(self, now_s: float) -> bool:
         policy = self.policy

@@ -136,23 +136,27 @@ class ShardConsumer:
         self.processor.initialize(self.start)
         issued_at = backend.now()
         iterator = self._iterator()
-        while not self.stopped:
-            if worker.paused_until > timeline.now:
-                yield timeline.timeout(worker.paused_until - timeline.now)
+        end, incarnation, processor, checkpointer = fleet.end, self.incarnation, self.processor, self.checkpointer
+        limit, poll_interval, get_records = spec.limit, spec.poll_interval, backend.get_records
+        leases, timeout = fleet.table, timeline.timeout
+        while worker.incarnation == incarnation and end.at is None:  # not self.stopped
+            now = timeline.now
+            if worker.paused_until > now:
+                yield timeout(worker.paused_until - now)
                 continue
             if self.lost or not worker.holder.holds(shard_id):
                 self._lost()
                 return
             try:
-                result = backend.get_records(iterator, spec.limit)
+                result = get_records(iterator, limit)
             except ProvisionedThroughputExceededException:
                 stats.throttled_polls += 1
                 reading.throttled_polls += 1
-                stats.throttled.add(timeline.now)
-                yield timeline.timeout(THROTTLED_SLEEP_S)
+                stats.throttled.add(now)
+                yield timeout(THROTTLED_SLEEP_S)
                 continue
             except AnswerLostError:
-                yield timeline.timeout(THROTTLED_SLEEP_S)
+                yield timeout(THROTTLED_SLEEP_S)
                 continue
             except ExpiredIteratorException:
                 iterator = self._renew(issued_at)
@@ -161,23 +165,28 @@ class ShardConsumer:
                 continue
             stats.polls += 1
             reading.polls += 1
-            reading.most_millis_behind = max(reading.most_millis_behind, result.millis_behind_latest or 0)
+            behind = result.millis_behind_latest
+            if behind and behind > reading.most_millis_behind:
+                reading.most_millis_behind = behind
             records = result.records
-            if records:
+            count = len(records)
+            if count:
                 numbers = records.sequence_ints
                 fleet.delivery.batch(shard_id, numbers)
-                fleet.progress_at = timeline.now
-                if not self._owned():
-                    fleet.delivery.without_lease += len(records)
+                fleet.progress_at = now
+                lease = leases.get(shard_id)  # self._owned(), inline
+                if lease is None or lease.owner != worker.identity:
+                    fleet.delivery.without_lease += count
                 self.last_sequence = str(numbers[-1])
-                reading.records += len(records)
-                stats.records_read.add(timeline.now, len(records))
-            self.processor.process(result, timeline.now, fleet.now_us(), self.checkpointer)
+                reading.records += count
+                stats.records_read.add(now, count)
+            if count or now >= processor.quiet_until:
+                processor.process(result, now, fleet.now_us(), checkpointer)
             if result.next_shard_iterator is None:
                 self._children = result.child_shards
                 while fleet.children_blocked(shard_id, self._children_of()):
-                    fleet.end.reading(shard_id)  # not done: its children are still to come
-                    yield timeline.timeout(spec.poll_interval)
+                    end.reading(shard_id)  # not done: its children are still to come
+                    yield timeout(poll_interval)
                     if self.stopped:
                         return
                     if self.lost:
@@ -186,10 +195,12 @@ class ShardConsumer:
                 yield from self._end_shard()
                 return
             iterator = result.next_shard_iterator
-            if self._owned():  # a zombie's poll says nothing of how far the shard's owner has read
-                fleet.end.polled(shard_id, result.millis_behind_latest == 0 and len(records) < spec.limit)
-            if not fleet.end.reached:
-                yield timeline.timeout(spec.poll_interval)
+            # owned (``_owned``, inline): a zombie's poll says nothing of how far the shard's owner has read
+            lease = leases.get(shard_id)
+            if lease is not None and lease.owner == worker.identity:
+                end.polled(shard_id, behind == 0 and count < limit, now)
+            if end.at is None:
+                yield timeout(poll_interval)
 
     def _owned(self) -> bool:
         """Whether the lease table says this consumer's worker owns the lease now."""
