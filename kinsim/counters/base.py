@@ -61,7 +61,9 @@ class Counter(Protocol):
     """What kinsim calls. The report also reads, when a counter has them: ``kind`` (text),
     ``records_counted``, ``emitted_rows`` (default: the rows it gave its sink), ``peak_state_cells``
     (default: not shown), ``state_cells``, ``late`` (a list of ``LateRecord``; default: none) and
-    ``params`` (a dict for the report; default: its window size and slide, and its scenario parameters)."""
+    ``params`` (a dict for the report; default: its window size and slide, and its scenario parameters).
+    A counter whose state a poll with no records cannot change may say ``wants_empty_polls = False``
+    (default: true): it is then given only the polls that returned records."""
 
     name: str
     #: the windows its counts are for; ground truth is counted in the same windows
