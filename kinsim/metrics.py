@@ -93,9 +93,6 @@ class Truth:
         self.windows: dict[int, dict[str, int]] = {}  # window start → key → events
         self.cells = Cells(self.windows)
 
-    def _window(self, start: int) -> dict[str, int]:
-        return _window(self.windows, start)
-
     def add(self, key: str, event_us: Sequence[int]) -> None:
         """Count events of ``key`` at these times (in time order, as a producer makes them, is fastest)."""
         windowing = self.windowing
@@ -105,12 +102,12 @@ class Truth:
             for start in range(first - first % slide - size + slide, last - last % slide + 1, slide):
                 count = bisect_left(event_us, start + size) - bisect_left(event_us, start)
                 if count:
-                    window = self._window(start)
+                    window = _window(self.windows, start)
                     window[key] = window.get(key, 0) + count
             return
         for start, count in Tally(windowing.latest_starts(event_us)).items():
             for hop in windowing.hops(start):
-                window = self._window(hop)
+                window = _window(self.windows, hop)
                 window[key] = window.get(key, 0) + count
 
     def add_each(self, keys: Sequence[str], event_us: Sequence[int]) -> None:
@@ -120,7 +117,7 @@ class Truth:
         windowing = self.windowing
         for start, counts in windowing.tally(event_us, keys).items():
             for hop in windowing.hops(start):
-                window = self._window(hop)
+                window = _window(self.windows, hop)
                 if window.keys().isdisjoint(counts):
                     window.update(counts)
                 else:
@@ -149,16 +146,13 @@ class Observations:
     def __call__(self, start: int, key: str, count: int, at_us: int) -> None:
         self.rows(start, (key,), (count,), at_us)
 
-    def _window(self, start: int) -> dict[str, CellReport]:
-        return _window(self.windows, start)
-
     def rows(self, start: int, keys: Sequence[str], counts: Sequence[int], at_us: int) -> None:
         """One window's reports at once (``kinsim.counters.report_rows``): cells reported for the first
         time in one update, the others one by one."""
         if not keys:
             return
         self.reports += len(keys)
-        window = self._window(start)
+        window = _window(self.windows, start)
         if keys[0] not in window and window.keys().isdisjoint(keys):  # most often a window's first reports
             held = len(window)
             window.update(zip(keys, map(CellReport, counts, repeat(at_us), counts, repeat(at_us))))
@@ -193,7 +187,7 @@ class CountHistory(Observations):
         if not keys:
             return
         self.reports += len(keys)
-        window, history = self._window(start), self.history
+        window, history = _window(self.windows, start), self.history
         for key, count in zip(keys, counts):
             report = window.get(key)
             if report is None:

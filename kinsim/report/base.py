@@ -72,27 +72,22 @@ class Window(NamedTuple):
 
 
 class TruthWindows:
-    """The truth's windows for a report's counters taken in turn: each window's keys sorted once for
+    """Each window of a truth with its keys sorted, for a report's counters taken in turn: sorted once for
     counters that share a truth one after another (a scenario's counters of one windowing), and only the
     last truth's held."""
 
     def __init__(self) -> None:
         self._truth: Any = None
-        self._grouped: dict[int, dict] = {}
         self._sorted: dict[int, Optional[tuple[list, list, bool]]] = {}
-
-    def of(self, truth: Any) -> dict[int, dict]:
-        if truth is not self._truth:
-            self._truth, self._grouped, self._sorted = truth, {}, {}  # the last one let go first
-            self._grouped = truth.windows
-        return self._grouped
 
     def in_order(self, truth: Any, start: int) -> Optional[tuple[list, list, bool]]:
         """A window of ``truth``, if its keys are all text: its keys in order, the truth per key, and
         whether those are all whole numbers. None if its keys are not all text: keys of other types are
         sorted as they always were, with the counts'."""
-        cells = self.of(truth)[start]
+        if truth is not self._truth:
+            self._truth, self._sorted = truth, {}  # the last one let go first
         if start not in self._sorted:
+            cells = truth.windows[start]
             if _TEXT.issuperset(map(type, cells)):
                 keys = sorted(cells)  # in the dict's order, nearly sorted: several times faster than a set's
                 values = list(map(cells.__getitem__, keys))
@@ -108,7 +103,7 @@ def windows(parts: list[CounterResult], truths: Optional[TruthWindows] = None) -
     sorted window by window. ``truths``: the truth's windows sorted by an earlier call, where it was the
     same."""
     truth, truths = parts[0].truth, truths or TruthWindows()
-    grouped = truths.of(truth)
+    grouped = truth.windows
     reports = [part.observations.windows for part in parts]
     for start in sorted(set(grouped).union(*reports)):
         cells = grouped.get(start)
