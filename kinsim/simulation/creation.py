@@ -23,6 +23,8 @@ from itertools import repeat
 from operator import add, mul
 from typing import Callable, Optional, Sequence
 
+import numpy as np
+
 from .lanes import FreshAttempts
 from .members import KeyTable, Member
 
@@ -277,31 +279,33 @@ class Schedule:
             events = list(range(first, first + count * step, step))
         else:
             events = list(map(add, repeat(start_us), map(round, map(mul, times, repeat(_MILLION)))))
-        if times is None:  # created on schedule and sent at once: arrival = creation + lag, in one pass
-            arrivals = [offset + j * interval + lag for j, lag in zip(range(first_k, first_k + count), lags)]
-        elif spec.outages:
-            ends = [spec.outage_end(c) for c in times]
-            arrivals = list(map(add, [c if end is None else end for c, end in zip(times, ends)], lags))
-        else:
-            arrivals = list(map(add, times, lags))
         skew, index, key = group.skew_us, producer.index, producer.key
-        stamps = events if not skew else list(map(add, events, repeat(skew)))
         self._produced(count)
-        records = range(first_k, first_k + count)
         if key is None:
+            if times is None:
+                arrivals = [offset + j * interval + lag for j, lag in zip(range(first_k, first_k + count), lags)]
+            else:
+                arrivals = list(map(add, times if not spec.outages else _sent(spec, times), lags))
+            stamps = events if not skew else list(map(add, events, repeat(skew)))
             keys = producer.draw_keys(count)
             self._on_created(list(map(self._keys.texts.__getitem__, keys)), events)
-            self._split(keys, arrivals, repeat(index, count), records, stamps, fresh)
+            self._split(keys, arrivals, repeat(index, count), range(first_k, first_k + count), stamps, fresh)
             return
+        numbers = np.arange(first_k, first_k + count, dtype=np.int64)
+        if times is None:  # created on schedule and sent at once: arrival = creation + lag, in one pass
+            arrivals_np = offset + numbers * interval + np.array(lags)
+        else:
+            arrivals_np = np.array(_sent(spec, times) if spec.outages else times) + np.array(lags)
+        if group.whole_step_us is not None and count:
+            stamps_np = np.arange(first + skew, first + skew + count * step, step, dtype=np.int64)
+        else:
+            stamps_np = np.array(events, dtype=np.int64) + skew
         lane = self._lanes_of((key,))[0]
         attempts = fresh.get(lane)
         if attempts is None:
             attempts = fresh[lane] = FreshAttempts.empty()
-        attempts.times.extend(arrivals)
-        attempts.producers.extend(repeat(index, count))
-        attempts.records.extend(records)
-        attempts.stamps_us.extend(stamps)
-        attempts.keys.extend(repeat(key, count))
+        attempts.parts.append((arrivals_np, np.full(count, index, np.uint32), numbers, stamps_np,
+                               np.full(count, key, np.uint32)))
         self._on_created(self._keys.texts[key], events)
 
     def _split(self, keys: list[int], times: list[float], producers, records, stamps_us: list[int],
@@ -320,6 +324,11 @@ class Schedule:
                 attempts = fresh[lane] = FreshAttempts.empty()
             for column, values in zip(attempts, (times, producers, records, stamps_us, keys)):
                 column.extend(map(values.__getitem__, picked))
+
+
+def _sent(spec, times: list[float]) -> list[float]:
+    """When records created at ``times`` are sent: at once, or at the end of the outage they fall in."""
+    return [c if (end := spec.outage_end(c)) is None else end for c in times]
 
 
 class _Run:
