@@ -9,7 +9,10 @@ the shard's write limits took (the caller retries the rest). Nothing here decide
 
 from __future__ import annotations
 
+from array import array
 from typing import Callable, Sequence
+
+import numpy as np
 
 from ..records import PayloadCodec
 from . import limits
@@ -37,6 +40,9 @@ class Appender:
         self._keys = partition_keys
         self._key_ids: list[int] = []   # by source: the key's index in the stream's key table
         self._sizes: list[int] = []     # by source: data plus key, in bytes
+        self._ids_np = np.zeros(0, np.uint32)   # the two above as arrays (``_columns``), the first _held
+        self._sizes_np = np.zeros(0, np.int64)
+        self._held = 0
         self._learn(len(partition_keys) - 1)
 
     def _learn(self, source: int) -> None:
@@ -66,10 +72,17 @@ class Appender:
     def append(self, shard_id: str, arrivals: list[float], sources: Sequence[int], values: Sequence[int]) -> int:
         """Append records of these sources, holding these values, to an open shard at these arrival times
         (in order, none after the clock's now): how many, from the first, the shard took."""
-        if arrivals and arrivals[-1] > self._now():
+        if len(arrivals) and arrivals[-1] > self._now():
             raise ValueError(f"a record cannot arrive at {arrivals[-1]!r}, after the clock's now ({self._now()!r})")
         stream = self._lookup()
         shard = stream.shards[shard_id]
+        if isinstance(arrivals, np.ndarray):  # a run in numpy: its keys' ids and sizes by indexing
+            indexes = np.frombuffer(sources, np.uint32) if isinstance(sources, array) and sources.typecode == "I" \
+                else np.asarray(sources)
+            if len(indexes) and int(indexes.max()) >= len(self._key_ids):
+                self._learn(int(indexes.max()))
+            ids, sizes_by_source = self._columns()
+            return stream.append(shard, arrivals, ids[indexes], sizes_by_source[indexes], values=values)
         try:
             key_ids = list(map(self._key_ids.__getitem__, sources))
         except IndexError:  # a key not routed yet
@@ -77,3 +90,19 @@ class Appender:
             key_ids = list(map(self._key_ids.__getitem__, sources))
         sizes = list(map(self._sizes.__getitem__, sources))
         return stream.append(shard, arrivals, key_ids, sizes, values=values)
+
+    def _columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Key ids and sizes by source, as numpy arrays: grown as keys are learnt, in room doubled as
+        needed (so a population learnt key by key costs each key once, not each append the table)."""
+        held, known = self._held, len(self._key_ids)
+        if held < known:
+            ids, sizes = self._ids_np, self._sizes_np
+            if known > len(ids):
+                room = max(known, 2 * len(ids))
+                ids, sizes = np.zeros(room, np.uint32), np.zeros(room, np.int64)
+                ids[:held], sizes[:held] = self._ids_np[:held], self._sizes_np[:held]
+                self._ids_np, self._sizes_np = ids, sizes
+            ids[held:known] = self._key_ids[held:known]
+            sizes[held:known] = self._sizes[held:known]
+            self._held = known
+        return self._ids_np, self._sizes_np

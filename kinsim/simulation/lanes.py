@@ -114,9 +114,13 @@ class Lane:
             return
         times, producers, records, stamps, keys = (np.concatenate([np.asarray(part[c], dtype) for part in parts])
                                                    for c, dtype in enumerate(_DTYPES))
-        order = np.lexsort((records, producers, times))
+        order = np.argsort(times, kind="stable")
+        in_time = times[order]
+        if len(in_time) > 1 and (in_time[1:] == in_time[:-1]).any():  # equal times: by producer, record too
+            order = np.lexsort((records, producers, times))
+            in_time = times[order]
         self.order = _array("I", order.astype(np.uint32))
-        self.times = _array("d", times[order])
+        self.times = _array("d", in_time)
         self.records = _array("q", records)
         self.producers = _array("I", producers[order])
         self.stamps_us = _array("q", stamps[order])
