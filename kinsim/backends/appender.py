@@ -41,7 +41,7 @@ class Appender:
         self._key_ids: list[int] = []   # by source: the key's index in the stream's key table
         self._sizes: list[int] = []     # by source: data plus key, in bytes
         self._ids_np = np.zeros(0, np.uint32)   # the two above as arrays (``_columns``), the first _held
-        self._sizes_np = np.zeros(0, np.int64)
+        self._sizes_np = np.zeros(0, np.uint32)
         self._held = 0
         self._learn(len(partition_keys) - 1)
 
@@ -79,10 +79,14 @@ class Appender:
         if isinstance(arrivals, np.ndarray):  # a run in numpy: its keys' ids and sizes by indexing
             indexes = np.frombuffer(sources, np.uint32) if isinstance(sources, array) and sources.typecode == "I" \
                 else np.asarray(sources)
-            if len(indexes) and int(indexes.max()) >= len(self._key_ids):
-                self._learn(int(indexes.max()))
             ids, sizes_by_source = self._columns()
-            return stream.append(shard, arrivals, ids[indexes], sizes_by_source[indexes], values=values)
+            try:
+                key_ids, sizes = ids[indexes], sizes_by_source[indexes]
+            except IndexError:  # a key not routed yet
+                self._learn(int(np.maximum.reduce(indexes)))
+                ids, sizes_by_source = self._columns()
+                key_ids, sizes = ids[indexes], sizes_by_source[indexes]
+            return stream.append(shard, arrivals, key_ids, sizes, values=values)
         try:
             key_ids = list(map(self._key_ids.__getitem__, sources))
         except IndexError:  # a key not routed yet
@@ -92,17 +96,18 @@ class Appender:
         return stream.append(shard, arrivals, key_ids, sizes, values=values)
 
     def _columns(self) -> tuple[np.ndarray, np.ndarray]:
-        """Key ids and sizes by source, as numpy arrays: grown as keys are learnt, in room doubled as
-        needed (so a population learnt key by key costs each key once, not each append the table)."""
+        """Key ids and sizes by source, as numpy arrays as long as the keys learnt (views of arrays grown
+        in room doubled as needed, so a population learnt key by key costs each key once, not each
+        append the table)."""
         held, known = self._held, len(self._key_ids)
         if held < known:
             ids, sizes = self._ids_np, self._sizes_np
             if known > len(ids):
                 room = max(known, 2 * len(ids))
-                ids, sizes = np.zeros(room, np.uint32), np.zeros(room, np.int64)
+                ids, sizes = np.zeros(room, np.uint32), np.zeros(room, np.uint32)
                 ids[:held], sizes[:held] = self._ids_np[:held], self._sizes_np[:held]
                 self._ids_np, self._sizes_np = ids, sizes
             ids[held:known] = self._key_ids[held:known]
             sizes[held:known] = self._sizes[held:known]
             self._held = known
-        return self._ids_np, self._sizes_np
+        return self._ids_np[:known], self._sizes_np[:known]

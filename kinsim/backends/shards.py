@@ -153,28 +153,30 @@ class ShardLog:
             return 0
         if self.counters and arrivals[0] < self.arrivals[-1]:
             raise ValueError(f"records must reach {self.shard_id} in arrival order")
-        admitted = count if self.limits is None else self._admitted(arrivals, sizes)
+        in_numpy = isinstance(arrivals, np.ndarray)
+        total = int(np.add.reduce(sizes, dtype=np.int64)) if in_numpy else sum(sizes)
+        admitted = count if self.limits is None else self._admitted(arrivals, sizes, total)
         if not admitted:
             return 0
         if admitted < count:
             arrivals, key_ids, sizes = arrivals[:admitted], key_ids[:admitted], sizes[:admitted]
             values = None if values is None else values[:admitted]
             datas = None if datas is None else datas[:admitted]
-        counters = list(range(first_counter, first_counter + admitted))
+            total = int(np.add.reduce(sizes, dtype=np.int64)) if in_numpy else sum(sizes)
         if self.key_ids.typecode == "H" and len(self.key_table) > 0x10000 and \
-                (int(key_ids.max()) if isinstance(key_ids, np.ndarray) else max(key_ids)) > 0xFFFF:
+                (int(np.maximum.reduce(key_ids)) if in_numpy else max(key_ids)) > 0xFFFF:
             self.key_ids = array("I", self.key_ids)
-        self.counters.fromlist(counters)
-        if isinstance(arrivals, np.ndarray):  # a run in numpy: each column copied as bytes
+        self._window_bytes += total
+        if in_numpy:  # a run in numpy: each column copied as bytes
+            self.counters.frombytes(np.arange(first_counter, first_counter + admitted, dtype=np.int64).tobytes())
             self.arrivals.frombytes(arrivals.tobytes())
             self.key_ids.frombytes(key_ids.astype(_NUMPY_TYPES[self.key_ids.typecode]).tobytes())
             self.sizes.frombytes(sizes.astype(np.uint32).tobytes())
-            self._window_bytes += int(sizes.sum())
         else:
+            self.counters.fromlist(list(range(first_counter, first_counter + admitted)))
             self.arrivals.fromlist(arrivals)
             self.key_ids.fromlist(key_ids)
             self.sizes.fromlist(sizes)
-            self._window_bytes += sum(sizes)
         if datas is None:
             if type(values) is array:
                 self.values.extend(values)
@@ -182,19 +184,21 @@ class ShardLog:
                 self.values.fromlist(values)
         else:
             self.values.fromlist([DATA_HELD_AS_BYTES] * admitted)
-            self.datas.update(zip(counters, datas))
+            self.datas.update(zip(range(first_counter, first_counter + admitted), datas))
         return admitted
 
-    def _admitted(self, arrivals: list[float], sizes: list[int]) -> int:
+    def _admitted(self, arrivals: list[float], sizes: list[int], total: int) -> int:
         """How many of these records, from the first, the write limits take: record i fits if fewer than
-        the record limit and, with it, at most the byte limit arrived in ``(arrival_i - 1, arrival_i]``."""
+        the record limit and, with it, at most the byte limit arrived in ``(arrival_i - 1, arrival_i]``
+        (``total``: the sizes' sum)."""
         most_records, most_bytes = self.limits.write_records_per_s, self.limits.write_bytes_per_s
         count = len(arrivals)
         held, written = self.write_load(float(arrivals[0]))
-        total = int(sizes.sum()) if isinstance(sizes, np.ndarray) else sum(sizes)
         if held + count <= most_records and written + total <= most_bytes:
             return count  # even all at one instant would fit
         # record by record: the one-second window slides right over the shard's records and the batch's
+        if isinstance(arrivals, np.ndarray):
+            arrivals, sizes = arrivals.tolist(), sizes.tolist()
         shard_arrivals, shard_sizes, shard_end = self.arrivals, self.sizes, len(self.arrivals)
         low, batch_low = shard_end - held, 0
         for i, arrival in enumerate(arrivals):
