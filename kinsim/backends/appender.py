@@ -2,8 +2,9 @@
 arrival times, as values of a payload codec, through the stream's one write primitive.
 
 It is what a simulation's producers need and no more: the keys are checked and interned once, and
-hashed once per reshard; a record costs no Python object on its way in, and the answer is how many records, from the first,
-the shard's write limits took (the caller retries the rest). Nothing here decides admission: that is
+hashed once per reshard; a record costs no Python object on its way in (a run given as numpy arrays
+finds its keys' ids and sizes by indexing), and the answer is how many records, from the first, the
+shard's write limits took (the caller retries the rest). Nothing here decides admission: that is
 ``ShardLog.append``, the same primitive PutRecord and PutRecords use.
 """
 

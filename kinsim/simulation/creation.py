@@ -6,7 +6,7 @@ due in a chunk are visited, in scenario order: their next creation times wait in
 per chunk that made them, and a chunk takes a prefix of each run due by then (no heap operation and no
 object per producer and chunk).
 
-A producer with many records in a chunk makes them in columns, in C loops (``_run``); one with few (a
+A producer with many records in a chunk makes them in columns, numpy arrays for its lane (``_run``); one with few (a
 group's member, or one of many producers, writing now and then) makes them one by one, straight into
 its lane's columns (``_plain``, and inline for the most common case: one record in the chunk), or, when
 its records are not plain (jitter, outages, keys drawn from a population), in a loop of its own
