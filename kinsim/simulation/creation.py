@@ -65,8 +65,9 @@ class Schedule:
     def _add_run(self, times: list[float], producers: list[int]) -> None:
         """Next creation times, and whose they are, as one run."""
         if times:
-            order = sorted(range(len(times)), key=times.__getitem__)
-            run = _Run(list(map(times.__getitem__, order)), list(map(producers.__getitem__, order)))
+            in_time = np.array(times)
+            order = in_time.argsort(kind="stable")  # equal times stay in the order given (producer order)
+            run = _Run(in_time[order].tolist(), np.array(producers)[order].tolist())
             heapq.heappush(self._runs, (run.times[0], self._numbered, run))
             self._numbered += 1
 
@@ -90,8 +91,11 @@ class Schedule:
                 if cut > len(run.times) // 2:  # what was taken goes, so a run holds at most twice what waits
                     run.times, run.producers, run.head = run.times[cut:], run.producers[cut:], 0
                 heapq.heappush(runs, (run.times[run.head], number, run))
-        order = sorted(range(len(producers)), key=producers.__getitem__)
-        return list(map(producers.__getitem__, order)), list(map(times.__getitem__, order))
+        if len(producers) < 2:
+            return producers, times
+        numbers = np.array(producers)
+        order = numbers.argsort()  # each producer once: no ties
+        return numbers[order].tolist(), np.array(times)[order].tolist()
 
     def create(self, until: float) -> dict[str, FreshAttempts]:
         """Every record due by ``until`` and not yet made, and those of the next ``CREATE_AHEAD_S``, as
