@@ -10,9 +10,10 @@ A producer with many records in a chunk makes them in columns, numpy arrays for 
 One with few (a group's member, or one of many producers, writing now and then) makes them one by one,
 straight into its lane's columns (``_plain``), or, when its records are not plain (jitter, outages, keys
 drawn from a population), in a loop of its own (``_few``); the most common case, a plain producer's one
-record in the chunk, is made for all such producers at once (``SparseProducers``). So what a record costs does not grow with the producers. Every way gives the same records,
-to the bit: record ``k`` is created at ``offset + k x interval`` (plus its jitter), its lag drawn in
-record order, arriving at its creation (or its outage's end) plus its lag.
+record in the chunk, is made for all such producers at once (``SparseProducers``). So what a record
+costs does not grow with the producers. Every way gives the same records, to the bit: record ``k`` is
+created at ``offset + k x interval`` (plus its jitter), its lag drawn in record order, arriving at its
+creation (or its outage's end) plus its lag.
 """
 
 from __future__ import annotations
