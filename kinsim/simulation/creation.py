@@ -301,8 +301,8 @@ class Schedule:
         attempts = fresh.get(lane)
         if attempts is None:
             attempts = fresh[lane] = FreshAttempts.empty()
-        attempts.parts.append((arrivals_np, np.full(count, index, np.uint32), numbers, stamps_np,
-                               np.full(count, key, np.uint32)))
+        own = np.full(count, index, np.uint32)  # producer p's own key is key p (``KeyTable``)
+        attempts.parts.append((arrivals_np, own, numbers, stamps_np, own))
         self._on_created(self._keys.texts[key], events)
 
     def _split(self, keys: list[int], times: list[float], producers, records, stamps_us: list[int],
