@@ -68,7 +68,7 @@ class Schedule:
     def _add_run(self, times: np.ndarray, producers: np.ndarray) -> None:
         """Next creation times, and whose they are, as one run."""
         if len(times):
-            order = times.argsort(kind="stable")  # equal times stay in the order given (producer order)
+            order = times.argsort(kind="stable")  # equal times in the order given (``_take`` sorts by producer)
             run = _Run(times[order], producers[order])
             heapq.heappush(self._runs, (float(run.times[0]), self._numbered, run))
             self._numbered += 1

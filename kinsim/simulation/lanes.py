@@ -3,10 +3,10 @@
 First attempts of fixed-pacing records are known ahead and wait in columns sorted by (time, producer,
 record number), in typed arrays: no Python object per waiting record. They come in chunks, as lists or
 (a producer's run of records) as numpy arrays, and a chunk is merged in by one numpy sort of the lane's
-columns: by time, stably, and by the whole order only when two times are equal. Each attempt carries its key (a
-producer drawing from a population writes to many keys, so to many lanes). Retries and the records of
-``after_put`` producers are known only as attempts happen, and wait in a heap of ``Attempt``s. The
-traffic takes what is due from each lane in that order.
+columns: by time, stably, and by the whole order only when two times are equal. Each attempt carries
+its key (a producer drawing from a population writes to many keys, so to many lanes). Retries and the
+records of ``after_put`` producers are known only as attempts happen, and wait in a heap of
+``Attempt``s. The traffic takes what is due from each lane in that order.
 """
 
 from __future__ import annotations
