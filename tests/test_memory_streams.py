@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from array import array
 
+import numpy as np
 import pytest
 from botocore.exceptions import ClientError
 
@@ -134,9 +136,11 @@ class Digits:
         return [int(data) for data in datas]
 
 
-def test_more_partition_keys_than_fit_in_sixteen_bits_read_back(backend, kinesis):
+@pytest.mark.parametrize("as_arrays", [False, True], ids=["lists", "arrays"])
+def test_more_partition_keys_than_fit_in_sixteen_bits_read_back(backend, kinesis, as_arrays):
     """A shard keeps each record's key as an index into the stream's key table, two bytes wide until
-    the table outgrows them: keys past 65,535 come back whole, through puts and through an appender."""
+    the table outgrows them: keys past 65,535 come back whole, through puts and through an appender
+    (given lists, or numpy and typed arrays as a simulation's runs come)."""
     kinesis.create_stream(StreamName="s", ShardCount=1)
     keys = [f"10.{i >> 16}.{(i >> 8) & 255}.{i & 255}" for i in range(70_000)]
     for first in range(0, 65_000, 500):
@@ -146,7 +150,11 @@ def test_more_partition_keys_than_fit_in_sixteen_bits_read_back(backend, kinesis
     appender = backend.appender("s", keys[65_000:], codec)
     sources = list(range(5_000))
     backend.throttling = False
-    assert appender.append(SHARD0, [START] * len(sources), sources, sources) == len(sources)
+    if as_arrays:
+        assert appender.append(SHARD0, np.full(5_000, START, np.float64), array("I", sources),
+                               array("q", sources)) == len(sources)
+    else:
+        assert appender.append(SHARD0, [START] * len(sources), sources, sources) == len(sources)
     iterator = backend.get_shard_iterator("s", SHARD0, "TRIM_HORIZON")
     first = backend.get_records(iterator, 10_000)
     assert first.records.partition_keys == tuple(keys[:10_000])

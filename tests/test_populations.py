@@ -414,6 +414,71 @@ def test_records_made_one_by_one_are_the_records_made_in_columns(scenario):
     assert reports[0] == reports[1]
 
 
+@st.composite
+def sparse_documents(draw):
+    """Scenarios of producers writing now and then (a record every 5 s to 2 minutes, so most chunks hold
+    one record of each): offsets, clock skews, lags, a group of members each writing its own key."""
+    producers = []
+    for i in range(draw(st.integers(1, 12))):
+        producer = {"name": f"p{i}", "partition_key": f"10.0.0.{i % 5}",
+                    "interval": f"{draw(st.integers(5_000, 120_000))}ms",
+                    "offset": f"{draw(st.integers(0, 90_000))}ms",
+                    "clock_skew": f"{draw(st.integers(-5_000, 5_000))}ms",
+                    "lag": draw(st.sampled_from([{"exponential": {"mean": "2s"}}, {"uniform": ["0s", "40s"]},
+                                                 {"constant": "100ms"}]))}
+        producers.append(producer)
+    if draw(st.booleans()):
+        count = draw(st.integers(1, 30))
+        producers.append({"name": "g", "count": count, "interval": f"{draw(st.integers(5, 60))}s",
+                          "keys": {"first": "10.1.0.1", "count": count, "each": True}})
+    return {"name": "sparse", "seed": draw(st.integers(0, 99)), "start": "2018-07-31T21:56:00Z",
+            "duration": f"{draw(st.integers(60, 900))}s", "window": "1m", "stream": {"shards": draw(st.integers(1, 3))},
+            "producers": producers, "consumer": {"poll_interval": "1s", "limit": 10000},
+            "counters": ["naive", {"kind": "buffered", "name": "b", "grace": "30s"}]}
+
+
+@settings(max_examples=40, deadline=None)
+@given(sparse_documents())
+def test_sparse_producers_records_made_all_at_once_are_the_records_made_in_columns(document):
+    """A plain producer's one record of a chunk is made with every other such producer's, over arrays
+    (``SparseProducers``); made in columns, producer by producer, the same report."""
+    from unittest import mock
+
+    from kinsim.simulation import creation, sparse
+
+    scenario = parse_scenario(document, "<sparse>", "sparse")
+    reports = []
+    for few in (0, 10**9):
+        with mock.patch.object(creation, "FEW_RECORDS", few):
+            reports.append(to_json(run(scenario)))
+    assert reports[0] == reports[1]
+
+
+def test_a_crowd_writing_a_record_a_minute_is_made_all_at_once():
+    """2,000 producers, a record a minute each: every record is made by ``SparseProducers``, none one by
+    one, and the report is the one made in columns."""
+    from unittest import mock
+
+    from kinsim.simulation import creation, sparse
+
+    producers = [{"name": f"p{i}", "partition_key": f"10.0.{i >> 8}.{i & 255}", "interval": "60s",
+                  "offset": f"{i * 29 % 60_000}ms", "lag": {"exponential": {"mean": "1s"}}} for i in range(2000)]
+    scenario = parse_scenario({"name": "crowd", "seed": 3, "start": "2018-07-31T21:56:00Z", "duration": "5m",
+                               "stream": {"shards": 4}, "producers": producers, "counters": ["naive"]}, "<c>", "c")
+    made, real = [], sparse.SparseProducers.make
+
+    def counting(self, numbers, *args):
+        left, more = real(self, numbers, *args)
+        made.append(len(numbers) - len(left))
+        return left, more
+
+    with mock.patch.object(sparse.SparseProducers, "make", counting):
+        fast = run(scenario)
+    assert sum(made) == fast.produced == 10_000
+    with mock.patch.object(creation, "FEW_RECORDS", 0):
+        assert to_json(run(scenario)) == to_json(fast)
+
+
 @settings(max_examples=30, deadline=None)
 @given(ks.scenarios(populations=True, faults=True, max_producers=3))
 def test_lags_drawn_all_at_once_are_the_lags_drawn_chunk_by_chunk(scenario):

@@ -2,14 +2,18 @@
 arrival times, as values of a payload codec, through the stream's one write primitive.
 
 It is what a simulation's producers need and no more: the keys are checked and interned once, and
-hashed once per reshard; a record costs no Python object on its way in, and the answer is how many records, from the first,
-the shard's write limits took (the caller retries the rest). Nothing here decides admission: that is
+hashed once per reshard; a record costs no Python object on its way in (a run given as numpy arrays
+finds its keys' ids and sizes by indexing), and the answer is how many records, from the first, the
+shard's write limits took (the caller retries the rest). Nothing here decides admission: that is
 ``ShardLog.append``, the same primitive PutRecord and PutRecords use.
 """
 
 from __future__ import annotations
 
+from array import array
 from typing import Callable, Sequence
+
+import numpy as np
 
 from ..records import PayloadCodec
 from . import limits
@@ -37,6 +41,9 @@ class Appender:
         self._keys = partition_keys
         self._key_ids: list[int] = []   # by source: the key's index in the stream's key table
         self._sizes: list[int] = []     # by source: data plus key, in bytes
+        self._ids_np = np.zeros(0, np.uint32)   # the two above as arrays (``_columns``), the first _held
+        self._sizes_np = np.zeros(0, np.uint32)
+        self._held = 0
         self._learn(len(partition_keys) - 1)
 
     def _learn(self, source: int) -> None:
@@ -66,10 +73,21 @@ class Appender:
     def append(self, shard_id: str, arrivals: list[float], sources: Sequence[int], values: Sequence[int]) -> int:
         """Append records of these sources, holding these values, to an open shard at these arrival times
         (in order, none after the clock's now): how many, from the first, the shard took."""
-        if arrivals and arrivals[-1] > self._now():
+        if len(arrivals) and arrivals[-1] > self._now():
             raise ValueError(f"a record cannot arrive at {arrivals[-1]!r}, after the clock's now ({self._now()!r})")
         stream = self._lookup()
         shard = stream.shards[shard_id]
+        if isinstance(arrivals, np.ndarray):  # a run in numpy: its keys' ids and sizes by indexing
+            indexes = np.frombuffer(sources, np.uint32) if isinstance(sources, array) and sources.typecode == "I" \
+                else np.asarray(sources)
+            ids, sizes_by_source = self._columns()
+            try:
+                key_ids, sizes = ids[indexes], sizes_by_source[indexes]
+            except IndexError:  # a key not routed yet
+                self._learn(int(np.maximum.reduce(indexes)))
+                ids, sizes_by_source = self._columns()
+                key_ids, sizes = ids[indexes], sizes_by_source[indexes]
+            return stream.append(shard, arrivals, key_ids, sizes, values=values)
         try:
             key_ids = list(map(self._key_ids.__getitem__, sources))
         except IndexError:  # a key not routed yet
@@ -77,3 +95,20 @@ class Appender:
             key_ids = list(map(self._key_ids.__getitem__, sources))
         sizes = list(map(self._sizes.__getitem__, sources))
         return stream.append(shard, arrivals, key_ids, sizes, values=values)
+
+    def _columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Key ids and sizes by source, as numpy arrays as long as the keys learnt (views of arrays grown
+        in room doubled as needed, so a population learnt key by key costs each key once, not each
+        append the table)."""
+        held, known = self._held, len(self._key_ids)
+        if held < known:
+            ids, sizes = self._ids_np, self._sizes_np
+            if known > len(ids):
+                room = max(known, 2 * len(ids))
+                ids, sizes = np.zeros(room, np.uint32), np.zeros(room, np.uint32)
+                ids[:held], sizes[:held] = self._ids_np[:held], self._sizes_np[:held]
+                self._ids_np, self._sizes_np = ids, sizes
+            ids[held:known] = self._key_ids[held:known]
+            sizes[held:known] = self._sizes[held:known]
+            self._held = known
+        return self._ids_np[:known], self._sizes_np[:known]

@@ -16,6 +16,8 @@ from bisect import bisect_left, bisect_right
 from operator import itemgetter
 from typing import Optional, Sequence
 
+import numpy as np
+
 from ..records import HASH_KEY_MAX, ChildShard, HashKeyRange, PayloadCodec, Records, SequenceNumbers, Shard
 from .throughput import ReadBudget, ShardLimits
 
@@ -32,6 +34,7 @@ __all__ = [
 DATA_HELD_AS_BYTES = -(2**63)  # in the values column: this record's data is stored as bytes
 _SEQ_PREFIX = 49 * 10**54
 _SHARD_SPAN = 10**48
+_NUMPY_TYPES = {"H": np.uint16, "I": np.uint32}  # a key-id column's item type, by its typecode
 NO_RECORDS = Records((), (), (), ())  # what an empty read returns (nothing changes a Records)
 
 
@@ -143,28 +146,37 @@ class ShardLog:
         Records come in arrival order, none before the shard's last one; their put counters are
         ``first_counter`` on. Each record's data is ``datas[i]``, or ``values[i]`` of the stream's
         payload codec when ``datas`` is None. (Lists, or the values as an int64 array: those are the
-        fast ways in.)
+        fast ways in; or arrivals, key ids and sizes as numpy arrays, as a simulation's runs come.)
         """
         count = len(arrivals)
         if not count:
             return 0
         if self.counters and arrivals[0] < self.arrivals[-1]:
             raise ValueError(f"records must reach {self.shard_id} in arrival order")
-        admitted = count if self.limits is None else self._admitted(arrivals, sizes)
+        in_numpy = isinstance(arrivals, np.ndarray)
+        total = int(np.add.reduce(sizes, dtype=np.int64)) if in_numpy else sum(sizes)
+        admitted = count if self.limits is None else self._admitted(arrivals, sizes, total)
         if not admitted:
             return 0
         if admitted < count:
             arrivals, key_ids, sizes = arrivals[:admitted], key_ids[:admitted], sizes[:admitted]
             values = None if values is None else values[:admitted]
             datas = None if datas is None else datas[:admitted]
-        counters = list(range(first_counter, first_counter + admitted))
-        if self.key_ids.typecode == "H" and len(self.key_table) > 0x10000 and max(key_ids) > 0xFFFF:
+            total = int(np.add.reduce(sizes, dtype=np.int64)) if in_numpy else sum(sizes)
+        if self.key_ids.typecode == "H" and len(self.key_table) > 0x10000 and \
+                (int(np.maximum.reduce(key_ids)) if in_numpy else max(key_ids)) > 0xFFFF:
             self.key_ids = array("I", self.key_ids)
-        self.counters.fromlist(counters)
-        self.arrivals.fromlist(arrivals)
-        self.key_ids.fromlist(key_ids)
-        self.sizes.fromlist(sizes)
-        self._window_bytes += sum(sizes)
+        self._window_bytes += total
+        if in_numpy:  # a run in numpy: each column copied as bytes
+            self.counters.frombytes(np.arange(first_counter, first_counter + admitted, dtype=np.int64).tobytes())
+            self.arrivals.frombytes(arrivals.tobytes())
+            self.key_ids.frombytes(key_ids.astype(_NUMPY_TYPES[self.key_ids.typecode]).tobytes())
+            self.sizes.frombytes(sizes.astype(np.uint32).tobytes())
+        else:
+            self.counters.fromlist(list(range(first_counter, first_counter + admitted)))
+            self.arrivals.fromlist(arrivals)
+            self.key_ids.fromlist(key_ids)
+            self.sizes.fromlist(sizes)
         if datas is None:
             if type(values) is array:
                 self.values.extend(values)
@@ -172,18 +184,21 @@ class ShardLog:
                 self.values.fromlist(values)
         else:
             self.values.fromlist([DATA_HELD_AS_BYTES] * admitted)
-            self.datas.update(zip(counters, datas))
+            self.datas.update(zip(range(first_counter, first_counter + admitted), datas))
         return admitted
 
-    def _admitted(self, arrivals: list[float], sizes: list[int]) -> int:
+    def _admitted(self, arrivals: list[float], sizes: list[int], total: int) -> int:
         """How many of these records, from the first, the write limits take: record i fits if fewer than
-        the record limit and, with it, at most the byte limit arrived in ``(arrival_i - 1, arrival_i]``."""
+        the record limit and, with it, at most the byte limit arrived in ``(arrival_i - 1, arrival_i]``
+        (``total``: the sizes' sum)."""
         most_records, most_bytes = self.limits.write_records_per_s, self.limits.write_bytes_per_s
         count = len(arrivals)
-        held, written = self.write_load(arrivals[0])
-        if held + count <= most_records and written + sum(sizes) <= most_bytes:
+        held, written = self.write_load(float(arrivals[0]))
+        if held + count <= most_records and written + total <= most_bytes:
             return count  # even all at one instant would fit
         # record by record: the one-second window slides right over the shard's records and the batch's
+        if isinstance(arrivals, np.ndarray):
+            arrivals, sizes = arrivals.tolist(), sizes.tolist()
         shard_arrivals, shard_sizes, shard_end = self.arrivals, self.sizes, len(self.arrivals)
         low, batch_low = shard_end - held, 0
         for i, arrival in enumerate(arrivals):

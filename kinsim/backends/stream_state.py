@@ -108,7 +108,7 @@ class StreamState:
         appended = shard.append(self.sequence_counter + 1, arrivals, key_ids, sizes, values, datas)
         self.sequence_counter += appended
         if appended and self._reclaim_at is None:
-            self._schedule_reclaim(arrivals[0] + self.retention_s - self.clock.now())
+            self._schedule_reclaim(float(arrivals[0]) + self.retention_s - self.clock.now())
         return appended
 
     def put(self, hash_keys: Sequence[int], key_ids: Sequence[int], sizes: Sequence[int], datas: Sequence[bytes],

@@ -6,25 +6,28 @@ due in a chunk are visited, in scenario order: their next creation times wait in
 per chunk that made them, and a chunk takes a prefix of each run due by then (no heap operation and no
 object per producer and chunk).
 
-A producer with many records in a chunk makes them in columns, in C loops (``_run``); one with few (a
-group's member, or one of many producers, writing now and then) makes them one by one, straight into
-its lane's columns (``_plain``, and inline for the most common case: one record in the chunk), or, when
-its records are not plain (jitter, outages, keys drawn from a population), in a loop of its own
-(``_few``). So what a record costs does not grow with the producers. Every way gives the same records,
-to the bit: record ``k`` is created at ``offset + k x interval`` (plus its jitter), its lag drawn in
-record order, arriving at its creation (or its outage's end) plus its lag.
+A producer with many records in a chunk makes them in columns, numpy arrays for its lane (``_run``).
+One with few (a group's member, or one of many producers, writing now and then) makes them one by one,
+straight into its lane's columns (``_plain``), or, when its records are not plain (jitter, outages, keys
+drawn from a population), in a loop of its own (``_few``); the most common case, a plain producer's one
+record in the chunk, is made for all such producers at once (``SparseProducers``). So what a record
+costs does not grow with the producers. Every way gives the same records, to the bit: record ``k`` is
+created at ``offset + k x interval`` (plus its jitter), its lag drawn in record order, arriving at its
+creation (or its outage's end) plus its lag.
 """
 
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_right
 from itertools import repeat
 from operator import add, mul
 from typing import Callable, Optional, Sequence
 
+import numpy as np
+
 from .lanes import FreshAttempts
 from .members import KeyTable, Member
+from .sparse import SparseProducers
 
 __all__ = ["Schedule", "CREATE_AHEAD_S", "FEW_RECORDS"]
 
@@ -37,8 +40,8 @@ class Schedule:
     """The fixed-pacing producers' next creations, and the chunks of records they make.
 
     The next creations wait in sorted runs (a run: the producers' next creation times from one chunk, in
-    time order, beside the producers'), in a heap by each run's first time: a chunk takes every run's
-    prefix due by its horizon, C slices and a bisection each, with no heap operation per record."""
+    time order, beside the producers', as arrays), in a heap by each run's first time: a chunk takes every
+    run's prefix due by its horizon, a slice and a bisection each, with no heap operation per record."""
 
     def __init__(self, producers: list[Member], start_us: int, keys: KeyTable,
                  on_created: Callable, lanes_of: Callable[[Sequence[int]], list[str]],
@@ -53,6 +56,8 @@ class Schedule:
         self._numbered = 0                               # runs made so far (ties in the heap go by number)
         self._starting: tuple[list[float], list[int]] = ([], [])  # producers started, not yet in a run
         self._created_until = float("-inf")              # records are created up to here
+        self._next = np.zeros(len(producers), np.int64)  # by producer: its next record's number
+        self._sparse = SparseProducers(producers, start_us, self._next)
         self.few_records = FEW_RECORDS
 
     def start(self, producer: Member, first: float) -> None:
@@ -60,36 +65,40 @@ class Schedule:
         self._starting[0].append(first)
         self._starting[1].append(producer.index)
 
-    def _add_run(self, times: list[float], producers: list[int]) -> None:
+    def _add_run(self, times: np.ndarray, producers: np.ndarray) -> None:
         """Next creation times, and whose they are, as one run."""
-        if times:
-            order = sorted(range(len(times)), key=times.__getitem__)
-            run = _Run(list(map(times.__getitem__, order)), list(map(producers.__getitem__, order)))
-            heapq.heappush(self._runs, (run.times[0], self._numbered, run))
+        if len(times):
+            order = times.argsort(kind="stable")  # equal times in the order given (``_take`` sorts by producer)
+            run = _Run(times[order], producers[order])
+            heapq.heappush(self._runs, (float(run.times[0]), self._numbered, run))
             self._numbered += 1
 
     def next_due(self) -> Optional[float]:
-        if self._starting:
-            self._add_run(*self._starting)
+        if self._starting[0]:
+            self._add_run(np.array(self._starting[0], np.float64), np.array(self._starting[1], np.int64))
             self._starting = ([], [])
         return self._runs[0][0] if self._runs else None
 
-    def _take(self, horizon: float) -> tuple[list[int], list[float]]:
+    def _take(self, horizon: float) -> tuple[np.ndarray, np.ndarray]:
         """Every producer whose next creation is by ``horizon``, and when, in producer order (each producer
         waits in one run, once)."""
         runs, times, producers = self._runs, [], []
         while runs and runs[0][0] <= horizon:
             _, number, run = heapq.heappop(runs)
-            cut = bisect_right(run.times, horizon, run.head)
-            times += run.times[run.head:cut]
-            producers += run.producers[run.head:cut]
+            head = run.head
+            cut = head + int(run.times[head:].searchsorted(horizon, side="right"))
+            times.append(run.times[head:cut])
+            producers.append(run.producers[head:cut])
             run.head = cut
             if cut < len(run.times):
                 if cut > len(run.times) // 2:  # what was taken goes, so a run holds at most twice what waits
                     run.times, run.producers, run.head = run.times[cut:], run.producers[cut:], 0
-                heapq.heappush(runs, (run.times[run.head], number, run))
-        order = sorted(range(len(producers)), key=producers.__getitem__)
-        return list(map(producers.__getitem__, order)), list(map(times.__getitem__, order))
+                heapq.heappush(runs, (float(run.times[run.head]), number, run))
+        if not times:
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        numbers = np.concatenate(producers)
+        order = numbers.argsort()  # each producer once: no ties
+        return numbers[order], np.concatenate(times)[order]
 
     def create(self, until: float) -> dict[str, FreshAttempts]:
         """Every record due by ``until`` and not yet made, and those of the next ``CREATE_AHEAD_S``, as
@@ -103,37 +112,27 @@ class Schedule:
         next_times, next_producers = [], []
         due, due_times = self._take(horizon)
         # producer p's own key is key p (``KeyTable``): their lanes in one call (a drawing producer's is unused)
-        for index, created, lane in zip(due, due_times, self._lanes_of(due)):
+        lanes = self._lanes_of(due.tolist())
+        # a plain producer's one record of the chunk (a sparse producer's, most often): all at once
+        left, sparse_next = self._sparse.make(due, due_times, horizon, self.few_records, lanes, fresh, keys, events)
+        for i, index, created in zip(left.tolist(), due[left].tolist(), due_times[left].tolist()):
+            lane = lanes[i]
             producer = self._producers[index]
             group = producer.group
             if (horizon - created) / group.interval >= self.few_records:
                 after = self._run(producer, created, horizon, fresh)
-            elif group.plain and producer.key is not None:
+            elif group.plain and producer.key is not None:  # more than one record in the chunk
                 attempts = fresh.get(lane)
                 if attempts is None:
                     attempts = fresh[lane] = FreshAttempts.empty()
-                k = producer.next_record
-                after = group.offset + (k + 1) * group.interval
-                if after <= horizon and after < group.stops:  # more than one record in the chunk
-                    after = self._plain(producer, created, horizon, attempts, keys, events)
-                else:  # its one record of the chunk (a sparse producer's, most often), made here
-                    event = self._start_us + group.offset_us + k * group.whole_step_us
-                    attempts.times.append(created + producer.lag(k))
-                    attempts.producers.append(index)
-                    attempts.records.append(k)
-                    attempts.stamps_us.append(event + group.skew_us)
-                    attempts.keys.append(index)
-                    keys.append(index)
-                    events.append(event)
-                    producer.next_record = k + 1
-                    if after >= group.stops:
-                        after = None
+                after = self._plain(producer, created, horizon, attempts, keys, events)
             else:
                 after = self._few(producer, created, horizon, fresh, lane, drawn, keys, events)
             if after is not None:
                 next_times.append(after)
                 next_producers.append(index)
-        self._add_run(next_times, next_producers)
+        self._add_run(np.concatenate((sparse_next[0], np.array(next_times, np.float64))),
+                      np.concatenate((sparse_next[1], np.array(next_producers, np.int64))))
         self._created_until = horizon
         if keys:
             self._produced(len(keys))
@@ -151,7 +150,7 @@ class Schedule:
         group, index = producer.group, producer.index
         offset, interval, stops, step, skew = group.offset, group.interval, group.stops, group.whole_step_us, \
             group.skew_us
-        k = first = producer.next_record
+        k = first = int(self._next[index])
         event = self._start_us + group.offset_us + k * step  # type: ignore[operator]
         producers, records, stamps = attempts.producers, attempts.records, attempts.stamps_us
         made = []
@@ -171,7 +170,7 @@ class Schedule:
                 next_created = created
                 break
         count = k - first
-        producer.next_record = k
+        self._next[index] = k
         attempts.times.extend(map(add, made, producer.lags(first, count)))
         attempts.keys.extend(repeat(index, count))
         keys.extend(repeat(index, count))
@@ -186,7 +185,7 @@ class Schedule:
         group, start_us = producer.group, self._start_us
         spec = group.spec
         offset, interval, stops, step = spec.offset, spec.interval, group.stops, group.whole_step_us
-        first_k = k = producer.next_record
+        first_k = k = int(self._next[producer.index])
         next_created: Optional[float] = created
         times = []
         while created <= until:
@@ -200,7 +199,7 @@ class Schedule:
                 break
             next_created = created
         count = k - first_k
-        producer.next_record = k
+        self._next[producer.index] = k
         lags = producer.lags(first_k, count)  # its own generators: jitter and lag drawn apart
         sent = [c if (end := spec.outage_end(c)) is None else end for c in times] if spec.outages else times
         if step is not None:
@@ -232,7 +231,7 @@ class Schedule:
         next one is created (None: it has made its last)."""
         group = producer.group
         spec, duration = group.spec, group.stops
-        first_k = producer.next_record
+        first_k = int(self._next[producer.index])
         next_created: Optional[float]
         if spec.jitter:
             times: Optional[list[float]] = []
@@ -256,7 +255,7 @@ class Schedule:
             next_created = offset + (k + 1) * interval
             if next_created >= duration:
                 next_created = None
-        producer.next_record = first_k + count
+        self._next[producer.index] = first_k + count
         self._launch(producer, first_k, count, times, fresh)
         return next_created
 
@@ -277,31 +276,33 @@ class Schedule:
             events = list(range(first, first + count * step, step))
         else:
             events = list(map(add, repeat(start_us), map(round, map(mul, times, repeat(_MILLION)))))
-        if times is None:  # created on schedule and sent at once: arrival = creation + lag, in one pass
-            arrivals = [offset + j * interval + lag for j, lag in zip(range(first_k, first_k + count), lags)]
-        elif spec.outages:
-            ends = [spec.outage_end(c) for c in times]
-            arrivals = list(map(add, [c if end is None else end for c, end in zip(times, ends)], lags))
-        else:
-            arrivals = list(map(add, times, lags))
         skew, index, key = group.skew_us, producer.index, producer.key
-        stamps = events if not skew else list(map(add, events, repeat(skew)))
         self._produced(count)
-        records = range(first_k, first_k + count)
         if key is None:
+            if times is None:
+                arrivals = [offset + j * interval + lag for j, lag in zip(range(first_k, first_k + count), lags)]
+            else:
+                arrivals = list(map(add, times if not spec.outages else _sent(spec, times), lags))
+            stamps = events if not skew else list(map(add, events, repeat(skew)))
             keys = producer.draw_keys(count)
             self._on_created(list(map(self._keys.texts.__getitem__, keys)), events)
-            self._split(keys, arrivals, repeat(index, count), records, stamps, fresh)
+            self._split(keys, arrivals, repeat(index, count), range(first_k, first_k + count), stamps, fresh)
             return
+        numbers = np.arange(first_k, first_k + count, dtype=np.int64)
+        if times is None:  # created on schedule and sent at once: arrival = creation + lag, in one pass
+            arrivals_np = offset + numbers * interval + np.array(lags)
+        else:
+            arrivals_np = np.array(_sent(spec, times) if spec.outages else times) + np.array(lags)
+        if group.whole_step_us is not None and count:
+            stamps_np = np.arange(first + skew, first + skew + count * step, step, dtype=np.int64)
+        else:
+            stamps_np = np.array(events, dtype=np.int64) + skew
         lane = self._lanes_of((key,))[0]
         attempts = fresh.get(lane)
         if attempts is None:
             attempts = fresh[lane] = FreshAttempts.empty()
-        attempts.times.extend(arrivals)
-        attempts.producers.extend(repeat(index, count))
-        attempts.records.extend(records)
-        attempts.stamps_us.extend(stamps)
-        attempts.keys.extend(repeat(key, count))
+        own = np.full(count, index, np.uint32)  # producer p's own key is key p (``KeyTable``)
+        attempts.parts.append((arrivals_np, own, numbers, stamps_np, own))
         self._on_created(self._keys.texts[key], events)
 
     def _split(self, keys: list[int], times: list[float], producers, records, stamps_us: list[int],
@@ -322,11 +323,16 @@ class Schedule:
                 column.extend(map(values.__getitem__, picked))
 
 
+def _sent(spec, times: list[float]) -> list[float]:
+    """When records created at ``times`` are sent: at once, or at the end of the outage they fall in."""
+    return [c if (end := spec.outage_end(c)) is None else end for c in times]
+
+
 class _Run:
-    """Next creation times from one chunk, in time order, beside their producers; ``head``: the first
-    still waiting."""
+    """Next creation times from one chunk, in time order, beside their producers (arrays); ``head``: the
+    first still waiting."""
 
     __slots__ = ("times", "producers", "head")
 
-    def __init__(self, times: list[float], producers: list[int]) -> None:
+    def __init__(self, times: np.ndarray, producers: np.ndarray) -> None:
         self.times, self.producers, self.head = times, producers, 0

@@ -1,10 +1,12 @@
 """Lanes: the attempts waiting to reach one simulated shard (or, for a real stream, all of them).
 
 First attempts of fixed-pacing records are known ahead and wait in columns sorted by (time, producer,
-record number), in typed arrays: no Python object per waiting record. Each attempt carries its key (a
-producer drawing from a population writes to many keys, so to many lanes). Retries and the records of
-``after_put`` producers are known only as attempts happen, and wait in a heap of ``Attempt``s. The
-traffic takes what is due from each lane in that order.
+record number), in typed arrays: no Python object per waiting record. They come in chunks, as lists or
+(a producer's run of records) as numpy arrays, and a chunk is merged in by one numpy sort of the lane's
+columns: by time, stably, and by the whole order only when two times are equal. Each attempt carries
+its key (a producer drawing from a population writes to many keys, so to many lanes). Retries and the
+records of ``after_put`` producers are known only as attempts happen, and wait in a heap of
+``Attempt``s. The traffic takes what is due from each lane in that order.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from __future__ import annotations
 import heapq
 from array import array
 from bisect import bisect_left, bisect_right
-from itertools import islice
-from operator import eq
 from typing import NamedTuple, Optional
 
-__all__ = ["Attempt", "FreshAttempts", "DueAttempts", "Lane", "in_order"]
+import numpy as np
+
+__all__ = ["Attempt", "FreshAttempts", "DueAttempts", "Lane"]
 
 
 class Attempt(NamedTuple):
@@ -40,10 +42,15 @@ class FreshAttempts(NamedTuple):
     records: list[int]
     stamps_us: list[int]
     keys: list[int]
+    parts: list[tuple[np.ndarray, ...]]  # more attempts, a producer's run each: the five columns as arrays
 
     @classmethod
     def empty(cls) -> "FreshAttempts":
-        return cls([], [], [], [], [])
+        return cls([], [], [], [], [], [])
+
+    def columns(self) -> tuple[list, ...]:
+        """The five columns kept as lists (not ``parts``)."""
+        return self[:5]
 
 
 class DueAttempts(NamedTuple):
@@ -92,20 +99,34 @@ class Lane:
         producers = self.producers[head:].tolist()
         return FreshAttempts(self.times[head:].tolist(), producers,
                              list(map(self.records.__getitem__, self.order[head:])), self.stamps_us[head:].tolist(),
-                             list(producers) if self.keys is None else self.keys[head:].tolist())
+                             list(producers) if self.keys is None else self.keys[head:].tolist(), [])
 
     def add(self, fresh: FreshAttempts) -> None:
         """Merge freshly created first attempts in, keeping typed arrays (no object outlives its chunk)."""
-        columns = self.pending()
-        for column, more in zip(columns, fresh):
-            column.extend(more)
-        order, sorted_times = in_order(columns.times, columns.producers, columns.records)
-        self.order, self.times = array("I", order), array("d", sorted_times)
-        self.records = array("q", columns.records)
-        self.producers = array("I", list(map(columns.producers.__getitem__, order)))  # from a list: far faster
-        self.stamps_us = array("q", list(map(columns.stamps_us.__getitem__, order)))
-        own = columns.keys == columns.producers
-        self.keys = None if own else array("I", list(map(columns.keys.__getitem__, order)))
+        head = self.head
+        parts: list = []
+        if head < len(self.times):  # the pending ones: their record numbers looked up through ``order``
+            records = np.frombuffer(self.records, np.int64)[np.frombuffer(self.order, np.uint32)[head:]]
+            parts.append((self.times[head:], self.producers[head:], records, self.stamps_us[head:],
+                          self.producers[head:] if self.keys is None else self.keys[head:]))
+        if fresh.times:
+            parts.append(fresh.columns())
+        parts += fresh.parts
+        if not parts:
+            return
+        times, producers, records, stamps, keys = (np.concatenate([np.asarray(part[c], dtype) for part in parts])
+                                                   for c, dtype in enumerate(_DTYPES))
+        order = np.argsort(times, kind="stable")
+        in_time = times[order]
+        if len(in_time) > 1 and (in_time[1:] == in_time[:-1]).any():  # equal times: by producer, record too
+            order = np.lexsort((records, producers, times))
+            in_time = times[order]
+        self.order = _array("I", order.astype(np.uint32))
+        self.times = _array("d", in_time)
+        self.records = _array("q", records)
+        self.producers = _array("I", producers[order])
+        self.stamps_us = _array("q", stamps[order])
+        self.keys = None if np.array_equal(keys, producers) else _array("I", keys[order])
         self.head = 0
 
     def push(self, attempt: Attempt) -> None:
@@ -138,16 +159,11 @@ class Lane:
                            producers if self.keys is None else self.keys[head:cut], self.order[head:cut], self.records)
 
 
-def in_order(times: list[float], producers: list[int], records: list[int]) -> tuple[list[int], list[float]]:
-    """The permutation that sorts the columns by (time, producer, record number), and the sorted times:
-    an order by time first (fast, on floats), then any run of equal times by the whole key."""
-    order = sorted(range(len(times)), key=times.__getitem__)
-    times = list(map(times.__getitem__, order))
-    if any(map(eq, times, islice(times, 1, None))):
-        start = 0
-        for i in range(1, len(times) + 1):
-            if i == len(times) or times[i] != times[start]:
-                if i - start > 1:
-                    order[start:i] = sorted(order[start:i], key=lambda j: (producers[j], records[j]))
-                start = i
-    return order, times
+_DTYPES = (np.float64, np.uint32, np.int64, np.int64, np.uint32)
+
+
+def _array(typecode: str, values: np.ndarray) -> array:
+    """A typed array of a numpy array's values (of the same item type: copied as bytes)."""
+    made = array(typecode)
+    made.frombytes(values.tobytes())
+    return made

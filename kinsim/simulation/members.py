@@ -122,7 +122,8 @@ class Group:
 
 class Member:
     """One producer: its number in scenario order, its group, its one key (its own number; None: it
-    draws them), its next record number, and its generators, made on first use."""
+    draws them), its next record number (an ``after_put`` producer's: fixed-pacing producers' are kept
+    by their ``Schedule``, as an array), and its generators, made on first use."""
 
     __slots__ = ("index", "group", "member", "key", "next_record", "_seed", "_lag", "_jitter", "_backoff", "_keys",
                  "_lags")

@@ -202,7 +202,7 @@ class Traffic:
                 attempts = moved.get(name)
                 if attempts is None:
                     attempts = moved[name] = FreshAttempts.empty()
-                for column, values in zip(attempts, pending):
+                for column, values in zip(attempts.columns(), pending.columns()):
                     column.append(values[i])
             for attempt in lane.waiting:
                 self._push(attempt)
