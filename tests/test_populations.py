@@ -417,20 +417,25 @@ def test_records_made_one_by_one_are_the_records_made_in_columns(scenario):
 @st.composite
 def sparse_documents(draw):
     """Scenarios of producers writing now and then (a record every 5 s to 2 minutes, so most chunks hold
-    one record of each): offsets, clock skews, lags, a group of members each writing its own key."""
+    one record of each): offsets, clock skews, lags, jitter, a group of members each writing its own key."""
     producers = []
     for i in range(draw(st.integers(1, 12))):
-        producer = {"name": f"p{i}", "partition_key": f"10.0.0.{i % 5}",
-                    "interval": f"{draw(st.integers(5_000, 120_000))}ms",
+        interval = draw(st.integers(5_000, 120_000))
+        producer = {"name": f"p{i}", "partition_key": f"10.0.0.{i % 5}", "interval": f"{interval}ms",
                     "offset": f"{draw(st.integers(0, 90_000))}ms",
                     "clock_skew": f"{draw(st.integers(-5_000, 5_000))}ms",
                     "lag": draw(st.sampled_from([{"exponential": {"mean": "2s"}}, {"uniform": ["0s", "40s"]},
                                                  {"constant": "100ms"}]))}
+        if draw(st.booleans()):
+            producer["jitter"] = f"{draw(st.integers(1, interval - 1))}ms"
         producers.append(producer)
     if draw(st.booleans()):
-        count = draw(st.integers(1, 30))
-        producers.append({"name": "g", "count": count, "interval": f"{draw(st.integers(5, 60))}s",
-                          "keys": {"first": "10.1.0.1", "count": count, "each": True}})
+        count, interval = draw(st.integers(1, 30)), draw(st.integers(5, 60))
+        group = {"name": "g", "count": count, "interval": f"{interval}s",
+                 "keys": {"first": "10.1.0.1", "count": count, "each": True}}
+        if draw(st.booleans()):
+            group["jitter"] = f"{draw(st.integers(1, interval * 1000 - 1))}ms"
+        producers.append(group)
     return {"name": "sparse", "seed": draw(st.integers(0, 99)), "start": "2018-07-31T21:56:00Z",
             "duration": f"{draw(st.integers(60, 900))}s", "window": "1m", "stream": {"shards": draw(st.integers(1, 3))},
             "producers": producers, "consumer": {"poll_interval": "1s", "limit": 10000},
@@ -440,8 +445,8 @@ def sparse_documents(draw):
 @settings(max_examples=40, deadline=None)
 @given(sparse_documents())
 def test_sparse_producers_records_made_all_at_once_are_the_records_made_in_columns(document):
-    """A plain producer's one record of a chunk is made with every other such producer's, over arrays
-    (``SparseProducers``); made in columns, producer by producer, the same report."""
+    """A plain (or only jittered) producer's one record of a chunk is made with every other such
+    producer's, over arrays (``SparseProducers``); made in columns, producer by producer, the same report."""
     from unittest import mock
 
     from kinsim.simulation import creation, sparse
@@ -455,26 +460,30 @@ def test_sparse_producers_records_made_all_at_once_are_the_records_made_in_colum
 
 
 def test_a_crowd_writing_a_record_a_minute_is_made_all_at_once():
-    """2,000 producers, a record a minute each: every record is made by ``SparseProducers``, none one by
-    one, and the report is the one made in columns."""
+    """2,000 producers, a record a minute each, and a group of 2,000 members spread by jitter: all but a
+    few records are made by ``SparseProducers``, and the report is the one made in columns."""
     from unittest import mock
 
     from kinsim.simulation import creation, sparse
 
     producers = [{"name": f"p{i}", "partition_key": f"10.0.{i >> 8}.{i & 255}", "interval": "60s",
                   "offset": f"{i * 29 % 60_000}ms", "lag": {"exponential": {"mean": "1s"}}} for i in range(2000)]
+    group = {"name": "g", "count": 2000, "interval": "60s", "jitter": "59s",
+             "keys": {"first": "10.1.0.1", "count": 2000, "each": True}, "lag": {"uniform": ["0s", "5s"]}}
     scenario = parse_scenario({"name": "crowd", "seed": 3, "start": "2018-07-31T21:56:00Z", "duration": "5m",
-                               "stream": {"shards": 4}, "producers": producers, "counters": ["naive"]}, "<c>", "c")
+                               "stream": {"shards": 4}, "producers": [*producers, group], "counters": ["naive"]},
+                              "<c>", "c")
     made, real = [], sparse.SparseProducers.make
 
     def counting(self, numbers, *args):
-        left, more = real(self, numbers, *args)
+        left, more, seconds = real(self, numbers, *args)
         made.append(len(numbers) - len(left))
-        return left, more
+        return left, more, seconds
 
     with mock.patch.object(sparse.SparseProducers, "make", counting):
         fast = run(scenario)
-    assert sum(made) == fast.produced == 10_000
+    assert fast.produced == 20_000
+    assert sum(made) > 19_000  # all but a jittered member's two records in one chunk, now and then
     with mock.patch.object(creation, "FEW_RECORDS", 0):
         assert to_json(run(scenario)) == to_json(fast)
 

@@ -114,7 +114,8 @@ class Schedule:
         # producer p's own key is key p (``KeyTable``): their lanes in one call (a drawing producer's is unused)
         lanes = self._lanes_of(due.tolist())
         # a plain producer's one record of the chunk (a sparse producer's, most often): all at once
-        left, sparse_next = self._sparse.make(due, due_times, horizon, self.few_records, lanes, fresh, keys, events)
+        left, sparse_next, seconds = self._sparse.make(due, due_times, horizon, self.few_records, lanes, fresh, keys,
+                                                       events)
         for i, index, created in zip(left.tolist(), due[left].tolist(), due_times[left].tolist()):
             lane = lanes[i]
             producer = self._producers[index]
@@ -127,7 +128,7 @@ class Schedule:
                     attempts = fresh[lane] = FreshAttempts.empty()
                 after = self._plain(producer, created, horizon, attempts, keys, events)
             else:
-                after = self._few(producer, created, horizon, fresh, lane, drawn, keys, events)
+                after = self._few(producer, created, horizon, fresh, lane, drawn, keys, events, seconds.get(i))
             if after is not None:
                 next_times.append(after)
                 next_producers.append(index)
@@ -177,11 +178,13 @@ class Schedule:
         return next_created
 
     def _few(self, producer: Member, created: float, until: float, fresh: dict[str, FreshAttempts], lane: str,
-             drawn: FreshAttempts, keys: list[int], events: list[int]) -> Optional[float]:
+             drawn: FreshAttempts, keys: list[int], events: list[int],
+             second: Optional[float] = None) -> Optional[float]:
         """A producer's records from the one created at ``created`` on, while created by ``until`` (the
         same values ``_run`` makes): their first attempts into their lane's columns (or, for keys drawn
         from a population, into ``drawn``, split by lane at the end), their keys and event times into
-        ``keys`` and ``events``; when its next one is created. ``lane``: its own key's."""
+        ``keys`` and ``events``; when its next one is created. ``lane``: its own key's. ``second``: when
+        the record after the first is created, if its jitter is drawn already (``SparseProducers``)."""
         group, start_us = producer.group, self._start_us
         spec = group.spec
         offset, interval, stops, step = spec.offset, spec.interval, group.stops, group.whole_step_us
@@ -191,9 +194,12 @@ class Schedule:
         while created <= until:
             times.append(created)
             k += 1
-            created = offset + k * interval
-            if spec.jitter:
-                created += producer.jitter()
+            if second is not None:
+                created, second = second, None
+            else:
+                created = offset + k * interval
+                if spec.jitter:
+                    created += producer.jitter()
             if created >= stops:
                 next_created = None
                 break
