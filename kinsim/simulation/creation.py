@@ -113,7 +113,7 @@ class Schedule:
         due, due_times = self._take(horizon)
         # producer p's own key is key p (``KeyTable``): their lanes in one call (a drawing producer's is unused)
         lanes = self._lanes_of(due.tolist())
-        # a plain producer's one record of the chunk (a sparse producer's, most often): all at once
+        # a plain or only jittered producer's one record of the chunk (a sparse producer's, most often): all at once
         left, sparse_next, seconds = self._sparse.make(due, due_times, horizon, self.few_records, lanes, fresh, keys,
                                                        events)
         for i, index, created in zip(left.tolist(), due[left].tolist(), due_times[left].tolist()):
