@@ -7,13 +7,12 @@ per chunk that made them, and a chunk takes a prefix of each run due by then (no
 object per producer and chunk).
 
 A producer with many records in a chunk makes them in columns, numpy arrays for its lane (``_run``).
-One with few (a group's member, or one of many producers, writing now and then) makes them one by one,
-straight into its lane's columns (``_plain``), or, when its records are not plain (jitter, outages, keys
-drawn from a population), in a loop of its own (``_few``); the most common case, a plain producer's one
-record in the chunk, is made for all such producers at once (``SparseProducers``). So what a record
-costs does not grow with the producers. Every way gives the same records, to the bit: record ``k`` is
-created at ``offset + k x interval`` (plus its jitter), its lag drawn in record order, arriving at its
-creation (or its outage's end) plus its lag.
+Those with few (a group's members, or many producers writing now and then) have them made all at once,
+over arrays of their parameters (``SparseProducers``), when their records are plain, or jittered and
+one in the chunk; any other (outages, keys drawn from a population, two jittered records) makes them in
+a loop of its own (``_few``). So what a record costs does not grow with the producers. Every way gives
+the same records, to the bit: record ``k`` is created at ``offset + k x interval`` (plus its jitter), its
+lag drawn in record order, arriving at its creation (or its outage's end) plus its lag.
 """
 
 from __future__ import annotations
@@ -113,7 +112,7 @@ class Schedule:
         due, due_times = self._take(horizon)
         # producer p's own key is key p (``KeyTable``): their lanes in one call (a drawing producer's is unused)
         lanes = self._lanes_of(due.tolist())
-        # a plain or only jittered producer's one record of the chunk (a sparse producer's, most often): all at once
+        # the records of producers that make few, all at once where they can be (``SparseProducers``)
         left, sparse_next, seconds = self._sparse.make(due, due_times, horizon, self.few_records, lanes, fresh, keys,
                                                        events)
         for i, index, created in zip(left.tolist(), due[left].tolist(), due_times[left].tolist()):
@@ -122,11 +121,6 @@ class Schedule:
             group = producer.group
             if (horizon - created) / group.interval >= self.few_records:
                 after = self._run(producer, created, horizon, fresh)
-            elif group.plain and producer.key is not None:  # more than one record in the chunk
-                attempts = fresh.get(lane)
-                if attempts is None:
-                    attempts = fresh[lane] = FreshAttempts.empty()
-                after = self._plain(producer, created, horizon, attempts, keys, events)
             else:
                 after = self._few(producer, created, horizon, fresh, lane, drawn, keys, events, seconds.get(i))
             if after is not None:
@@ -143,40 +137,6 @@ class Schedule:
         return fresh
 
     # -- a few at a time ---------------------------------------------------------------------------------
-    def _plain(self, producer: Member, created: float, until: float, attempts: FreshAttempts, keys: list[int],
-               events: list[int]) -> Optional[float]:
-        """``_few`` for a plain producer writing its own key (``Group.plain``: each record sent as it is
-        created, its event time in whole microseconds), record by record straight into its lane's
-        columns."""
-        group, index = producer.group, producer.index
-        offset, interval, stops, step, skew = group.offset, group.interval, group.stops, group.whole_step_us, \
-            group.skew_us
-        k = first = int(self._next[index])
-        event = self._start_us + group.offset_us + k * step  # type: ignore[operator]
-        producers, records, stamps = attempts.producers, attempts.records, attempts.stamps_us
-        made = []
-        next_created: Optional[float] = None
-        while True:
-            made.append(created)
-            producers.append(index)
-            records.append(k)
-            stamps.append(event + skew)
-            events.append(event)
-            k += 1
-            event += step  # type: ignore[operator]
-            created = offset + k * interval
-            if created >= stops:
-                break
-            if created > until:
-                next_created = created
-                break
-        count = k - first
-        self._next[index] = k
-        attempts.times.extend(map(add, made, producer.lags(first, count)))
-        attempts.keys.extend(repeat(index, count))
-        keys.extend(repeat(index, count))
-        return next_created
-
     def _few(self, producer: Member, created: float, until: float, fresh: dict[str, FreshAttempts], lane: str,
              drawn: FreshAttempts, keys: list[int], events: list[int],
              second: Optional[float] = None) -> Optional[float]:

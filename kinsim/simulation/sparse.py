@@ -1,19 +1,21 @@
-"""Sparse producers' records, made all at once: a chunk's one record of every plain (or only jittered)
-producer that makes just one in it (``Schedule.create``).
+"""Sparse producers' records, made all at once (``Schedule.create``): the chunk's records of every plain
+producer that makes few in it, and the one record of every producer only jittered that makes one.
 
 Many producers writing now and then (a crowd of 100,000, each a record a minute) make one record a chunk
-each. Made one by one, a record costs a pass through the chunk's loop (about 1.3 µs); here the chunk's
-producers are sorted out in numpy, from their parameters held as arrays by producer number, and each
-one's record is its ``offset + k x interval`` formula over arrays: the same floats and integers as the
-loop's, bit for bit (``tests/test_populations.py`` makes sparse producers' records this way and in
-columns, producer by producer). Only a producer's lag stays its own call, drawn from its own generator
-in record order, and so does a jittered producer's jitter: the next record's, drawn for every jittered
-producer due, as the loop would draw it; one whose next record also falls in the chunk is left to the
-loop with that draw (``Schedule._few``'s ``second``). A record's number is the schedule's array, shared.
+each, or a few. Made one by one, a record costs a pass through a loop (about 1.3 µs); here the chunk's
+producers are sorted out in numpy, from their parameters held as arrays by producer number, and their
+records come from the ``offset + k x interval`` formula over arrays (a grid of each one's next records,
+as wide as the most any makes): the same floats and integers as the loop's, bit for bit
+(``tests/test_populations.py`` makes sparse producers' records this way and in columns, producer by
+producer). A producer's lags stay its own call, drawn from its own generator in record order, and so
+does a jittered producer's jitter: the next record's, drawn for every jittered producer due, as the loop
+would draw it; one whose next record also falls in the chunk is left to the loop with that draw
+(``Schedule._few``'s ``second``). A record's number is the schedule's array, shared.
 """
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Sequence
 
 import numpy as np
@@ -58,52 +60,90 @@ class SparseProducers:
     def make(self, numbers: np.ndarray, created: np.ndarray, horizon: float, few: int, lanes: Sequence[str],
              fresh: dict[str, FreshAttempts], keys: list[int],
              events: list[int]) -> tuple[np.ndarray, tuple, dict[int, float]]:
-        """The one record of each plain (or only jittered) producer due (``numbers``, created at
-        ``created``) that makes exactly one by ``horizon`` and fewer than ``few`` in the chunk: its first attempt into its lane's
-        (``lanes``) part of ``fresh``, its key and event time onto ``keys`` and ``events``. Returns the
-        positions in ``numbers`` of the producers it left (to be made one by one); the next creation
-        times of those it made records of that make more, beside their numbers; and, for a jittered
-        producer it left, when its second record is created (its jitter drawn here: ``Schedule._few``
-        takes it), by position."""
-        nothing = np.arange(len(numbers)), (np.zeros(0, np.float64), np.zeros(0, np.int64)), {}
+        """The records by ``horizon`` of each producer due (``numbers``, its next created at ``created``)
+        that makes fewer than ``few`` in the chunk: a plain producer's, however many, and a jittered
+        one's if it makes one. Their first attempts go into their lanes' (``lanes``) parts of ``fresh``,
+        their keys and event times onto ``keys`` and ``events``. Returns the positions in ``numbers`` of
+        the producers it left (to be made one by one); the next creation times of those it made records
+        of that make more, beside their numbers; and, for a jittered producer it left, when its second
+        record is created (its jitter drawn here: ``Schedule._few`` takes it), by position."""
         interval = self._interval[numbers]
         # the loop's test, on the same floats: fewer than ``few`` records in the chunk
-        candidates = np.flatnonzero((self._plain[numbers] | self._jittered[numbers])
-                                    & ((horizon - created) / interval < few))
-        if not len(candidates):
-            return nothing
-        producers = numbers[candidates]
-        plain = self._plain[producers]
-        k = self._next[producers]
-        after = self._offset[producers] + (k + 1) * interval[candidates]  # the next record's creation
-        jittered = np.flatnonzero(~plain)
+        few_ones = (horizon - created) / interval < few
+        made = [self._plain_records(np.flatnonzero(self._plain[numbers] & few_ones), numbers, created, horizon)]
         seconds: dict[int, float] = {}
-        if len(jittered):  # plus its jitter, drawn now as the loop draws it (the loop takes it if it is left)
-            after[jittered] += np.array([self._producers[p].jitter() for p in producers[jittered].tolist()],
-                                        np.float64)
+        jittered = np.flatnonzero(self._jittered[numbers] & few_ones)
+        if len(jittered):
+            made.append(self._jittered_records(jittered, numbers, created, horizon, seconds))
+        positions, counts, arrivals, producers, records, event, next_times, next_producers = \
+            (np.concatenate(column) for column in zip(*made))
+        if len(records):
+            keys += producers.tolist()
+            events += event.tolist()
+            stamps = event + self._skew[producers]
+            self._into_lanes(list(map(lanes.__getitem__, np.repeat(positions, counts).tolist())), arrivals, producers,
+                             records, stamps, fresh)
+        left = np.ones(len(numbers), bool)
+        left[positions] = False
+        return np.flatnonzero(left), (next_times, next_producers), seconds
+
+    def _plain_records(self, positions: np.ndarray, numbers: np.ndarray, created: np.ndarray,
+                       horizon: float) -> tuple:
+        """Every record by ``horizon`` of these plain producers (at ``positions`` of ``numbers``): the
+        first at ``created``, each next at ``offset + k x interval`` while by ``horizon`` and before the
+        producer stops, as ``make``'s columns."""
+        producers = numbers[positions]
+        k = self._next[producers]
+        offset, interval, stops = self._offset[producers, None], self._interval[producers, None], \
+            self._stops[producers, None]
+        width = 2
+        while True:  # the records after the first, in a grid as wide as the most any one makes, and one more
+            later = offset + (k[:, None] + np.arange(1, width + 1)) * interval
+            valid = (later <= horizon) & (later < stops)  # a prefix of each row: ``later`` only grows
+            if not len(valid) or not valid[:, -1].any():
+                break
+            width *= 2
+        extra = valid.sum(axis=1)
+        counts = extra + 1
+        following = later[np.arange(len(producers)), extra]  # the first record not made now
+        more = following < stops[:, 0]
+        members = list(map(self._producers.__getitem__, producers.tolist()))
+        if extra.any():
+            taken = np.concatenate((np.ones((len(producers), 1), bool), valid), axis=1)
+            made = np.concatenate((created[positions, None], later), axis=1)[taken]
+            records = (k[:, None] + np.arange(width + 1))[taken]
+            lags = list(chain.from_iterable(map(Member.lags, members, k.tolist(), counts.tolist())))
+            owners = np.repeat(producers, counts)
+        else:  # one record each (a crowd's, most often)
+            made, records, owners = created[positions], k, producers
+            lags = list(map(Member.lag, members, k.tolist()))
+        event = self._first_event[owners] + records * self._step[owners]
+        self._next[producers] = k + counts
+        return (positions, counts, made + np.array(lags, np.float64), owners, records, event, following[more],
+                producers[more])
+
+    def _jittered_records(self, positions: np.ndarray, numbers: np.ndarray, created: np.ndarray, horizon: float,
+                          seconds: dict[int, float]) -> tuple:
+        """The one record by ``horizon`` of each of these jittered producers (at ``positions`` of
+        ``numbers``) that makes one, as ``make``'s columns. Each one's next record's jitter is drawn
+        now, as the loop draws it; for one whose next record falls by ``horizon`` too, its creation goes
+        into ``seconds`` by position, and the producer is left to the loop."""
+        producers = numbers[positions]
+        k = self._next[producers]
+        after = self._offset[producers] + (k + 1) * self._interval[producers]
+        after += np.array([self._producers[p].jitter() for p in producers.tolist()], np.float64)
         stops = self._stops[producers]
         one = ~((after <= horizon) & (after < stops))  # the next is past the horizon, or never
-        if len(jittered):
-            more_than_one = jittered[~one[jittered]]
-            seconds = dict(zip(candidates[more_than_one].tolist(), after[more_than_one].tolist()))
-        if not one.any():
-            return np.arange(len(numbers)), nothing[1], seconds
-        chosen, k, after, stops, plain = producers[one], k[one], after[one], stops[one], plain[one]
-        made = created[candidates[one]]
-        members = list(map(self._producers.__getitem__, chosen.tolist()))
-        arrivals = made + np.array(list(map(Member.lag, members, k.tolist())), np.float64)
-        # event times: whole microseconds on the schedule, or the creation time rounded as ``round`` does
-        event = np.where(plain, self._first_event[chosen] + k * self._step[chosen],
-                         self._start_us + np.rint(made * 1_000_000.0).astype(np.int64))
-        stamps = event + self._skew[chosen]
-        self._next[chosen] = k + 1
+        seconds.update(zip(positions[~one].tolist(), after[~one].tolist()))
+        positions, producers, k, after, stops = positions[one], producers[one], k[one], after[one], stops[one]
+        made = created[positions]
+        members = list(map(self._producers.__getitem__, producers.tolist()))
+        lags = np.array(list(map(Member.lag, members, k.tolist())), np.float64)
+        event = self._start_us + np.rint(made * 1_000_000.0).astype(np.int64)  # as ``round`` does
+        self._next[producers] = k + 1
         more = after < stops
-        keys += chosen.tolist()
-        events += event.tolist()
-        self._into_lanes(list(map(lanes.__getitem__, candidates[one].tolist())), arrivals, chosen, k, stamps, fresh)
-        left = np.ones(len(numbers), bool)
-        left[candidates[one]] = False
-        return np.flatnonzero(left), (after[more], chosen[more]), seconds
+        return positions, np.ones(len(positions), np.int64), made + lags, producers, k, event, after[more], \
+            producers[more]
 
     def _into_lanes(self, lanes: list[str], arrivals: np.ndarray, producers: np.ndarray, records: np.ndarray,
                     stamps: np.ndarray, fresh: dict[str, FreshAttempts]) -> None:
