@@ -107,8 +107,9 @@ class Lane:
         parts: list = []
         if head < len(self.times):  # the pending ones: their record numbers looked up through ``order``
             records = np.frombuffer(self.records, np.int64)[np.frombuffer(self.order, np.uint32)[head:]]
-            parts.append((self.times[head:], self.producers[head:], records, self.stamps_us[head:],
-                          self.producers[head:] if self.keys is None else self.keys[head:]))
+            producers = self.producers[head:]
+            parts.append((self.times[head:], producers, records, self.stamps_us[head:],
+                          producers if self.keys is None else self.keys[head:]))
         if fresh.times:
             parts.append(fresh.columns())
         parts += fresh.parts

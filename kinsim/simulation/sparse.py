@@ -27,10 +27,15 @@ __all__ = ["SparseProducers"]
 
 
 class _Codes(dict):
-    """A lane's name → its number, numbered when first looked up."""
+    """A lane's name → its number, numbered when first looked up; ``names``: by number, the names."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
 
     def __missing__(self, name: str) -> int:
-        code = self[name] = len(self)
+        code = self[name] = len(self.names)
+        self.names.append(name)
         return code
 
 
@@ -55,7 +60,6 @@ class SparseProducers:
         self._step = np.array([group.whole_step_us or 0 for group in groups], np.int64)
         self._skew = np.array([group.skew_us for group in groups], np.int64)
         self._lanes = _Codes()
-        self._lane_names: list[str] = []
 
     def make(self, numbers: np.ndarray, created: np.ndarray, horizon: float, few: int, lanes: Sequence[str],
              fresh: dict[str, FreshAttempts], keys: list[int],
@@ -149,8 +153,7 @@ class SparseProducers:
                     stamps: np.ndarray, fresh: dict[str, FreshAttempts]) -> None:
         """These records' first attempts, a part of arrays for each lane (a producer's key is its own)."""
         codes = np.array(list(map(self._lanes.__getitem__, lanes)), np.int64)
-        names = self._lane_names
-        names += list(self._lanes)[len(names):]
+        names = self._lanes.names
         order = codes.argsort(kind="stable")
         own = producers.astype(np.uint32)
         for part in np.split(order, np.flatnonzero(np.diff(codes[order])) + 1):
