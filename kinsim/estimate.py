@@ -16,6 +16,7 @@ polls would reach past that is a scenario error, with its key path.
 from __future__ import annotations
 
 import math
+import weakref
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Optional
@@ -24,7 +25,7 @@ from .backends import limits
 from .backends.shards import even_ranges, partition_key_hash, shard_id_for
 from .clock import EARLIEST_S, LATEST_S
 from .errors import KinsimError, ScenarioError, one_line
-from .populations import Addresses
+from .populations import Addresses, Population
 from .scenario import Merge, ProducerSpec, Scenario, ShardCount, Split, Throttle
 
 __all__ = ["Budget", "RunEstimate", "RunTooBig", "estimate", "check"]
@@ -100,23 +101,51 @@ def _duration_text(seconds: float) -> str:
 
 
 def estimate(scenario: Scenario) -> RunEstimate:
-    """The run's size, from the scenario alone (see the module's docstring)."""
-    shards = scenario.stream.shards
+    """The run's size, from the scenario alone (see the module's docstring). A scenario is frozen: the one
+    estimated last is answered again at once (the command line checks the budget, then runs)."""
+    last = _last[0]
+    if last is not None and last[0]() is scenario:
+        return last[1]
+    run = _estimate(scenario)
+    _last[0] = (weakref.ref(scenario), run)
+    return run
+
+
+_last: list = [None]  # (a weak reference to the scenario estimated last, its estimate)
+
+
+def _estimate(scenario: Scenario) -> RunEstimate:
+    shards, duration = scenario.stream.shards, scenario.duration
     starts = [r.start for r in even_ranges(shards)]
     shard_records, shard_rate, shard_bytes = [0] * shards, [0.0] * shards, [0.0] * shards
     records, latest, reasons, producer_bytes = 0, 0.0, [], 0.0
-    for producer in scenario.producers:
-        stops = producer.stops(scenario.duration)
-        each = 0 if producer.offset >= stops else math.floor((stops - producer.offset) / producer.interval) + 1
-        count, members = each * producer.members, producer.members
+    largest: dict[tuple[int, int], float] = {}  # (id of a lag model, records) → its largest lag expected
+    shard_of: dict[str, int] = {}               # a partition key → its shard
+    drawing: list[ProducerSpec] = []            # the producers with populations
+    for producer in scenario.producers:         # a loop of 100,000 producers: inline, as below
+        until, offset, members, lag = producer.until, producer.offset, producer.members, producer.lag
+        stops = duration if until is None else min(duration, until)
+        each = 0 if offset >= stops else math.floor((stops - offset) / producer.interval) + 1
+        count = each * members
         records += count
-        largest_lag = producer.lag.beyond(1.0 / (count + 2))
-        held = sum(outage.duration for outage in producer.outages)
-        latest = max(latest, scenario.duration + held + largest_lag)
+        largest_lag = largest.get((id(lag), count))
+        if largest_lag is None:
+            largest_lag = largest[(id(lag), count)] = lag.beyond(1.0 / (count + 2))
+        held = sum(outage.duration for outage in producer.outages) if producer.outages else 0
+        latest = max(latest, duration + held + largest_lag)
         if math.isinf(largest_lag) or largest_lag > 10 * 365 * 86400:
             reasons.append(f"{producer.name}'s lag could reach {_duration_text(largest_lag)}")
+        key = producer.partition_key
+        if key is not None:  # one key: its shard (``_shard_shares``), each key hashed once
+            shard = shard_of.get(key)
+            if shard is None:
+                shard = shard_of[key] = bisect_right(starts, partition_key_hash(key)) - 1
+            shares: list[tuple[int, float]] = [(shard, 1.0)]
+        else:
+            shares = _population_shares(producer.keys, starts)
+            drawing.append(producer)
         size = 26 + _key_bytes(producer)
-        for shard, share in _shard_shares(producer, starts):
+        for shard, share in shares:
             shard_records[shard] += count * share
             shard_rate[shard] += members / producer.interval * share
             shard_bytes[shard] += size * members / producer.interval * share
@@ -141,19 +170,18 @@ def estimate(scenario: Scenario) -> RunEstimate:
     reading = max((count / read_rate for count in shard_records), default=0.0)
     span = max(latest, drained, consumer.start + reading) + consumer.poll_interval
     polls = shards * span * min(1.0 / consumer.poll_interval, limits.SHARD_READ_CALLS_PER_S + 1.0)
-    keys = len({producer.partition_key for producer in scenario.producers if producer.keys is None}) + \
-        sum(len(population) for population in {p.keys for p in scenario.producers if p.keys is not None})
-    skew = max((abs(producer.clock_skew) for producer in scenario.producers), default=0.0)
+    populations = {producer.keys for producer in drawing}
+    keys = len(shard_of) + sum(len(population) for population in populations)
+    skew = max(map(abs, _skews(scenario)))
     cells, truths = 0.0, {}
     for counter in scenario.counters:  # each counter's state and its observations; the truth once a windowing
         size, slide = counter.windowing.size_us / 1e6, counter.windowing.slide_us / 1e6
         windows = (scenario.duration + 2 * skew + size) / slide
-        held = min(_keys_in(scenario, size, keys) * windows, records * size / slide)
+        held = min(_keys_in(scenario, bool(drawing), size, keys) * windows, records * size / slide)
         cells += 2 * held
         truths[counter.windowing] = held
     cells += sum(truths.values())
-    tables = sum(8 * len(population) for population in {p.keys for p in scenario.producers if p.keys is not None}
-                 if population.draw_weights() is not None)
+    tables = sum(8 * len(population) for population in populations if population.draw_weights() is not None)
     made = _shards_made(scenario)
     if BYTES_PER_SHARD * made > GiB:
         opened = f" ({made - shards:,} of them opened by reshards)" if made > shards else ""
@@ -182,9 +210,12 @@ def _shards_made(scenario: Scenario) -> int:
     return made
 
 
-def _keys_in(scenario: Scenario, size: float, keys: int) -> float:
+def _keys_in(scenario: Scenario, drawing: bool, size: float, keys: int) -> float:
     """About how many keys a window of ``size`` seconds holds, at most: every producer's one key, and
-    what each population's draws in that time hit (``expected_distinct``), at most ``keys``."""
+    what each population's draws in that time hit (``expected_distinct``), at most ``keys``.
+    ``drawing``: whether any producer has a population (else each adds its one key)."""
+    if not drawing:
+        return min(float(keys), float(len(scenario.producers)))
     found = 0.0
     for producer in scenario.producers:
         population = producer.keys
@@ -200,19 +231,17 @@ def _keys_in(scenario: Scenario, size: float, keys: int) -> float:
 def _key_bytes(producer: ProducerSpec) -> int:
     """The bytes of a producer's partition key (of a population's: the longest of an address, the mean
     of a list)."""
-    if producer.keys is None:
-        return len(producer.partition_key.encode("utf-8"))  # type: ignore[union-attr]
+    key = producer.partition_key
+    if key is not None:
+        return len(key) if key.isascii() else len(key.encode("utf-8"))
     if isinstance(producer.keys, Addresses):
         return 15
     return round(sum(len(key.encode("utf-8")) for key in producer.keys.keys) / len(producer.keys.keys))
 
 
-def _shard_shares(producer: ProducerSpec, starts: list[int]) -> list[tuple[int, float]]:
-    """Which of the first shards a producer's records go to, and what share of them: its one key's
-    shard; or, for a population, the shards of its ``TOP_KEYS`` likeliest keys, and the rest evenly."""
-    if producer.keys is None:
-        return [(bisect_right(starts, partition_key_hash(producer.partition_key)) - 1, 1.0)]  # type: ignore[arg-type]
-    population = producer.keys
+def _population_shares(population: Population, starts: list[int]) -> list[tuple[int, float]]:
+    """Which of the first shards a population's records go to, and what share of them: the shards of its
+    ``TOP_KEYS`` likeliest keys, and the rest evenly."""
     if population.each:
         top = [(i, 1.0 / len(population)) for i in range(min(TOP_KEYS, len(population)))]
     else:
@@ -253,6 +282,11 @@ def _throttled_attempts(scenario: Scenario, shard_rate: list[float], shard_bytes
     return extra
 
 
+def _skews(scenario: Scenario) -> set[float]:
+    """The producers' clock skews, each once (a scenario has at least one producer)."""
+    return {producer.clock_skew for producer in scenario.producers}
+
+
 def _whole(value: float) -> int:
     return 10**18 if math.isinf(value) or value > 10**18 else math.ceil(value)
 
@@ -262,11 +296,11 @@ def check(scenario: Scenario, file: str, budget: Optional[Budget] = Budget()) ->
     budget (else ``RunTooBig``; no budget: no limit)."""
     run = estimate(scenario)
     start_s = scenario.start_us / 1_000_000
-    earliest = min((producer.clock_skew for producer in scenario.producers), default=0.0)
+    earliest = min(_skews(scenario))
     if start_s + earliest < EARLIEST_S:
         raise ScenarioError(file, "start", "with the producers' clock skew, event times would fall before the year 1, "
                                            "which no report can print")
-    stamps = scenario.duration + max(0.0, max(producer.clock_skew for producer in scenario.producers))
+    stamps = scenario.duration + max(0.0, max(_skews(scenario)))
     for key, seconds in (("duration", stamps), ("start", run.span_s)):
         if start_s + seconds > LATEST_S:
             raise ScenarioError(file, key, f"the run would reach past the year 9999 ({_duration_text(seconds)} after "

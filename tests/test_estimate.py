@@ -3,6 +3,7 @@ memory of a run of many shards and of one of many cells."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 
 from kinsim import strategies as ks
-from kinsim.estimate import BYTES_PER_SHARD, _shards_made, estimate
+from kinsim.estimate import BYTES_PER_SHARD, _estimate, _shards_made, estimate
 from kinsim.runner import run
 from kinsim.scenario import Merge, ShardCount, Split
 
@@ -31,6 +32,19 @@ def test_the_estimate_counts_every_shard_a_schedule_opens(scenario):
     if all(not isinstance(fault.action, ShardCount) and fault.at + scenario.stream.update_delay < result.ended_at
            for fault in reshards):
         assert made == counted
+
+
+@settings(max_examples=50, deadline=None)
+@given(ks.scenarios(max_shards=4))
+def test_a_scenario_estimated_again_is_answered_from_the_last_estimate_only_if_it_is_the_same(scenario):
+    """The command line estimates a scenario, then runs it (which estimates it again): the second answer
+    comes from the first, but only for the very same scenario; one changed since (a frozen dataclass is
+    changed by a copy) is estimated afresh."""
+    first = estimate(scenario)
+    assert estimate(scenario) is first and first == _estimate(scenario)
+    wider = dataclasses.replace(scenario, stream=dataclasses.replace(scenario.stream, shards=scenario.stream.shards + 1))
+    assert estimate(wider) == _estimate(wider) and estimate(wider).polls > first.polls
+    assert estimate(scenario) == first
 
 
 # The run's own peak: VmHWM, which starts afresh at exec. (``ru_maxrss`` does not: it keeps the parent's
