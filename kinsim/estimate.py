@@ -136,7 +136,7 @@ def _estimate(scenario: Scenario) -> RunEstimate:
         if math.isinf(largest_lag) or largest_lag > 10 * 365 * 86400:
             reasons.append(f"{producer.name}'s lag could reach {_duration_text(largest_lag)}")
         key = producer.partition_key
-        if key is not None:  # one key: its shard (``_shard_shares``), each key hashed once
+        if key is not None:  # one key: its shard, each key hashed once (a population: ``_population_shares``)
             shard = shard_of.get(key)
             if shard is None:
                 shard = shard_of[key] = bisect_right(starts, partition_key_hash(key)) - 1
