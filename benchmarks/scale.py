@@ -15,16 +15,18 @@ grew from the step before (the goal: each step x10 costs at most x1.5 in time).
   the producers.
 - ``producers_shared``: the same producers, but producer ``i`` writes key ``i mod 1,000``: from 1,000
   producers on the keys and cells stay, and only the producers grow.
+  For both, each step also says what the run cost more for each producer more (``us_per_producer_added``):
+  from 10,000 to 100,000 producers of shared keys, what a producer costs by itself.
 - ``shards``: 1 to 2,000 shards (the account's ``shard_limit`` raised past 500), 10,000 producers at
   800 records/s in all (one shard takes 1,000); every shard is polled every second, so the polls grow
   with the shards: that is the cost of shards themselves, not of the records. Each step also runs the
   same stream, span and consumer with one producer writing a record a minute, which gives what a poll
   costs alone; the step's polls at that cost, taken off its run time, leave what its records cost
-  (``records_s``, and ``records_x`` from the step before).
+  (``records_s``, and ``records_x`` from the step before), and what that cost more for each poll more
+  (``us_per_poll_added``): the overhead of a poll that returns records, as more shards share them.
 - ``slide``: one-minute windows sliding by 1 minute down to 1 second (a record counts in 60 windows),
   100 producers over 8 shards, one buffered counter.
-- ``keys``: 10 to 1,000,000 keys drawn by one producer's population (zipf 1.1), 8 shards. It runs once
-  the scenario format takes ``keys:`` (DESIGN §5); until then it is left out, and says so.
+- ``keys``: 10 to 1,000,000 keys drawn by one producer's population (zipf 1.1, DESIGN §5), 8 shards.
 - ``load``: a scenario file listing N producers one by one, read in a fresh process: the time of each
   stage of ``load_scenario`` (the file, the YAML, the scenario) and of the run's estimate; for a minimal
   file (name, key and interval) and one where each producer has an offset and a lag too.
@@ -245,6 +247,11 @@ def dimension_runs(dimension: str, steps: list[int], records: int, repeat: int) 
     if dimension == "shards":
         for change, a, b in zip(growth, rows, rows[1:]):
             change["records_x"] = round(b["records_s"] / a["records_s"], 2)
+            # what the records cost more, for each poll more: a poll's overhead when it returns records
+            change["us_per_poll_added"] = round((b["records_s"] - a["records_s"]) / (b["polls"] - a["polls"]) * 1e6, 1)
+    if dimension.startswith("producers"):
+        for change, a, b in zip(growth, rows, rows[1:]):  # what the run costs more, for each producer more
+            change["us_per_producer_added"] = round((b["seconds"] - a["seconds"]) / (b["step"] - a["step"]) * 1e6, 1)
     return {"what": DIMENSIONS[dimension][2], "records": records, "steps": rows, "growth": growth}
 
 
@@ -267,16 +274,19 @@ def print_dimension(name: str, figures: dict) -> None:
     print(f"{'step':>9}  {'records':>9}  {'polls':>9}  {'cells':>9}  {'parse s':>7}  {'run s':>7}  {'report s':>8}  "
           f"{'total s':>7}  {'peak RSS MiB':>12}  {'time x':>6}  {'RSS x':>5}")
     growth = [None] + figures["growth"]
+    added = "us_per_producer_added" in figures["growth"][0] if figures["growth"] else False
     for row, step in zip(figures["steps"], growth):
         print(f"{row['step']:>9,}  {row['records']:>9,}  {row['polls']:>9,}  {row.get('cells', 0):>9,}  "
               f"{row['parse_s']:>7.3f}  "
               f"{row['run_s']:>7.3f}  {row['report_s']:>8.3f}  {row['seconds']:>7.3f}  {row['peak_rss_mib']:>12}  "
-              + (f"{step['time_x']:>6}  {step['rss_x']:>5}" if step else f"{'-':>6}  {'-':>5}"))
+              + (f"{step['time_x']:>6}  {step['rss_x']:>5}" if step else f"{'-':>6}  {'-':>5}")
+              + ((f"  {step['us_per_producer_added']:>7} µs a producer added" if step else "") if added else ""))
     if "records_s" in figures["steps"][0]:
-        print(f"\n{'step':>9}  {'polls alone s':>13}  {'records s':>9}  {'records x':>9}   (the run apart from its polls)")
+        print(f"\n{'step':>9}  {'polls alone s':>13}  {'records s':>9}  {'records x':>9}  {'µs a poll added':>15}"
+              "   (the run apart from its polls)")
         for row, step in zip(figures["steps"], growth):
             print(f"{row['step']:>9,}  {row['polls_alone_s']:>13.3f}  {row['records_s']:>9.3f}  "
-                  + (f"{step['records_x']:>9}" if step else f"{'-':>9}"))
+                  + (f"{step['records_x']:>9}  {step['us_per_poll_added']:>15}" if step else f"{'-':>9}  {'-':>15}"))
 
 
 def print_load(rows: list[dict]) -> None:
