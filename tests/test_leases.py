@@ -3,6 +3,7 @@ properties over generated runs of workers renewing, taking, crashing, pausing an
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Optional
@@ -38,6 +39,23 @@ def test_conditional_writes_bump_the_counter_and_refusals_are_kept():
         ("take", "bob", 0), ("renew", "alice", 1), ("renew", "alice", 3), ("checkpoint", "alice", 3)]
     assert table.refused("checkpoint") == 1 and table.refused() == 4
     assert table.refusals[-1].found == Lease("s0", "bob", 3)
+
+
+def test_each_write_changes_what_it_says_and_keeps_every_other_field():
+    """A lease written again keeps its shard, parents, checkpoint and state unless the write sets them (a
+    child's parents and a checkpointed state survive a renewal, a take and an eviction), and only its
+    counter moves, by one: what ``dataclasses.replace`` of each field the write names makes."""
+    start = Lease("s2", "alice", 7, "1234", ("s0", "s1"), {"counts": 3})
+    table = MemoryLeaseTable([start])
+    renewed = table.renew("s2", "alice", 7)
+    assert renewed == dataclasses.replace(start, counter=8)
+    taken = table.take("s2", "bob", 8)
+    assert taken == dataclasses.replace(start, owner="bob", counter=9)
+    checkpointed = table.checkpoint("s2", "bob", 9, "5678", ("new", "state"))
+    assert checkpointed == dataclasses.replace(start, owner="bob", counter=10, checkpoint="5678", state=("new", "state"))
+    assert table.evict("s2", "bob") == dataclasses.replace(checkpointed, owner=None, counter=11)
+    assert [f.name for f in dataclasses.fields(Lease)] == ["shard_id", "owner", "counter", "checkpoint", "parents",
+                                                           "state"], "a new field: the table's writes must keep it"
 
 
 def test_a_checkpoint_saves_its_state_with_it():
