@@ -296,11 +296,12 @@ def check(scenario: Scenario, file: str, budget: Optional[Budget] = Budget()) ->
     budget (else ``RunTooBig``; no budget: no limit)."""
     run = estimate(scenario)
     start_s = scenario.start_us / 1_000_000
-    earliest = min(_skews(scenario))
+    skews = _skews(scenario)
+    earliest = min(skews)
     if start_s + earliest < EARLIEST_S:
         raise ScenarioError(file, "start", "with the producers' clock skew, event times would fall before the year 1, "
                                            "which no report can print")
-    stamps = scenario.duration + max(0.0, max(_skews(scenario)))
+    stamps = scenario.duration + max(0.0, max(skews))
     for key, seconds in (("duration", stamps), ("start", run.span_s)):
         if start_s + seconds > LATEST_S:
             raise ScenarioError(file, key, f"the run would reach past the year 9999 ({_duration_text(seconds)} after "

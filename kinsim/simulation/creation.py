@@ -167,7 +167,7 @@ class Schedule:
         count = k - first_k
         self._next[producer.index] = k
         lags = producer.lags(first_k, count)  # its own generators: jitter and lag drawn apart
-        sent = [c if (end := spec.outage_end(c)) is None else end for c in times] if spec.outages else times
+        sent = _sent(spec, times)
         if step is not None:
             first = start_us + group.offset_us + first_k * step
             made = range(first, first + count * step, step)
@@ -248,7 +248,7 @@ class Schedule:
             if times is None:
                 arrivals = [offset + j * interval + lag for j, lag in zip(range(first_k, first_k + count), lags)]
             else:
-                arrivals = list(map(add, times if not spec.outages else _sent(spec, times), lags))
+                arrivals = list(map(add, _sent(spec, times), lags))
             stamps = events if not skew else list(map(add, events, repeat(skew)))
             keys = producer.draw_keys(count)
             self._on_created(list(map(self._keys.texts.__getitem__, keys)), events)
@@ -258,7 +258,7 @@ class Schedule:
         if times is None:  # created on schedule and sent at once: arrival = creation + lag, in one pass
             arrivals_np = offset + numbers * interval + np.array(lags)
         else:
-            arrivals_np = np.array(_sent(spec, times) if spec.outages else times) + np.array(lags)
+            arrivals_np = np.array(_sent(spec, times)) + np.array(lags)
         if group.whole_step_us is not None and count:
             stamps_np = np.arange(first + skew, first + skew + count * step, step, dtype=np.int64)
         else:
@@ -285,12 +285,15 @@ class Schedule:
             attempts = fresh.get(lane)
             if attempts is None:
                 attempts = fresh[lane] = FreshAttempts.empty()
-            for column, values in zip(attempts, (times, producers, records, stamps_us, keys)):
+            for column, values in zip(attempts.columns(), (times, producers, records, stamps_us, keys)):
                 column.extend(map(values.__getitem__, picked))
 
 
 def _sent(spec, times: list[float]) -> list[float]:
-    """When records created at ``times`` are sent: at once, or at the end of the outage they fall in."""
+    """When records created at ``times`` are sent: at once (``times`` itself, for a producer without
+    outages), or at the end of the outage they fall in."""
+    if not spec.outages:
+        return times
     return [c if (end := spec.outage_end(c)) is None else end for c in times]
 
 
