@@ -73,9 +73,16 @@ def shape_converter(shape, leaves: Mapping[str, Callable[[Any], Any]],
 
 def shown_millis(instant: float) -> int:
     """The whole millisecond the API shows a time at: the one it falls in (arrival times are kept finer,
-    and a record's shown arrival time given back as AT_TIMESTAMP must start at that record). A time a
-    float puts a hair under a millisecond boundary (``.123`` as ``.12299999``) is that millisecond."""
-    return math.floor(round(instant * 1000, 3))
+    and a record's shown arrival time given back as AT_TIMESTAMP must start at that record). An instant
+    that is a millisecond's own float (``.123``, held as ``.12299999``) is that millisecond; any other is
+    the millisecond its exact value falls in (1.9999995 s is millisecond 1,999), whichever way the
+    product ``instant * 1000`` rounded."""
+    millis = math.floor(instant * 1000)
+    if (millis + 1) / 1000 == instant:  # the next millisecond's own float, a hair under it
+        return millis + 1
+    if millis / 1000 > instant:  # the product rounded up onto a millisecond the instant is under
+        return millis - 1
+    return millis
 
 
 def timestamp_from_wire(value: Any) -> float:

@@ -19,7 +19,7 @@ from datetime import timedelta
 
 import cbor2
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from kinsim.api import OPERATIONS
@@ -155,6 +155,9 @@ def _tags_as_pairs(value):
 
 @settings(max_examples=200, deadline=None)
 @given(operation_and_response())
+# two times found by runs of this test, each shown a millisecond late (in the millisecond after their own)
+@example(("DescribeStream", {"StreamDescription": {"StreamCreationTimestamp": 1.9999995231628418}}))
+@example(("DescribeStream", {"StreamDescription": {"StreamCreationTimestamp": 2147483648.9999995}}))
 def test_cbor_replies_decode_to_the_same_values_with_timestamps_in_tagged_milliseconds(answer):
     operation, response = answer
     answered = reply(operation, response, CBOR)
